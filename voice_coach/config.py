@@ -1,0 +1,210 @@
+"""Thresholds and windows, as documented dataclasses loadable from TOML.
+
+Every number that shapes a warning lives here, with its unit in its name. ``Config.from_toml``
+reads a file whose tables mirror the dataclasses::
+
+    [prosody]
+    fmin_hz = 65.0
+
+    [warnings]
+    sustain_s = 2.0
+
+Unknown tables or keys are an error (a typo must not be silently ignored). Results echo
+``Config.to_dict()`` so that every figure can be traced to the settings that produced it.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class ProsodyConfig:
+    """Frame-level pitch, loudness and voicing."""
+
+    hop_ms: float = 10.0
+    """Frame step. Every frame-level series is sampled at this step."""
+    window_ms: float = 25.0
+    """Loudness (RMS) window, and the YIN integration window."""
+    fmin_hz: float = 65.0
+    """Lowest F0 searched for (deep male voices reach ~70 Hz)."""
+    fmax_hz: float = 500.0
+    """Highest F0 searched for (raised female voices reach ~450 Hz)."""
+    yin_threshold: float = 0.15
+    """YIN absolute threshold on the cumulative mean normalised difference."""
+    voicing_max_aperiodicity: float = 0.35
+    """A frame is voiced when its best YIN dip is below this (0 = perfectly periodic)."""
+    silence_floor_db: float = -55.0
+    """Frames quieter than this (dBFS) are never speech nor voiced."""
+
+
+@dataclass(frozen=True)
+class RateConfig:
+    """Speaking rate (words) and articulation rate (acoustic syllable nuclei)."""
+
+    window_s: float = 5.0
+    """Rolling window for the timeline's wpm and syllables/s."""
+    pause_min_s: float = 0.5
+    """Gaps between words longer than this are pauses and do not count as talk time."""
+    syllable_min_dip_db: float = 2.0
+    """A syllable nucleus is an intensity peak with a dip of at least this before the next one
+    (de Jong & Wempe 2009 use 2 dB)."""
+    syllable_floor_below_peak_db: float = 25.0
+    """Peaks more than this below the loudest recent speech are ignored (de Jong & Wempe: 25 dB)."""
+    syllable_min_spacing_s: float = 0.07
+    """Two nuclei closer than this are one (no speaker exceeds ~14 syllables/s)."""
+    intensity_smooth_ms: float = 50.0
+    """Smoothing of the intensity contour before peak picking."""
+    min_phonation_s: float = 1.0
+    """A rolling rate needs at least this much phonation in its window, else it is unknown."""
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    """The speaker's calm reference, when no profile is given (self-calibration)."""
+
+    calibration_speech_s: float = 30.0
+    """Self-calibrate from the first this-many seconds of *speech* (pauses do not count)."""
+    min_speech_s: float = 6.0
+    """No warnings until this much speech has been heard: the baseline is not yet known."""
+    block_s: float = 1.0
+    """Calibration speech is cut into blocks of this much speech; each block gives one median."""
+    quantile: float = 0.3
+    """The baseline is this quantile of the block medians: robust to a heated start, because the
+    calmer blocks (not the average) set it. See docs/design.md."""
+
+
+@dataclass(frozen=True)
+class AgitationConfig:
+    """How far above baseline counts as agitated. Each cue ramps linearly from 0 at ``*_start``
+    to 1 at ``*_full``; the score is ``max_weight * max(cues) + (1 - max_weight) * mean(cues)``."""
+
+    window_s: float = 1.5
+    """Pitch and loudness are medians over the voiced frames of this trailing window."""
+    rate_window_s: float = 3.0
+    """The rate cue uses the articulation rate over this trailing window."""
+    loudness_start_db: float = 3.0
+    loudness_full_db: float = 9.0
+    pitch_start_st: float = 1.5
+    pitch_full_st: float = 5.0
+    rate_start_ratio: float = 1.15
+    """Articulation rate relative to baseline where the rate cue starts."""
+    rate_full_ratio: float = 1.5
+    rate_norm_start_sps: float = 5.5
+    """Absolute articulation rate where the rate cue starts whatever the baseline: calm phone speech
+    at 120-150 wpm articulates about 4-5 syllables/s; ~160 wpm and above sounds rushed."""
+    rate_norm_full_sps: float = 7.0
+    comfortable_wpm_max: float = 150.0
+    """Upper end of comfortable phone speech; reported against in summaries."""
+    rushed_wpm: float = 160.0
+    """Above this many words per minute of talk time, speech sounds rushed."""
+    max_weight: float = 0.6
+
+
+@dataclass(frozen=True)
+class WarningConfig:
+    """When a cue becomes a warning: sustained, with hysteresis and a cooldown."""
+
+    sustain_s: float = 2.0
+    """The behaviour must hold this long (speech time, short pauses bridged) to raise a warning."""
+    release_s: float = 1.5
+    """A warning ends once its cue has stayed below the end threshold this long."""
+    pause_bridge_s: float = 0.6
+    """Pauses shorter than this neither break nor end a sustained behaviour."""
+    cooldown_s: float = 15.0
+    """After a warning ends, the same kind cannot start again for this long."""
+    gap_s: float = 3.0
+    """After any warning ends, no other warning starts for this long (one episode, one warning)."""
+    on_loud: float = 0.5
+    off_loud: float = 0.25
+    on_high_pitch: float = 0.5
+    off_high_pitch: float = 0.25
+    on_fast: float = 0.5
+    off_fast: float = 0.25
+    on_agitated: float = 0.55
+    off_agitated: float = 0.35
+
+
+@dataclass(frozen=True)
+class TranscriptionConfig:
+    """faster-whisper settings."""
+
+    language: str = "en"
+    beam_size: int = 5
+    """Beam size for recordings (faster-whisper's default)."""
+    live_beam_size: int = 1
+    """Beam size for live transcription, where latency matters more."""
+    vad_filter: bool = True
+    file_chunk_s: float = 28.0
+    """File input is transcribed once, in chunks of at most this length cut at quiet points."""
+    min_word_probability: float = 0.0
+
+
+@dataclass(frozen=True)
+class Config:
+    prosody: ProsodyConfig = field(default_factory=ProsodyConfig)
+    rate: RateConfig = field(default_factory=RateConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    agitation: AgitationConfig = field(default_factory=AgitationConfig)
+    warnings: WarningConfig = field(default_factory=WarningConfig)
+    transcription: TranscriptionConfig = field(default_factory=TranscriptionConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, origin: str = "config") -> "Config":
+        config = cls()
+        for table, values in data.items():
+            known = {f.name: f for f in fields(cls)}
+            if table not in known:
+                raise ConfigError(f"{origin}: unknown table [{table}]; known: {', '.join(known)}")
+            if not isinstance(values, dict):
+                raise ConfigError(f"{origin}: [{table}] must be a table of settings")
+            section = getattr(config, table)
+            config = replace(config, **{table: _updated(section, values, f"{origin} [{table}]")})
+        return config
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "Config":
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+        return cls.from_dict(data, origin=str(path))
+
+
+def _updated(section: Any, values: dict[str, Any], origin: str) -> Any:
+    assert is_dataclass(section)
+    types = {f.name: type(getattr(section, f.name)) for f in fields(section)}
+    changes = {}
+    for key, value in values.items():
+        if key not in types:
+            raise ConfigError(f"{origin}: unknown setting '{key}'; known: {', '.join(types)}")
+        want = types[key]
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, want) or (want is not bool and isinstance(value, bool)):
+            raise ConfigError(f"{origin}: '{key}' must be {want.__name__}, got {value!r}")
+        changes[key] = value
+    return replace(section, **changes)
+
+
+def load_config(path: str | Path | None) -> Config:
+    """The default configuration, or the one in a TOML file."""
+    return Config() if path is None else Config.from_toml(path)

@@ -1,0 +1,113 @@
+"""The streaming engine: one code path for recordings and for the microphone.
+
+    source chunks (channels, n) ──► Engine.feed ──► per voice: SpeakerAnalyzer (prosody, cues)
+                                         │                     └► Transcriber (words, own thread)
+                                         └──► typed events ──► consumers (live view, JSONL, result)
+
+A recording is a source that runs as fast as it can; the microphone one that runs in real time.
+The engine does not know which: fed the same audio it emits the same prosody events and warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from . import SAMPLE_RATE
+from .baseline import Baseline
+from .config import Config
+from .events import AsrStatus, Speaker, Started, Stopped, WordsCommitted
+from .speaker import SpeakerAnalyzer
+from .transcribe import Transcriber
+
+TranscriberFactory = Callable[[Speaker], Optional[Transcriber]]
+
+
+@dataclass(frozen=True)
+class ChannelMap:
+    """Which input channel is which voice. ``customer`` None: only the agent is analyzed."""
+
+    agent: int = 0
+    customer: int | None = None
+
+    @classmethod
+    def for_input(cls, channels: int, agent_channel: int = 0) -> "ChannelMap":
+        """Mono: the whole signal is the agent. Stereo: the other channel is the customer."""
+        if channels <= 1:
+            return cls(0, None)
+        return cls(agent_channel, 1 - agent_channel if agent_channel in (0, 1) else None)
+
+    def voices(self) -> dict[Speaker, int]:
+        out: dict[Speaker, int] = {"agent": self.agent}
+        if self.customer is not None:
+            out["customer"] = self.customer
+        return out
+
+
+class Engine:
+    def __init__(self, *, config: Config = Config(), channels: ChannelMap = ChannelMap(), profile: Baseline | None = None, transcriber: TranscriberFactory | None = None, metrics_interval_s: float = 0.25):
+        self.config = config
+        self.channels = channels
+        self.samples = 0
+        self.analyzers: dict[Speaker, SpeakerAnalyzer] = {}
+        self.transcribers: dict[Speaker, Transcriber] = {}
+        self._asr_status_seen: dict[Speaker, int] = {}
+        for speaker, _index in channels.voices().items():
+            self.analyzers[speaker] = SpeakerAnalyzer(speaker, config=config, profile=profile if speaker == "agent" else None, metrics_interval_s=metrics_interval_s)
+            t = transcriber(speaker) if transcriber else None
+            if t is not None:
+                self.transcribers[speaker] = t
+                self._asr_status_seen[speaker] = 0
+        self._started = False
+        self.finished = False
+
+    @property
+    def t(self) -> float:
+        """Seconds of audio fed so far."""
+        return self.samples / SAMPLE_RATE
+
+    def start(self) -> list:
+        self._started = True
+        return [Started(0.0, SAMPLE_RATE, tuple(self.analyzers))]
+
+    def feed(self, chunk: np.ndarray) -> list:
+        """Feed the next chunk, shape ``(channels, n)`` (or ``(n,)`` for mono), 16 kHz float32."""
+        events = [] if self._started else self.start()
+        chunk = np.asarray(chunk, dtype=np.float32)
+        if chunk.ndim == 1:
+            chunk = chunk[None, :]
+        self.samples += chunk.shape[1]
+        for speaker, index in self.channels.voices().items():
+            audio = chunk[index]
+            transcriber = self.transcribers.get(speaker)
+            if transcriber is not None:
+                transcriber.insert_audio(audio)
+            events.extend(self.analyzers[speaker].feed(audio))
+        events.extend(self._collect_words(final=False))
+        return events
+
+    def finish(self, reason: str = "end of input") -> list:
+        events = [] if self._started else self.start()
+        for speaker, analyzer in self.analyzers.items():
+            events.extend(analyzer.finish(self.t))
+        events.extend(self._collect_words(final=True))
+        events.append(Stopped(self.t, reason))
+        self.finished = True
+        return events
+
+    def _collect_words(self, *, final: bool) -> list:
+        events: list = []
+        for speaker, transcriber in self.transcribers.items():
+            words = transcriber.finish() if final else transcriber.process()
+            status = getattr(transcriber, "status", None)
+            if status is not None:
+                seen = self._asr_status_seen[speaker]
+                for kind, behind_s, skipped_s in status[seen:]:
+                    events.append(AsrStatus(self.t, speaker, kind, behind_s, skipped_s))
+                self._asr_status_seen[speaker] = len(status)
+            if words:
+                self.analyzers[speaker].add_words(words)
+                events.append(WordsCommitted(self.t, speaker, tuple(words)))
+        return events

@@ -1,0 +1,230 @@
+/* voice-coach report: navigation between the plot, the lists, the transcript and the audio.
+   Reads numbers and the figure from #vc-data; never writes result text into the page. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("vc-data").textContent);
+  var audio = document.getElementById("audio");
+  var gd = document.getElementById("timeline");
+  var nowEl = document.getElementById("now");
+  var box = document.getElementById("transcript");
+  var words = Array.prototype.slice.call(document.querySelectorAll("#transcript .w"));
+  var starts = words.map(function (w) { return parseFloat(w.dataset.t); });
+  var ends = words.map(function (w) { return parseFloat(w.dataset.end || w.dataset.t); });
+  var warnItems = Array.prototype.slice.call(document.querySelectorAll("#warnings button[data-t]"));
+  var duration = data.duration_s || 0;
+  var playheadIdx = -1;
+  var plotReady = false;
+
+  function clock(t) {
+    t = Math.max(0, t || 0);
+    var tenths = Math.floor(t * 10 + 1e-6) % 10, s = Math.floor(t), h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60), ss = s % 60;
+    var mm = h ? (m < 10 ? "0" : "") + m : String(m);
+    return (h ? h + ":" : "") + mm + ":" + (ss < 10 ? "0" : "") + ss + "." + tenths;
+  }
+
+  /* Plotly date axes report positions as numbers (ms) or strings "1970-01-01 00:01:02.5". */
+  function toSec(v) {
+    if (typeof v === "number") return v / 1000;
+    var s = String(v);
+    if (/^\d{4}-\d\d-\d\d$/.test(s)) s += " 00:00:00";
+    var ms = Date.parse(s.replace(" ", "T") + "Z");
+    return isNaN(ms) ? NaN : ms / 1000;
+  }
+
+  /* First index i with arr[i] >= x. */
+  function lowerBound(arr, x) {
+    var lo = 0, hi = arr.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (arr[mid] < x) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
+  // ---- transcript marking -------------------------------------------------------------------
+  var marked = { focus: [], now: [] };
+  function mark(cls, els) {
+    marked[cls].forEach(function (el) { el.classList.remove(cls); });
+    els.forEach(function (el) { el.classList.add(cls); });
+    marked[cls] = els;
+  }
+  function wordsIn(t, end) {
+    var out = [];
+    if (end == null || !(end > t)) {
+      var i = lowerBound(starts, t + 1e-6) - 1;           // last word starting at or before t
+      if (i >= 0 && ends[i] + 0.25 >= t) out.push(words[i]);
+      else if (i + 1 < words.length && starts[i + 1] - t < 0.5) out.push(words[i + 1]);
+      return out;
+    }
+    for (var j = lowerBound(starts, t - 10); j < words.length && starts[j] <= end; j++) {
+      if (ends[j] >= t) out.push(words[j]);
+    }
+    return out;
+  }
+  function scrollBoxTo(el) {
+    if (!box || !el) return;
+    var top = el.offsetTop, h = box.clientHeight;
+    if (top < box.scrollTop + 10 || top > box.scrollTop + h - 30) box.scrollTop = Math.max(0, top - h / 3);
+  }
+
+  // ---- playhead on the timeline -------------------------------------------------------------
+  var lastPlayhead = 0, pendingPlayhead = null, playheadTimer = null;
+  function drawPlayhead(t) {
+    if (!plotReady || playheadIdx < 0) return;
+    var u = {};
+    u["shapes[" + playheadIdx + "].x0"] = t * 1000;
+    u["shapes[" + playheadIdx + "].x1"] = t * 1000;
+    u["shapes[" + playheadIdx + "].visible"] = true;
+    lastPlayhead = Date.now();
+    window.Plotly.relayout(gd, u);
+  }
+  /* timeupdate fires ~4 times a second; a relayout redraws shapes, so cap it at 4 Hz. */
+  function playheadThrottled(t, force) {
+    pendingPlayhead = t;
+    var wait = 250 - (Date.now() - lastPlayhead);
+    if (force || wait <= 0) {
+      clearTimeout(playheadTimer); playheadTimer = null;
+      drawPlayhead(t);
+    } else if (!playheadTimer) {
+      playheadTimer = setTimeout(function () { playheadTimer = null; drawPlayhead(pendingPlayhead); }, wait);
+    }
+  }
+
+  function xRange() {
+    var ax = gd && gd.layout && gd.layout.xaxis;
+    if (ax && ax.range && ax.range.length === 2) {
+      var a = toSec(ax.range[0]), b = toSec(ax.range[1]);
+      if (!isNaN(a) && !isNaN(b)) return [a, b];
+    }
+    return [0, duration];
+  }
+  /* Pan (keeping the zoom) so that t is visible. */
+  function ensureVisible(t) {
+    if (!plotReady) return;
+    var r = xRange(), w = r[1] - r[0];
+    if (t >= r[0] && t <= r[1]) return;
+    var a = Math.min(Math.max(0, t - w / 2), Math.max(0, duration - w));
+    window.Plotly.relayout(gd, { "xaxis.range": [a * 1000, (a + w) * 1000] });
+  }
+
+  // ---- seeking ------------------------------------------------------------------------------
+  function select(t, end, el) {
+    mark("focus", wordsIn(t, end));
+    scrollBoxTo(marked.focus[0]);
+    document.querySelectorAll(".seek-list button.active").forEach(function (b) { b.classList.remove("active"); });
+    if (el && el.closest(".seek-list")) el.classList.add("active");
+  }
+  function seek(t, end, el) {
+    if (!isFinite(t)) return;
+    t = Math.max(0, Math.min(t, duration || t));
+    select(t, end, el);
+    if (audio) {
+      try { audio.currentTime = t; } catch (e) { /* not seekable yet: play() starts at 0 */ }
+      var p = audio.play();
+      if (p && p.catch) p.catch(function () { /* autoplay refused or no audio: selection still shows */ });
+    }
+    if (nowEl) nowEl.textContent = clock(t);
+    ensureVisible(t);
+    playheadThrottled(t, true);
+  }
+
+  document.addEventListener("click", function (ev) {
+    var el = ev.target.closest ? ev.target.closest("[data-t]") : null;
+    if (!el) return;
+    var end = el.dataset.end != null ? parseFloat(el.dataset.end) : null;
+    seek(parseFloat(el.dataset.t), end, el);
+  });
+
+  if (audio) {
+    var lastNow = null;
+    audio.addEventListener("timeupdate", function () {
+      var t = audio.currentTime;
+      if (nowEl) nowEl.textContent = clock(t);
+      var cur = wordsIn(t, null);
+      if (cur[0] !== lastNow) { lastNow = cur[0]; mark("now", cur); if (!audio.paused) scrollBoxTo(cur[0]); }
+      warnItems.forEach(function (b) {
+        var a = parseFloat(b.dataset.t), e = parseFloat(b.dataset.end || b.dataset.t);
+        b.classList.toggle("current", t >= a && t <= e);
+      });
+      playheadThrottled(t, false);
+    });
+    audio.addEventListener("error", function () {
+      var msg = document.getElementById("audio-error");
+      if (msg) msg.hidden = false;
+    });
+  }
+
+  // ---- zoom refinement: re-decimate the visible window from the full-resolution data ---------
+  var timeCache = {};
+  function times(sp) {
+    if (timeCache[sp]) return timeCache[sp];
+    var tb = data.time[sp], arr;
+    if (Array.isArray(tb)) arr = Float64Array.from(tb);
+    else { arr = new Float64Array(tb.n); for (var i = 0; i < tb.n; i++) arr[i] = tb.t0 + i * tb.dt; }
+    return (timeCache[sp] = arr);
+  }
+  /* Same algorithm as decimate_minmax() in html.py: per bin keep min and max, all-null bin -> gap. */
+  function decimate(t, y, i0, i1, maxPoints) {
+    var xs = [], ys = [], n = i1 - i0;
+    if (n <= maxPoints) {
+      for (var i = i0; i < i1; i++) { xs.push(t[i] * 1000); ys.push(y[i]); }
+      return [xs, ys];
+    }
+    var nb = Math.max(1, maxPoints >> 1);
+    for (var b = 0; b < nb; b++) {
+      var a = i0 + Math.floor(b * n / nb), e = i0 + Math.floor((b + 1) * n / nb);
+      if (e <= a) continue;
+      var iMin = -1, iMax = -1;
+      for (var k = a; k < e; k++) {
+        var v = y[k];
+        if (v === null) continue;
+        if (iMin < 0 || v < y[iMin]) iMin = k;
+        if (iMax < 0 || v > y[iMax]) iMax = k;
+      }
+      if (iMin < 0) { xs.push(t[(a + e - 1) >> 1] * 1000); ys.push(null); continue; }
+      var lo = Math.min(iMin, iMax), hi = Math.max(iMin, iMax);
+      xs.push(t[lo] * 1000); ys.push(y[lo]);
+      if (hi !== lo) { xs.push(t[hi] * 1000); ys.push(y[hi]); }
+    }
+    return [xs, ys];
+  }
+  var refining = false;
+  function refine() {
+    if (!data.refine || refining) return;
+    var r = xRange(), xs = [], ys = [], idx = [], maxPoints = data.max_points;
+    data.traces.forEach(function (tr) {
+      var trace = gd.data[tr.i];
+      if (tr.key === "clock") {
+        var n = Math.max(2, Math.min(maxPoints, Math.ceil((r[1] - r[0]) * 10))), cx = [], cy = [];
+        for (var i = 0; i < n; i++) { cx.push((r[0] + (r[1] - r[0]) * i / (n - 1)) * 1000); cy.push(trace.y[0]); }
+        xs.push(cx); ys.push(cy);
+      } else {
+        var t = times(tr.sp), y = data.series[tr.key];
+        var i0 = Math.max(0, lowerBound(t, r[0]) - 1), i1 = Math.min(t.length, lowerBound(t, r[1]) + 1);
+        var d = decimate(t, y, i0, i1, maxPoints);
+        xs.push(d[0]); ys.push(d[1]);
+      }
+      idx.push(tr.i);
+    });
+    refining = true;
+    window.Plotly.restyle(gd, { x: xs, y: ys }, idx).then(function () { refining = false; },
+                                                         function () { refining = false; });
+  }
+
+  function done() { document.body.dataset.ready = "1"; }
+  if (!gd || !data.figure || !window.Plotly) { done(); return; }
+  var fig = data.figure;
+  (fig.layout.shapes || []).forEach(function (s, i) { if (s.name === "playhead") playheadIdx = i; });
+  var config = { displaylogo: false, responsive: true, scrollZoom: false,
+                 modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"] };
+  window.Plotly.newPlot(gd, fig.data, fig.layout, config).then(function () {
+    plotReady = true;
+    gd.on("plotly_click", function (ev) {
+      if (!ev || !ev.points || !ev.points.length) return;
+      seek(toSec(ev.points[0].x), null, null);
+    });
+    gd.on("plotly_relayout", function (ev) {
+      var zoomed = Object.keys(ev || {}).some(function (k) { return /^xaxis\d*\.(range|autorange)/.test(k); });
+      if (zoomed) refine();
+    });
+    done();
+  }, done);
+})();

@@ -1,0 +1,232 @@
+"""One speaker's streaming analysis: frames -> 0.1 s steps -> cues -> warnings.
+
+``SpeakerAnalyzer.feed(audio)`` takes the next samples of one voice (16 kHz mono float32) and
+returns the events they complete: ``Metrics`` every ``metrics_interval_s``, ``BaselineReady``,
+``WarningStarted``/``WarningEnded``. It keeps a compact per-step history (a few floats per 0.1 s)
+from which the final timeline and summary are built, so a one-hour call costs a few MB.
+
+Everything is causal: a value at step ``t`` uses only audio up to ``t``. That is what makes the file
+path and the live path give the same warnings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import SAMPLE_RATE
+from .agitation import agitation_score, cues, semitones
+from .baseline import Baseline, BaselineEstimator
+from .config import Config
+from .cues import MESSAGES, PRIORITY, CueTracker
+from .events import BaselineReady, Metrics, Speaker, WarningEnded, WarningStarted, Word
+from .prosody import FrameAnalyzer, Frames
+from .syllables import SyllablePicker, bridge_gaps
+
+STEP_S = 0.1
+"""The timeline step."""
+AGITATED_MIN_CUES = 2
+"""The ``agitated`` warning needs at least this many cues up at once (one cue has its own kind)."""
+AGITATED_CUE_LEVEL = 0.35
+
+
+@dataclass
+class StepHistory:
+    """Per-step columns (NaN = unknown). Index k is the step [0.1 k, 0.1 (k + 1))."""
+
+    pitch_hz: list[float] = field(default_factory=list)
+    loudness_db: list[float] = field(default_factory=list)
+    speaking: list[bool] = field(default_factory=list)
+    syllables: list[int] = field(default_factory=list)
+    phonation_frames: list[int] = field(default_factory=list)
+    agitation: list[float] = field(default_factory=list)  # from trailing windows, at step end
+    voiced_frames: list[np.ndarray] = field(default_factory=list)  # per-frame voicing, all steps
+
+    def __len__(self) -> int:
+        return len(self.loudness_db)
+
+
+def _nan(x: float | None) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def _none(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+class SpeakerAnalyzer:
+    def __init__(self, speaker: Speaker, *, config: Config = Config(), profile: Baseline | None = None, metrics_interval_s: float = 0.25, warn: bool = True):
+        self.speaker = speaker
+        self.config = config
+        self.hop_s = config.prosody.hop_ms / 1000
+        self.frames = FrameAnalyzer(sr=SAMPLE_RATE, config=config.prosody)
+        self.picker = SyllablePicker(hop_s=self.hop_s, config=config.rate, silence_floor_db=config.prosody.silence_floor_db)
+        self.estimator = None if profile else BaselineEstimator(config.baseline, hop_s=self.hop_s)
+        self.baseline: Baseline | None = profile
+        self._baseline_announced = False
+        kinds = PRIORITY if speaker == "agent" else ("customer_agitated",)
+        self.tracker = CueTracker(config.warnings, kinds=kinds, time_offset_s=config.agitation.window_s / 2) if warn else None
+        self.metrics_interval_s = metrics_interval_s
+        self._next_metrics_t = metrics_interval_s
+        self.history = StepHistory()
+        self.words: list[Word] = []
+        self.warnings: list[dict] = []
+        self._step_frames = int(round(STEP_S / self.hop_s))
+        # Frame columns not yet grouped into a step, and a trailing window of recent frames.
+        self._pending: list[Frames] = []
+        self._pending_n = 0
+        self._frame_index = 0
+        self._syllable_frames: list[int] = []
+        self._recent = Frames.empty()
+        self._recent_start = 0
+        self._recent_len = int(round(max(config.agitation.window_s, config.agitation.rate_window_s, 0.5) / self.hop_s)) + self._step_frames
+        self._latest: dict = {}
+
+    # ------------------------------------------------------------------ feeding
+    def feed(self, audio: np.ndarray) -> list:
+        return self._consume(self.frames.feed(audio), final=False)
+
+    def finish(self, t_end: float) -> list:
+        events = self._consume(self.frames.finish(), final=True)
+        if self.tracker:
+            for change in self.tracker.finish(t_end):
+                events.append(self._ended(change, t_end))
+        return events
+
+    def add_words(self, words: list[Word]) -> None:
+        self.words.extend(words)
+
+    def _consume(self, frames: Frames, *, final: bool) -> list:
+        events: list = []
+        if len(frames):
+            nuclei = self.picker.feed(frames.loudness_db, frames.voiced)
+            self._syllable_frames.extend(nuclei)
+            self._pending.append(frames)
+            self._pending_n += len(frames)
+        while self._pending_n >= self._step_frames or (final and self._pending_n > 0):
+            block = Frames.concat(self._pending)
+            n = min(self._step_frames, len(block))
+            step = Frames(block.f0_hz[:n], block.aperiodicity[:n], block.voiced[:n], block.loudness_db[:n])
+            rest = Frames(block.f0_hz[n:], block.aperiodicity[n:], block.voiced[n:], block.loudness_db[n:])
+            self._pending = [rest] if len(rest) else []
+            self._pending_n = len(rest)
+            events.extend(self._step(step))
+        return events
+
+    # ------------------------------------------------------------------ one step
+    def _step(self, step: Frames) -> list:
+        events: list = []
+        k = len(self.history)
+        first = self._frame_index
+        self._frame_index += len(step)
+        t_end = self._frame_index * self.hop_s
+        syl = sum(1 for i in self._syllable_frames if first <= i < self._frame_index)
+        self._syllable_frames = [i for i in self._syllable_frames if i >= self._frame_index]
+
+        recent = Frames.concat([self._recent, step])
+        if len(recent) > self._recent_len:
+            cut = len(recent) - self._recent_len
+            recent = Frames(recent.f0_hz[cut:], recent.aperiodicity[cut:], recent.voiced[cut:], recent.loudness_db[cut:])
+            self._recent_start += cut
+        self._recent = recent
+
+        voiced = step.voiced
+        pitch = float(np.median(step.f0_hz[voiced])) if voiced.any() else float("nan")
+        power = np.mean(np.power(10.0, step.loudness_db.astype(np.float64) / 10.0))
+        level = max(10.0 * math.log10(power), -100.0) if power > 0 else -100.0
+        lookback = int(round(0.3 / self.hop_s))
+        speaking = bool(recent.voiced[-lookback:].any())
+        h = self.history
+        h.pitch_hz.append(pitch)
+        h.loudness_db.append(level)
+        h.speaking.append(speaking)
+        h.syllables.append(syl)
+        h.phonation_frames.append(int(voiced.sum()))
+        h.voiced_frames.append(voiced.copy())
+
+        m = self._window_metrics(speaking, t_end)
+        if self.estimator is not None and not self.estimator.frozen:
+            was_frozen = self.estimator.frozen
+            self.estimator.add(voiced=voiced, f0_hz=step.f0_hz, loudness_db=step.loudness_db, rate_sps=m["rate"])
+            estimate = self.estimator.estimate()
+            if estimate is not None and estimate != self.baseline:
+                self.baseline = estimate
+                if not self._baseline_announced or (self.estimator.frozen and not was_frozen):
+                    events.append(BaselineReady(t_end, self.speaker, estimate.source, estimate.to_dict()))
+                    self._baseline_announced = True
+        elif self.baseline is not None and not self._baseline_announced:
+            events.append(BaselineReady(t_end, self.speaker, self.baseline.source, self.baseline.to_dict()))
+            self._baseline_announced = True
+
+        h.agitation.append(_nan(m["agitation"]))
+        self._latest = m
+        if self.tracker:
+            for change in self.tracker.step(t_end, m["values"]):
+                events.append(self._ended(change, t_end) if change.ended else self._started(change, t_end))
+        if t_end + 1e-9 >= self._next_metrics_t:
+            self._next_metrics_t += self.metrics_interval_s
+            events.append(self.metrics_event(t_end))
+        return events
+
+    def _window_metrics(self, speaking: bool, t_end: float) -> dict:
+        cfg = self.config.agitation
+        recent = self._recent
+        n_ag = int(round(cfg.window_s / self.hop_s))
+        v = recent.voiced[-n_ag:]
+        pitch_hz = level_db = None
+        if v.sum() >= 10:
+            pitch_hz = float(np.median(recent.f0_hz[-n_ag:][v]))
+            level_db = float(np.median(recent.loudness_db[-n_ag:][v]))
+        rate = self._trailing_rate(cfg.rate_window_s)
+        b = self.baseline
+        pitch_st = semitones(pitch_hz, b.pitch_median_hz) if b else None
+        level_rel = level_db - b.loudness_median_db if (b and level_db is not None and b.loudness_median_db is not None) else None
+        score = None
+        values: dict[str, float | None] = {}
+        if b is not None and speaking:
+            c = cues(loudness_rel_db=level_rel, pitch_st=pitch_st, rate_sps=rate, baseline_rate_sps=b.articulation_rate_sps, config=cfg)
+            score = agitation_score(c, cfg)
+            if self.speaker == "agent":
+                up = sum(1 for x in c.known() if x >= AGITATED_CUE_LEVEL)
+                values = {"loud": c.loud, "high_pitch": c.high_pitch, "fast": c.fast, "agitated": (score if up >= AGITATED_MIN_CUES else 0.0) if score is not None else None}
+            else:
+                values = {"customer_agitated": score}
+        return {"pitch_hz": pitch_hz, "pitch_st": pitch_st, "loudness_db": level_db, "loudness_rel_db": level_rel, "rate": rate, "agitation": score, "values": values, "speaking": speaking}
+
+    def _trailing_rate(self, window_s: float) -> float | None:
+        """Articulation rate over the last ``window_s``: nuclei per second of phonation (voiced
+        frames with gaps up to 0.3 s bridged)."""
+        h = self.history
+        n_steps = max(1, int(round(window_s / STEP_S)))
+        syllables = sum(h.syllables[-n_steps:])
+        n_frames = n_steps * self._step_frames
+        voiced = self._recent.voiced[-n_frames:]
+        phonation_s = bridge_gaps(voiced, max_gap=int(round(0.3 / self.hop_s))).sum() * self.hop_s
+        if phonation_s < min(self.config.rate.min_phonation_s, 0.5 * window_s):
+            return None
+        return syllables / phonation_s
+
+    # ------------------------------------------------------------------ events
+    def metrics_event(self, t: float) -> Metrics:
+        m = self._latest
+        wpm = None
+        if self.words:
+            from .rate import words_per_minute
+
+            recent = [w for w in self.words if w.end_s >= t - self.config.rate.window_s]
+            wpm = words_per_minute(recent, pause_min_s=self.config.rate.pause_min_s)
+        r = lambda x, nd=2: None if x is None else round(x, nd)  # noqa: E731
+        return Metrics(
+            t=t, speaker=self.speaker, wpm=r(wpm, 1), syllables_per_s=r(m.get("rate")), pitch_hz=r(m.get("pitch_hz"), 1),
+            pitch_st=r(m.get("pitch_st")), loudness_db=r(m.get("loudness_db"), 1), loudness_rel_db=r(m.get("loudness_rel_db"), 1),
+            agitation=r(m.get("agitation"), 3), speaking=bool(m.get("speaking")),
+        )
+
+    def _started(self, change, t: float) -> WarningStarted:
+        return WarningStarted(t, self.speaker, change.kind, MESSAGES[change.kind], change.start_s)
+
+    def _ended(self, change, t: float) -> WarningEnded:
+        self.warnings.append({"start": round(change.start_s, 2), "end": round(change.end_s, 2), "kind": change.kind, "speaker": self.speaker, "message": MESSAGES[change.kind]})
+        return WarningEnded(t, self.speaker, change.kind, change.start_s, change.end_s)

@@ -1,0 +1,219 @@
+"""Transcription for the engine: a one-pass chunked transcriber for recordings, and a worker thread
+that keeps any transcriber off the prosody path.
+
+Both implement the transcriber interface of docs/CONTRACT.md (``insert_audio``, ``process``,
+``finish``). ``ChunkedTranscriber`` transcribes each stretch of audio exactly once, in chunks of at
+most ``file_chunk_s`` cut at the quietest moment near the chunk's end, so its cost is that of a
+plain faster-whisper pass. The live path uses ``streaming_asr.OnlineTranscriber`` (LocalAgreement)
+instead; both go behind ``AsyncTranscriber``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Protocol
+
+import numpy as np
+
+from . import SAMPLE_RATE
+from .config import TranscriptionConfig
+from .events import Word
+
+
+class Transcriber(Protocol):
+    def insert_audio(self, audio: np.ndarray) -> None: ...
+    def process(self) -> list[Word]: ...
+    def finish(self) -> list[Word]: ...
+
+
+def words_from_segments(segments, *, offset_s: float, min_probability: float = 0.0) -> list[Word]:
+    """faster-whisper segments (with word timestamps) to Words on the stream clock."""
+    out: list[Word] = []
+    for seg in segments:
+        for w in seg.words or []:
+            text = w.word.strip()
+            if not text or w.probability < min_probability:
+                continue
+            out.append(Word(round(offset_s + float(w.start), 3), round(offset_s + float(w.end), 3), text, float(w.probability)))
+    return out
+
+
+def quietest_cut(audio: np.ndarray, *, search_from: int, window: int = 1600) -> int:
+    """Index of the centre of the quietest ``window``-sample stretch at or after ``search_from``."""
+    tail = audio[search_from:]
+    if len(tail) < 2 * window:
+        return len(audio)
+    n = len(tail) // window
+    energy = np.square(tail[: n * window].reshape(n, window)).mean(axis=1)
+    best = int(np.argmin(energy))
+    return search_from + best * window + window // 2
+
+
+class ChunkedTranscriber:
+    """Transcribe a stream once, chunk by chunk (for recordings)."""
+
+    def __init__(self, model, config: TranscriptionConfig = TranscriptionConfig()):
+        self.model = model
+        self.config = config
+        self._buf: list[np.ndarray] = []
+        self._buf_n = 0
+        self._offset = 0  # stream sample index of the buffer start
+        self._chunk_n = int(config.file_chunk_s * SAMPLE_RATE)
+
+    def insert_audio(self, audio: np.ndarray) -> None:
+        self._buf.append(np.asarray(audio, dtype=np.float32).reshape(-1))
+        self._buf_n += len(self._buf[-1])
+
+    def process(self) -> list[Word]:
+        words: list[Word] = []
+        while self._buf_n >= self._chunk_n:
+            audio = np.concatenate(self._buf)
+            # Cut in the quietest 0.1 s of the chunk's last 8 s, so no word is split.
+            cut = quietest_cut(audio[: self._chunk_n], search_from=max(0, self._chunk_n - 8 * SAMPLE_RATE))
+            words += self._transcribe(audio[:cut])
+            rest = audio[cut:]
+            self._buf, self._buf_n = [rest], len(rest)
+            self._offset += cut
+        return words
+
+    def finish(self) -> list[Word]:
+        words = self.process()
+        if self._buf_n:
+            words += self._transcribe(np.concatenate(self._buf))
+            self._offset += self._buf_n
+            self._buf, self._buf_n = [], 0
+        return words
+
+    def _transcribe(self, audio: np.ndarray) -> list[Word]:
+        offset_s = self._offset / SAMPLE_RATE
+        if len(audio) < SAMPLE_RATE // 10 or not np.any(audio):
+            return []
+        cfg = self.config
+        segments, _info = self.model.transcribe(
+            audio,
+            language=cfg.language,
+            beam_size=cfg.beam_size,
+            word_timestamps=True,
+            vad_filter=cfg.vad_filter,
+            condition_on_previous_text=False,
+        )
+        return words_from_segments(segments, offset_s=offset_s, min_probability=cfg.min_word_probability)
+
+
+class AsyncTranscriber:
+    """Runs a transcriber in a worker thread so that prosody never waits for it.
+
+    ``insert_audio`` queues audio; ``process`` returns the words committed so far without blocking.
+    With ``max_backlog_s`` set (live), audio that waited longer than that is dropped through the
+    inner transcriber's ``skip_to`` (when it has one) and reported in ``status``; with it unset
+    (files), ``insert_audio`` blocks once ``block_backlog_s`` of audio is queued, so a fast file
+    reader cannot fill memory.
+    """
+
+    def __init__(self, inner: Transcriber, *, max_backlog_s: float | None = None, block_backlog_s: float = 120.0):
+        self.inner = inner
+        self.max_backlog_s = max_backlog_s
+        self._in: queue.Queue = queue.Queue()
+        self._out: queue.Queue = queue.Queue()
+        self._cv = threading.Condition()
+        self._queued = 0  # samples queued, not yet handed to the inner transcriber
+        self._block_n = int(block_backlog_s * SAMPLE_RATE)
+        self._fed = 0  # samples handed to the inner transcriber
+        self.skipped_s = 0.0
+        self.status: list[tuple[str, float, float]] = []  # (status, behind_s, skipped_s)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="voice-coach-asr", daemon=True)
+        self._thread.start()
+
+    @property
+    def backlog_s(self) -> float:
+        return self._queued / SAMPLE_RATE
+
+    def insert_audio(self, audio: np.ndarray) -> None:
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        with self._cv:
+            while self.max_backlog_s is None and self._queued >= self._block_n and self.error is None:
+                self._cv.wait(0.5)
+            self._queued += len(audio)
+        self._in.put(audio)
+
+    def process(self) -> list[Word]:
+        self._raise_if_failed()
+        words: list[Word] = []
+        while True:
+            try:
+                words.extend(self._out.get_nowait())
+            except queue.Empty:
+                return words
+
+    def finish(self) -> list[Word]:
+        self._in.put(None)
+        self._thread.join()
+        self._raise_if_failed()
+        return self.process()
+
+    def _raise_if_failed(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        try:
+            behind = False
+            while True:
+                item = self._in.get()
+                batch = [item]
+                while True:  # take everything queued, so one inference covers it
+                    try:
+                        batch.append(self._in.get_nowait())
+                    except queue.Empty:
+                        break
+                done = batch[-1] is None
+                chunks = [b for b in batch if b is not None]
+                if chunks:
+                    audio = np.concatenate(chunks)
+                    with self._cv:
+                        self._queued -= len(audio)
+                        self._cv.notify_all()
+                    self.inner.insert_audio(audio)
+                    self._fed += len(audio)
+                backlog = self._in.qsize() and self.backlog_s
+                if self.max_backlog_s is not None and backlog and backlog > self.max_backlog_s and hasattr(self.inner, "skip_to"):
+                    self._skip()
+                    behind = True
+                elif behind and not backlog:
+                    behind = False
+                    self.status.append(("caught_up", 0.0, self.skipped_s))
+                if done:
+                    self._out.put(self.inner.finish())
+                    return
+                words = self.inner.process()
+                if words:
+                    self._out.put(words)
+                if not chunks:
+                    time.sleep(0.01)
+        except BaseException as exc:  # surfaced to the engine's thread by process()/finish()
+            self.error = exc
+            with self._cv:
+                self._cv.notify_all()
+
+    def _skip(self) -> None:
+        """Drop queued audio; tell the inner transcriber to jump to the newest sample."""
+        dropped = 0
+        while True:
+            try:
+                item = self._in.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self._in.put(None)
+                break
+            dropped += len(item)
+        with self._cv:
+            self._queued -= dropped
+            self._cv.notify_all()
+        self._fed += dropped
+        self.inner.skip_to(self._fed / SAMPLE_RATE)
+        self.skipped_s += dropped / SAMPLE_RATE
+        self.status.append(("skipped", dropped / SAMPLE_RATE, self.skipped_s))
