@@ -139,6 +139,21 @@ def load_audio(path: str | Path) -> np.ndarray:
     return np.concatenate(chunks, axis=1)
 
 
+def is_dual_mono(path: str | Path, *, probe_s: float = 30.0, max_difference_db: float = -30.0) -> bool:
+    """True when every channel of a multi-channel file carries the same signal: the energy of each
+    channel's difference from the first is at least ``-max_difference_db`` dB below the first's,
+    over the first ``probe_s`` seconds. Such a file is a mono recording stored as stereo."""
+    for chunk in iter_audio(path, chunk_s=probe_s):
+        if chunk.shape[0] < 2:
+            return False
+        ref = float(np.sum(np.square(chunk[0], dtype=np.float64)))
+        diff = float(np.max(np.sum(np.square(chunk[1:] - chunk[:1], dtype=np.float64), axis=1)))
+        if ref == 0.0:
+            return diff == 0.0
+        return diff <= ref * 10 ** (max_difference_db / 10)
+    return False
+
+
 def parse_channel(value: str | int, *, channels: int | None = None, what: str = "--agent-channel") -> int:
     """``0|1|left|right`` (or any index) to a channel index, checked against ``channels``."""
     names = {"left": 0, "l": 0, "right": 1, "r": 1}

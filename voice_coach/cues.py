@@ -92,16 +92,23 @@ class CueTracker:
                 self._below_since = None
 
         if self.active is None and t >= self._gap_until:
-            for kind in self.kinds:
-                onset = self._onsets[kind]
-                sustained = onset.since is not None and onset.last_on - onset.since >= cfg.sustain_s
-                if sustained and t >= self._cool_until[kind]:
-                    self.active = kind
-                    self._active_start = max(0.0, onset.since - self.offset)
-                    self._below_since = None
-                    changes.append(CueChange(kind, self._active_start, None, False))
-                    break
+            ready = [k for k in self.kinds if self._sustained(k) and t >= self._cool_until[k]]
+            if ready:
+                kind = ready[0]
+                # Several cues up at once is one episode of agitation, whichever cue held first.
+                ag = values.get("agitated")
+                if "agitated" in self.kinds and kind != "agitated" and ag is not None and ag >= self._threshold("agitated", "on") and t >= self._cool_until["agitated"]:
+                    kind = "agitated"
+                since = min(o.since for k, o in self._onsets.items() if o.since is not None and (k == kind or k in ready))
+                self.active = kind
+                self._active_start = max(0.0, since - self.offset)
+                self._below_since = None
+                changes.append(CueChange(kind, self._active_start, None, False))
         return changes
+
+    def _sustained(self, kind: str) -> bool:
+        onset = self._onsets[kind]
+        return onset.since is not None and onset.last_on - onset.since >= self.config.sustain_s
 
     def finish(self, t: float) -> list[CueChange]:
         """End the active warning, if any, at stream end ``t``."""

@@ -78,7 +78,6 @@ class SpeakerAnalyzer:
         self._pending: list[Frames] = []
         self._pending_n = 0
         self._frame_index = 0
-        self._syllable_frames: list[int] = []
         self._recent = Frames.empty()
         self._recent_start = 0
         self._recent_len = int(round(max(config.agitation.window_s, config.agitation.rate_window_s, 0.5) / self.hop_s)) + self._step_frames
@@ -101,8 +100,6 @@ class SpeakerAnalyzer:
     def _consume(self, frames: Frames, *, final: bool) -> list:
         events: list = []
         if len(frames):
-            nuclei = self.picker.feed(frames.loudness_db, frames.voiced)
-            self._syllable_frames.extend(nuclei)
             self._pending.append(frames)
             self._pending_n += len(frames)
         while self._pending_n >= self._step_frames or (final and self._pending_n > 0):
@@ -119,11 +116,11 @@ class SpeakerAnalyzer:
     def _step(self, step: Frames) -> list:
         events: list = []
         k = len(self.history)
-        first = self._frame_index
         self._frame_index += len(step)
         t_end = self._frame_index * self.hop_s
-        syl = sum(1 for i in self._syllable_frames if first <= i < self._frame_index)
-        self._syllable_frames = [i for i in self._syllable_frames if i >= self._frame_index]
+        # A nucleus is confirmed a few frames after its peak; it counts in the step that confirms
+        # it, so the count does not depend on how the audio was chunked.
+        syl = len(self.picker.feed(step.loudness_db, step.voiced))
 
         recent = Frames.concat([self._recent, step])
         if len(recent) > self._recent_len:

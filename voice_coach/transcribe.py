@@ -124,6 +124,7 @@ class AsyncTranscriber:
         self.skipped_s = 0.0
         self.status: list[tuple[str, float, float]] = []  # (status, behind_s, skipped_s)
         self.error: BaseException | None = None
+        self._abort = False
         self._thread = threading.Thread(target=self._run, name="voice-coach-asr", daemon=True)
         self._thread.start()
 
@@ -154,6 +155,12 @@ class AsyncTranscriber:
         self._raise_if_failed()
         return self.process()
 
+    def close(self) -> None:
+        """Stop the worker without flushing (the stream was abandoned)."""
+        self._abort = True
+        self._in.put(None)
+        self._thread.join(timeout=30)
+
     def _raise_if_failed(self) -> None:
         if self.error is not None:
             raise self.error
@@ -170,6 +177,8 @@ class AsyncTranscriber:
                     except queue.Empty:
                         break
                 done = batch[-1] is None
+                if done and self._abort:
+                    return
                 chunks = [b for b in batch if b is not None]
                 if chunks:
                     audio = np.concatenate(chunks)

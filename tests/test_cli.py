@@ -1,0 +1,170 @@
+import csv
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SAMPLES, write_wav
+from signals import voice
+from voice_coach.cli import app
+
+runner = CliRunner()
+SAMPLE = SAMPLES / "calm_then_rushed.wav"
+
+
+@pytest.fixture(scope="module")
+def sample_outputs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    res = runner.invoke(app, ["analyze", str(SAMPLE), "--json", str(out / "r.json"), "--csv", str(out / "r.csv")])
+    assert res.exit_code == 0, res.output
+    return out, json.loads((out / "r.json").read_text())
+
+
+def test_help_is_fast_and_explains():
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "voice_coach.cli", "--help"], capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == 0 and "analyze" in proc.stdout and "calibrate" in proc.stdout
+    # Not a timing test: it guards against importing faster-whisper/librosa at start-up.
+    code = "import sys, voice_coach.cli; print(any(m in sys.modules for m in ('faster_whisper', 'librosa', 'ctranslate2', 'av')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    assert elapsed < 10
+
+
+def test_sample_result_follows_the_contract(sample_outputs):
+    _, r = sample_outputs
+    assert r["schema_version"] == 1 and r["source"].endswith("calm_then_rushed.wav")
+    assert r["model"] == "bundled:tiny.en" and r["duration_s"] == pytest.approx(67.35, abs=0.1)
+    assert r["config"]["warnings"]["sustain_s"] == 2.0
+    agent = r["agent"]
+    assert set(agent) >= {"words", "timeline", "summary", "baseline"}
+    assert set(agent["summary"]) >= {"talk_time_s", "speaking_rate_wpm", "articulation_rate_sps", "pitch_median_hz", "pitch_spread_st", "loudness_median_db", "agitation_mean", "calm_score"}
+    assert r["customer"] is None
+    words = agent["words"]
+    text = " ".join(w["text"] for w in words).lower()
+    assert "thank you for calling" in text
+    starts = [w["start"] for w in words]
+    assert starts == sorted(starts) and all(w["end"] >= w["start"] for w in words)
+
+
+def test_sample_warnings_are_in_the_rushed_part_only(sample_outputs):
+    _, r = sample_outputs
+    truth = json.loads((SAMPLES / "calm_then_rushed.truth.json").read_text())
+    warnings = r["warnings"]
+    assert len(warnings) >= 1
+    rushed_start = 38.5
+    for w in warnings:
+        assert w["start"] >= rushed_start - 1.0, w
+    assert warnings[0]["start"] <= rushed_start + 3.0
+    assert truth  # the truth file ships with the sample
+
+
+def test_csv_has_a_row_per_step(sample_outputs):
+    out, r = sample_outputs
+    rows = list(csv.DictReader((out / "r.csv").open()))
+    assert len(rows) == len(r["agent"]["timeline"])
+    assert float(rows[1]["t"]) - float(rows[0]["t"]) == pytest.approx(0.1)
+    flagged = [row for row in rows if row["warning"]]
+    assert flagged and all(float(row["t"]) > 37 for row in flagged)
+
+
+def test_terminal_summary_shows_warnings_with_words():
+    res = runner.invoke(app, ["analyze", str(SAMPLE)], env={"COLUMNS": "160"})
+    assert res.exit_code == 0
+    assert "Calm score" in res.output and "Warnings" in res.output
+    assert "refund" in res.output  # the words spoken during the warning
+
+
+def _bad_files(tmp_path):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "zero.wav").write_bytes(b"")
+    (tmp_path / "text.wav").write_text("not audio\n" * 10)
+    (tmp_path / "random.wav").write_bytes(bytes(range(256)) * 8)
+    return {
+        "missing": tmp_path / "missing.wav",
+        "dir": tmp_path / "dir",
+        "zero": tmp_path / "zero.wav",
+        "text": tmp_path / "text.wav",
+        "random": tmp_path / "random.wav",
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "dir", "zero", "text", "random"])
+def test_bad_input_is_one_line_non_zero_and_leaves_no_output(tmp_path, case):
+    path = _bad_files(tmp_path)[case]
+    out = tmp_path / "out.json"
+    res = runner.invoke(app, ["analyze", str(path), "--json", str(out)])
+    assert res.exit_code != 0
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(path.name) in lines[0] and "error" in lines[0]
+    assert "Traceback" not in res.output
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.json")]
+
+
+def test_several_files_one_bad_does_not_stop_the_rest(tmp_path):
+    good = write_wav(tmp_path / "good.wav", voice(8))
+    bad = tmp_path / "bad.wav"
+    bad.write_text("nope")
+    out = tmp_path / "results"
+    res = runner.invoke(app, ["analyze", str(bad), str(good), "--json", str(out), "--csv", str(out)])
+    assert res.exit_code == 1
+    assert (out / "good.json").exists() and (out / "good.csv").exists()
+    assert not (out / "bad.json").exists()
+    assert "bad.wav" in res.output and "1 of 2 recordings failed" in res.output
+
+
+def test_silence_succeeds_with_no_words_and_no_warnings(tmp_path):
+    path = write_wav(tmp_path / "silence.wav", np.zeros(16000 * 5, np.float32))
+    out = tmp_path / "s.json"
+    res = runner.invoke(app, ["analyze", str(path), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.read_text())
+    assert r["agent"]["words"] == [] and r["warnings"] == []
+
+
+def test_noise_invents_no_words(tmp_path):
+    noise = np.random.default_rng(3).normal(0, 0.05, 16000 * 8).astype(np.float32)
+    path = write_wav(tmp_path / "noise.wav", noise)
+    out = tmp_path / "n.json"
+    assert runner.invoke(app, ["analyze", str(path), "--json", str(out)]).exit_code == 0
+    r = json.loads(out.read_text())
+    assert r["agent"]["words"] == [] and r["warnings"] == []
+
+
+def test_calibrate_then_analyze_with_profile(tmp_path):
+    calm = write_wav(tmp_path / "calm.wav", voice(20, f0_hz=115, level_db=-32))
+    prof = tmp_path / "agent.json"
+    res = runner.invoke(app, ["calibrate", str(calm), "--out", str(prof)])
+    assert res.exit_code == 0, res.output
+    p = json.loads(prof.read_text())
+    assert p["pitch_median_hz"] == pytest.approx(115, rel=0.03)
+    loud = write_wav(tmp_path / "loud.wav", voice(8, f0_hz=115, level_db=-20))
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["analyze", str(loud), "--profile", str(prof), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.read_text())
+    assert r["agent"]["baseline"]["source"] == "profile"
+    assert [w["kind"] for w in r["warnings"]] == ["loud"]
+
+
+def test_calibrate_needs_speech(tmp_path):
+    quiet = write_wav(tmp_path / "quiet.wav", np.zeros(16000, np.float32))
+    res = runner.invoke(app, ["calibrate", str(quiet), "--out", str(tmp_path / "p.json")])
+    assert res.exit_code != 0 and "voiced speech" in res.output
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_bad_config_and_model_are_one_line_errors(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[warnings]\nbogus = 1\n")
+    path = write_wav(tmp_path / "v.wav", voice(3))
+    res = runner.invoke(app, ["analyze", str(path), "--config", str(cfg)])
+    assert res.exit_code != 0 and "bogus" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["analyze", str(path), "--model", str(tmp_path / "no_such_model_dir")])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert len([ln for ln in res.output.splitlines() if ln.strip()]) == 1

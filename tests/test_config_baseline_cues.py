@@ -1,0 +1,166 @@
+import json
+
+import numpy as np
+import pytest
+
+from voice_coach.agitation import Cues, agitation_score, calm_score, cues, ramp, semitones
+from voice_coach.baseline import Baseline, BaselineEstimator, load_profile, save_profile
+from voice_coach.config import BaselineConfig, Config, WarningConfig
+from voice_coach.cues import CueTracker
+from voice_coach.errors import ConfigError
+
+
+# ---------------------------------------------------------------- config
+def test_config_from_toml_overrides_and_echoes(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text("[warnings]\nsustain_s = 3\n[prosody]\nfmin_hz = 50.0\n")
+    cfg = Config.from_toml(p)
+    assert cfg.warnings.sustain_s == 3.0 and cfg.prosody.fmin_hz == 50.0
+    assert cfg.to_dict()["warnings"]["sustain_s"] == 3.0
+    assert cfg.agitation == Config().agitation
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("[warnings]\nsustain = 3\n", "unknown setting 'sustain'"),
+        ("[nope]\nx = 1\n", "unknown table [nope]"),
+        ("[warnings]\nsustain_s = 'long'\n", "must be float"),
+        ("[warnings\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_a_clear_error(tmp_path, text, fragment):
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    with pytest.raises(ConfigError, match=None) as info:
+        Config.from_toml(p)
+    assert fragment in str(info.value) and str(p) in str(info.value)
+
+
+# ---------------------------------------------------------------- agitation
+def test_ramp_and_semitones():
+    assert ramp(0, 1, 3) == 0 and ramp(2, 1, 3) == 0.5 and ramp(5, 1, 3) == 1 and ramp(None, 1, 3) is None
+    assert semitones(220, 110) == pytest.approx(12)
+    assert semitones(None, 110) is None
+
+
+def test_agitation_score_is_zero_at_baseline_and_one_when_all_cues_are_full():
+    calm = cues(loudness_rel_db=0, pitch_st=0, rate_sps=4, baseline_rate_sps=4)
+    assert agitation_score(calm) == 0
+    hot = cues(loudness_rel_db=12, pitch_st=6, rate_sps=8, baseline_rate_sps=4)
+    assert agitation_score(hot) == pytest.approx(1)
+    one = agitation_score(Cues(loud=1.0, high_pitch=0.0, fast=0.0))
+    assert 0.5 < one < 1
+    assert agitation_score(Cues(None, None, None)) is None
+
+
+def test_rate_cue_uses_the_absolute_norm_too():
+    # A speaker whose calm baseline is already rushed still gets the rate cue.
+    c = cues(loudness_rel_db=0, pitch_st=0, rate_sps=7.5, baseline_rate_sps=7.5)
+    assert c.fast == 1.0
+
+
+def test_calm_score_range():
+    assert calm_score([]) is None
+    assert calm_score([0.0] * 10) == 100
+    assert calm_score([1.0] * 10) == 0
+    assert 0 < calm_score([0.0] * 8 + [0.9] * 2) < 100
+
+
+# ---------------------------------------------------------------- baseline
+def _feed(est, f0, level, seconds, rate=4.0):
+    for _ in range(int(seconds * 10)):
+        est.add(voiced=np.ones(10, bool), f0_hz=np.full(10, f0), loudness_db=np.full(10, level), rate_sps=rate)
+
+
+def test_self_calibration_is_not_set_by_a_heated_start():
+    est = BaselineEstimator(BaselineConfig(calibration_speech_s=30))
+    _feed(est, 200.0, -20.0, 8, rate=6.0)  # heated first 8 s of speech
+    _feed(est, 120.0, -32.0, 22, rate=4.0)  # then calm
+    b = est.estimate()
+    assert b.pitch_median_hz == pytest.approx(120, rel=0.01)
+    assert b.loudness_median_db == pytest.approx(-32)
+    assert b.articulation_rate_sps == pytest.approx(4.0)
+    assert est.frozen
+
+
+def test_baseline_needs_minimum_speech_and_freezes():
+    est = BaselineEstimator(BaselineConfig(min_speech_s=6, calibration_speech_s=10))
+    _feed(est, 120, -30, 5)
+    assert est.estimate() is None
+    _feed(est, 120, -30, 5)
+    assert est.estimate() is not None and est.frozen
+    _feed(est, 300, -10, 20)  # ignored once frozen
+    assert est.estimate().pitch_median_hz == pytest.approx(120)
+
+
+def test_profile_round_trip_and_errors(tmp_path):
+    p = tmp_path / "agent.json"
+    save_profile(Baseline(118.0, -31.5, 4.2, "profile", 40.0), p, sources=["calm.wav"])
+    b = load_profile(p)
+    assert (b.pitch_median_hz, b.loudness_median_db, b.articulation_rate_sps, b.source) == (118.0, -31.5, 4.2, "profile")
+    assert not list(tmp_path.glob(".*tmp"))
+    with pytest.raises(ConfigError, match="profile not found"):
+        load_profile(tmp_path / "none.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"kind": "something-else"}))
+    with pytest.raises(ConfigError, match="not a voice-coach profile"):
+        load_profile(bad)
+    bad.write_text("{")
+    with pytest.raises(ConfigError, match="invalid JSON"):
+        load_profile(bad)
+
+
+# ---------------------------------------------------------------- warnings
+def _run(tracker, series, step=0.1):
+    changes = []
+    for i, values in enumerate(series):
+        changes += [(round((i + 1) * step, 2), c) for c in tracker.step((i + 1) * step, values)]
+    return changes
+
+
+def test_warning_needs_sustained_behaviour():
+    tr = CueTracker(WarningConfig(sustain_s=2.0), kinds=("loud",))
+    short = [{"loud": 1.0}] * 15 + [{"loud": 0.0}] * 50
+    assert _run(tr, short) == []
+    tr = CueTracker(WarningConfig(sustain_s=2.0), kinds=("loud",))
+    long = [{"loud": 1.0}] * 30 + [{"loud": 0.0}] * 30
+    changes = _run(tr, long)
+    assert [c.ended for _, c in changes] == [False, True]
+    assert changes[0][0] == pytest.approx(2.1)  # raised once 2 s have passed
+    assert changes[0][1].start_s == pytest.approx(0.1)
+    assert changes[1][1].end_s == pytest.approx(3.1)
+
+
+def test_hysteresis_keeps_one_warning_through_a_dip():
+    cfg = WarningConfig(sustain_s=1.0, release_s=1.0, on_loud=0.5, off_loud=0.25)
+    tr = CueTracker(cfg, kinds=("loud",))
+    # Up, then hovering between the end and start thresholds, then up again: one warning.
+    series = [{"loud": 0.8}] * 20 + [{"loud": 0.3}] * 30 + [{"loud": 0.8}] * 20 + [{"loud": 0.0}] * 20
+    changes = _run(tr, series)
+    assert [c.ended for _, c in changes] == [False, True]
+
+
+def test_cooldown_and_gap_prevent_repeats():
+    cfg = WarningConfig(sustain_s=1.0, release_s=0.5, cooldown_s=10.0, gap_s=0.0)
+    tr = CueTracker(cfg, kinds=("loud",))
+    burst = [{"loud": 1.0}] * 15 + [{"loud": 0.0}] * 10
+    changes = _run(tr, burst * 6)  # six bursts of 2.5 s: 15 s
+    assert sum(1 for _, c in changes if not c.ended) == 2  # the first, then one after the cooldown
+
+
+def test_short_pauses_are_bridged_long_ones_reset():
+    cfg = WarningConfig(sustain_s=2.0, pause_bridge_s=0.6)
+    tr = CueTracker(cfg, kinds=("loud",))
+    with_breaths = ([{"loud": 1.0}] * 8 + [{"loud": None}] * 4) * 3
+    assert any(not c.ended for _, c in _run(tr, with_breaths))
+    tr = CueTracker(cfg, kinds=("loud",))
+    with_pauses = ([{"loud": 1.0}] * 8 + [{"loud": None}] * 15) * 3
+    assert _run(tr, with_pauses) == []
+
+
+def test_several_cues_at_once_are_one_agitated_warning():
+    tr = CueTracker(WarningConfig(sustain_s=1.0))
+    series = [{"loud": 1.0, "high_pitch": 1.0, "fast": 0.0, "agitated": 0.9}] * 30 + [{"loud": 0, "high_pitch": 0, "fast": 0, "agitated": 0}] * 30
+    starts = [c.kind for _, c in _run(tr, series) if not c.ended]
+    assert starts == ["agitated"]

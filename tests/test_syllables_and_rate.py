@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from signals import SR, silence, voice
+from voice_coach.events import Word
+from voice_coach.prosody import analyze_frames
+from voice_coach.rate import rolling_wpm, talk_spans, talk_time_s, words_per_minute
+from voice_coach.syllables import SyllablePicker, articulation_rate, bridge_gaps, syllable_nuclei
+
+
+@pytest.mark.parametrize("rate", [2.5, 4.0, 5.5, 7.0])
+def test_pulse_train_syllable_rate(rate):
+    seconds = 6.0
+    frames = analyze_frames(voice(seconds, syllables_per_s=rate), sr=SR)
+    nuclei = syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01)
+    assert len(nuclei) == pytest.approx(rate * seconds, abs=1)
+
+
+def test_unvoiced_bursts_are_not_syllables():
+    rng = np.random.default_rng(0)
+    t = np.arange(SR * 4) / SR
+    env = (np.mod(t, 0.25) < 0.15).astype(np.float32)
+    noise = (rng.normal(0, 0.05, len(t)) * env).astype(np.float32)
+    frames = analyze_frames(noise, sr=SR)
+    assert len(syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01)) == 0
+
+
+def test_streaming_picker_matches_batch():
+    frames = analyze_frames(np.concatenate([voice(3, syllables_per_s=5), silence(0.5), voice(2, syllables_per_s=3, seed=2)]), sr=SR)
+    batch = syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01)
+    picker = SyllablePicker(hop_s=0.01)
+    stream = []
+    for i in range(0, len(frames), 7):
+        stream += picker.feed(frames.loudness_db[i : i + 7], frames.voiced[i : i + 7])
+    assert stream == list(batch)
+
+
+def test_pauses_do_not_change_articulation_rate():
+    # The same speech with long pauses inserted has the same syllables per second of phonation.
+    speech = voice(4, syllables_per_s=5)
+    with_pauses = np.concatenate([speech[: 2 * SR], silence(2.0), speech[2 * SR :], silence(3.0)])
+
+    def rate(y):
+        frames = analyze_frames(y, sr=SR)
+        n = len(syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01))
+        phon = bridge_gaps(frames.voiced, max_gap=30).sum() * 0.01
+        return articulation_rate(n, phon)
+
+    assert rate(with_pauses) == pytest.approx(rate(speech), rel=0.08)
+
+
+def test_bridge_gaps_fills_short_gaps_only():
+    a = np.array([1, 0, 0, 1, 0, 0, 0, 0, 1, 0], bool)
+    np.testing.assert_array_equal(bridge_gaps(a, max_gap=2), np.array([1, 1, 1, 1, 0, 0, 0, 0, 1, 0], bool))
+    assert not bridge_gaps(np.zeros(5, bool), max_gap=3).any()
+
+
+def test_articulation_rate_needs_enough_phonation():
+    assert articulation_rate(3, 0.5) is None
+    assert articulation_rate(10, 2.0) == 5.0
+
+
+def _words(start, n, spacing=0.4, dur=0.3):
+    return [Word(start + i * spacing, start + i * spacing + dur, "w") for i in range(n)]
+
+
+def test_wpm_ignores_long_pauses():
+    words = _words(0, 20) + _words(60, 20)
+    assert talk_spans(words) == [(0.0, pytest.approx(7.9)), (60.0, pytest.approx(67.9))]
+    # 40 words in 15.8 s of talk, though the call lasted 68 s.
+    assert words_per_minute(words) == pytest.approx(40 / 15.8 * 60)
+    assert talk_time_s(words) == pytest.approx(15.8)
+
+
+def test_wpm_unknown_without_talk():
+    assert words_per_minute([]) is None
+    assert words_per_minute([Word(0, 0.2, "hi")]) is None
+
+
+def test_rolling_wpm_is_centred_and_nan_in_silence():
+    words = _words(0, 30)  # 150 wpm for 12 s
+    t = np.array([5.0, 30.0])
+    out = rolling_wpm(words, t, window_s=4.0)
+    assert out[0] == pytest.approx(150, rel=0.05)
+    assert np.isnan(out[1])

@@ -1,0 +1,200 @@
+"""The ``voice-coach`` command. Heavy modules are imported inside the commands, so ``--help`` is quick.
+
+Every ``VoiceCoachError`` becomes one line on stderr and a non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help=(
+        "voice-coach: checks that a contact-centre agent talks slowly and calmly, in a low tone, "
+        "against their own calm baseline. Offline: audio never leaves this machine.\n\n"
+        "Start with: [bold]voice-coach analyze samples/calm_then_rushed.wav[/]"
+    ),
+)
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4", ".webm", ".wma", ".aif", ".aiff"}
+
+AgentChannel = typer.Option("0", "--agent-channel", help="Channel of a stereo recording that is the agent: 0, 1, left or right. The other one is the customer.")
+ConfigOpt = typer.Option(None, "--config", help="TOML file of thresholds and windows (see docs/configuration.md).", show_default=False)
+ModelOpt = typer.Option(None, "--model", help="faster-whisper model: a name such as small.en (downloaded when first asked for; needs a network) or a local CTranslate2 folder. Default: the bundled tiny.en.", show_default=False)
+ProfileOpt = typer.Option(None, "--profile", help="Calm-baseline profile from 'voice-coach calibrate'. Without it the baseline is learned from the early part of the call.", show_default=False)
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"voice-coach: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _expand_inputs(paths: List[Path], *, recursive: bool = False) -> List[Path]:
+    """Files as given; folders expand to the audio files inside them (sorted)."""
+    out: List[Path] = []
+    for p in paths:
+        if p.is_dir():
+            pattern = "**/*" if recursive else "*"
+            found = sorted(f for f in p.glob(pattern) if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+            if not found:
+                out.append(p)  # reported as "is a directory" / no audio by the analyzer
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def _output_for(target: Optional[Path], src: Path, suffix: str, many: bool) -> Optional[Path]:
+    if target is None:
+        return None
+    if many or target.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return target / f"{src.stem}{suffix}"
+    return target
+
+
+def _check_output(target: Optional[Path], many: bool, flag: str) -> None:
+    if target is None:
+        return
+    if many:
+        if target.exists() and not target.is_dir():
+            _fail(f"{flag} {target}: with several inputs this must be a folder, and a file of that name exists")
+    elif not target.is_dir() and not target.parent.exists():
+        _fail(f"{flag} {target}: folder {target.parent} does not exist")
+
+
+@app.command()
+def analyze(
+    files: List[Path] = typer.Argument(..., help="Recordings (WAV, FLAC, MP3, OGG, M4A, ...) or folders of them.", show_default=False),
+    agent_channel: str = AgentChannel,
+    profile: Optional[Path] = ProfileOpt,
+    config: Optional[Path] = ConfigOpt,
+    model: Optional[str] = ModelOpt,
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the JSON result here (a folder when there are several inputs: <stem>.json).", show_default=False),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write the timeline as CSV, one row per 0.1 s with the active warning (a folder for several inputs).", show_default=False),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write the interactive HTML report (a folder for several inputs).", show_default=False),
+    embed_audio: bool = typer.Option(False, "--embed-audio", help="With --html: embed the audio in the page instead of linking it by relative path."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Look for recordings in sub-folders of folder inputs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No terminal summary (outputs and errors only)."),
+) -> None:
+    """Analyze recordings: transcript, pace, pitch and loudness against the calm baseline, warnings.
+
+    Without --json/--csv/--html, prints a summary: key figures against the baseline and each warning
+    with its time and the words spoken then.
+    """
+    from .errors import VoiceCoachError
+
+    inputs = _expand_inputs(files, recursive=recursive)
+    many = len(inputs) > 1
+    for target, flag in ((json_out, "--json"), (csv_out, "--csv"), (html_out, "--html")):
+        _check_output(target, many, flag)
+    try:
+        cfg, base = _load_settings(config, profile)
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .pipeline import analyze_file
+    from .result import write_csv, write_json
+
+    console = Console()
+    failures = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(), console=_stderr(), transient=True) as bar:
+        overall = bar.add_task(f"{len(inputs)} recordings", total=len(inputs)) if many else None
+        for path in inputs:
+            task = bar.add_task(path.name, total=None)
+
+            def progress(done: float, total: float | None, task=task) -> None:
+                bar.update(task, completed=done, total=total)
+
+            try:
+                result = analyze_file(path, config=cfg, agent_channel=agent_channel, profile=base, model=model, progress=progress)
+                if json_out:
+                    write_json(result, _output_for(json_out, path, ".json", many))
+                if csv_out:
+                    write_csv(result, _output_for(csv_out, path, ".csv", many))
+                if html_out:
+                    _write_html(result, _output_for(html_out, path, ".html", many), audio=path, embed=embed_audio)
+            except VoiceCoachError as exc:
+                failures += 1
+                bar.console.print(f"voice-coach: error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+                continue
+            finally:
+                bar.remove_task(task)
+                if overall is not None:
+                    bar.advance(overall)
+            if not quiet and not (json_out or csv_out or html_out):
+                from .summary_view import render_result
+
+                render_result(result, console)
+            elif not quiet:
+                bar.console.print(f"{path}: {len(result['warnings'])} warning(s), calm score {result['agent']['summary']['calm_score']}", markup=False, highlight=False, soft_wrap=True)
+    if failures:
+        if many:
+            typer.echo(f"voice-coach: {failures} of {len(inputs)} recordings failed", err=True)
+        raise typer.Exit(1)
+
+
+def _load_settings(config: Optional[Path], profile: Optional[Path]):
+    from .baseline import load_profile
+    from .config import load_config
+
+    return load_config(config), (load_profile(profile) if profile else None)
+
+
+def _write_html(result: dict, out: Path, *, audio: Optional[Path], embed: bool) -> None:
+    from .report import render_report
+
+    render_report(result, out, audio_path=audio, embed_audio=embed)
+
+
+@app.command()
+def calibrate(
+    files: List[Path] = typer.Argument(..., help="Recordings of the agent speaking calmly (30 s or more in all is best).", show_default=False),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the profile (JSON).", show_default=False),
+    agent_channel: str = AgentChannel,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Make a calm-baseline profile from recordings of the agent's calm speech."""
+    from .errors import VoiceCoachError
+
+    if not out.parent.exists():
+        _fail(f"--out {out}: folder {out.parent} does not exist")
+    try:
+        from .calibrate import calibrate_files
+
+        cfg, _ = _load_settings(config, None)
+        baseline = calibrate_files(_expand_inputs(files), config=cfg, agent_channel=agent_channel, out=out)
+    except VoiceCoachError as exc:
+        _fail(str(exc), 1)
+    typer.echo(
+        f"Wrote {out}: pitch {baseline.pitch_median_hz or 0:.0f} Hz, loudness {baseline.loudness_median_db:.1f} dBFS, "
+        f"articulation {baseline.articulation_rate_sps or 0:.2f} syll/s from {baseline.speech_s:.0f} s of voiced speech"
+    )
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("voice-coach: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

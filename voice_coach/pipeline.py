@@ -1,0 +1,79 @@
+"""Running a recording through the engine: a file is a source of chunks that runs as fast as it can."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from . import SAMPLE_RATE
+from .audio import is_dual_mono, iter_audio, parse_channel, probe
+from .baseline import Baseline
+from .config import Config
+from .engine import ChannelMap, Engine
+from .model import load_model, model_label
+from .result import build_result
+from .transcribe import AsyncTranscriber, ChunkedTranscriber
+
+ProgressFn = Callable[[float, float | None], None]
+"""Called with (seconds analysed so far, total seconds or None)."""
+
+
+def file_transcriber_factory(model_name: str | None, config: Config):
+    """A factory giving each voice a one-pass transcriber running in its own thread."""
+    model = load_model(model_name)
+
+    def make(_speaker):
+        return AsyncTranscriber(ChunkedTranscriber(model, config.transcription))
+
+    return make
+
+
+def analyze_file(
+    path: str | Path,
+    *,
+    config: Config = Config(),
+    agent_channel: str | int = 0,
+    profile: Baseline | None = None,
+    model: str | None = None,
+    transcribe: bool = True,
+    progress: ProgressFn | None = None,
+    on_event: Callable[[object], None] | None = None,
+    chunk_s: float = 1.0,
+) -> dict:
+    """Analyze one recording and return its JSON result (see docs/CONTRACT.md).
+
+    Raises ``AudioError`` for unreadable input and ``ModelError`` when the model cannot be loaded.
+    """
+    path = Path(path)
+    info = probe(path)
+    agent = parse_channel(agent_channel, channels=info.channels)
+    # A mono call stored as two identical channels has no customer channel.
+    n_voices = 1 if info.channels > 1 and is_dual_mono(path) else info.channels
+    channels = ChannelMap.for_input(n_voices, agent)
+    factory = file_transcriber_factory(model, config) if transcribe else None
+    engine = Engine(config=config, channels=channels, profile=profile, transcriber=factory)
+    try:
+        for chunk in iter_audio(path, chunk_s=chunk_s):
+            events = engine.feed(chunk)
+            if on_event:
+                for e in events:
+                    on_event(e)
+            if progress:
+                progress(engine.samples / SAMPLE_RATE, info.duration_s)
+        events = engine.finish()
+    finally:
+        if not engine.finished:
+            _abandon(engine)
+    if on_event:
+        for e in events:
+            on_event(e)
+    label = model_label(model) if transcribe else "none"
+    return build_result(engine, source=str(path), model=label)
+
+
+def _abandon(engine: Engine) -> None:
+    """Stop the transcriber threads of an engine that failed half-way."""
+    for t in engine.transcribers.values():
+        close = getattr(t, "close", None)
+        if close is not None:
+            close()
