@@ -187,6 +187,160 @@ def calibrate(
     )
 
 
+@app.command()
+def live(
+    device: Optional[str] = typer.Option(None, "--device", "-d", help="Input device: index or part of its name (see 'voice-coach devices'). Default: the system's default input.", show_default=False),
+    channels: int = typer.Option(1, "--channels", min=1, max=8, help="Channels to capture from the device."),
+    agent_channel: str = AgentChannel,
+    customer_channel: Optional[str] = typer.Option(None, "--customer-channel", help="Channel that carries the customer (a two-channel device), analyzed with its own baseline.", show_default=False),
+    profile: Optional[Path] = ProfileOpt,
+    config: Optional[Path] = ConfigOpt,
+    model: Optional[str] = ModelOpt,
+    record: Optional[Path] = typer.Option(None, "--record", help="Record the captured audio to this WAV file as it arrives (crash-safe: its header is kept up to date).", show_default=False),
+    events: Optional[Path] = typer.Option(None, "--events", help="Write every event as a JSON line, flushed as written (for overlays and softphone plugins).", show_default=False),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Where to write the result on stop. Default: next to --record, else voice-coach-live-<time>.json here.", show_default=False),
+    duration: Optional[float] = typer.Option(None, "--duration", min=0.1, help="Stop after this many seconds of audio. Default: run until Ctrl-C.", show_default=False),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No live view (run headless with --events)."),
+    bell: bool = typer.Option(False, "--bell", help="Ring the terminal bell when a warning starts."),
+    replay: Optional[Path] = typer.Option(None, "--replay", help="Play a recording in real time instead of a microphone (to try voice-coach without a call).", show_default=False),
+) -> None:
+    """Coach live beside a call: listens to the microphone and shows one clear cue.
+
+    CALM while you talk at your calm baseline; a single cue ("Slow down", "Lower your voice",
+    "Bring your pitch down") after about 2 s of rushed, loud or high speech, and CALM again when you
+    settle. Stops on Ctrl-C or after --duration, then writes the same JSON result as 'analyze'.
+    """
+    import time as _time
+
+    from .errors import VoiceCoachError
+
+    for target, flag in ((record, "--record"), (events, "--events"), (json_out, "--json")):
+        if target is not None and not target.parent.exists():
+            _fail(f"{flag} {target}: folder {target.parent} does not exist")
+    try:
+        cfg, base = _load_settings(config, profile)
+        from .audio import parse_channel
+
+        agent = parse_channel(agent_channel, channels=channels)
+        customer = parse_channel(customer_channel, channels=channels, what="--customer-channel") if customer_channel is not None else None
+        if customer is not None and customer == agent:
+            _fail("--customer-channel must differ from --agent-channel")
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+    result_path = json_out or (record.with_suffix(".json") if record else Path(_time.strftime("voice-coach-live-%Y%m%d-%H%M%S.json")))
+
+    from rich.console import Console
+
+    from .engine import ChannelMap, Engine
+    from .live import EventsWriter, LiveSession, ReplaySource
+    from .model import load_model, model_label
+    from .result import build_result, write_json
+    from .streaming_asr import OnlineTranscriber
+    from .transcribe import AsyncTranscriber
+
+    console = Console()
+    try:
+        asr_model = load_model(model)
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+
+    def make_transcriber(_speaker):
+        inner = OnlineTranscriber(asr_model, language=cfg.transcription.language, beam_size=cfg.transcription.live_beam_size)
+        return AsyncTranscriber(inner, max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)
+
+    if replay is not None:
+        from .audio import probe
+
+        try:
+            channels = probe(replay).channels
+        except VoiceCoachError as exc:
+            _fail(str(exc))
+        agent = min(agent, channels - 1)
+    engine = Engine(config=cfg, channels=ChannelMap(agent, customer), profile=base, transcriber=make_transcriber)
+    consumers: list = []
+    recorder = None
+    end = None
+    try:
+        if replay is not None:
+            source_cm = ReplaySource(replay)
+        else:
+            from .capture import MicrophoneSource, resolve_device
+
+            source_cm = MicrophoneSource(resolve_device(device), channels=channels)
+        with source_cm as source:
+            if events is not None:
+                consumers.append(EventsWriter(events))
+            if record is not None:
+                from .recorder import WavRecorder
+
+                recorder = WavRecorder(record, samplerate=16000, channels=channels)
+            if not quiet:
+                from .live_view import LiveView
+
+                consumers.append(LiveView(console, bell=bell, source=source))
+            session = LiveSession(engine=engine, source=source, consumers=consumers, recorder=recorder, duration_s=duration, channels_in=channels)
+            end = session.run()
+    except VoiceCoachError as exc:
+        if end is None and not engine.finished:
+            _close_all(consumers, recorder)
+            _fail(str(exc))
+    finally:
+        _close_all(consumers, recorder)
+    result = build_result(engine, source=str(record) if record else ("replay:" + str(replay) if replay else f"live:{device or 'default'}"), model=model_label(model))
+    result["live"] = {"overflows": end.overflows if end else 0, "stop_reason": end.reason if end else "error", "record": str(record) if record else None}
+    write_json(result, result_path)
+    if not quiet:
+        from .summary_view import render_result
+
+        render_result(result, console)
+    typer.echo(f"voice-coach: {end.reason if end else 'stopped'}; result written to {result_path}" + (f"; recording in {record}" if record else ""), err=True)
+    if end and end.overflows:
+        typer.echo(f"voice-coach: {end.overflows} input overflow(s): some audio was dropped by the device", err=True)
+    if end and end.error:
+        _fail(end.error, 1)
+
+
+LIVE_MAX_ASR_BACKLOG_S = 6.0
+"""Live: if transcription falls this far behind real time, it skips ahead (and says so)."""
+
+
+def _close_all(consumers, recorder) -> None:
+    for c in consumers:
+        try:
+            c.close()
+        except Exception:
+            pass
+    consumers.clear()
+    if recorder is not None:
+        try:
+            recorder.close()
+        except Exception:
+            pass
+
+
+@app.command()
+def devices() -> None:
+    """List audio input devices: index, name, channels and default sample rate."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .errors import VoiceCoachError
+
+    try:
+        from .capture import list_input_devices
+
+        found = list_input_devices()
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+    if not found:
+        typer.echo("No audio input devices found.")
+        return
+    table = Table("index", "name", "channels", "default rate (Hz)", "")
+    for d in found:
+        table.add_row(str(d["index"]), d["name"], str(d["max_input_channels"]), f"{d['default_samplerate']:.0f}", "default" if d.get("is_default") else "")
+    Console().print(table)
+
+
 def main() -> None:
     """Console entry point."""
     try:

@@ -187,11 +187,11 @@ class AsyncTranscriber:
                         self._cv.notify_all()
                     self.inner.insert_audio(audio)
                     self._fed += len(audio)
-                backlog = self._in.qsize() and self.backlog_s
-                if self.max_backlog_s is not None and backlog and backlog > self.max_backlog_s and hasattr(self.inner, "skip_to"):
+                backlog = self.backlog_s + getattr(self.inner, "unprocessed_s", 0.0)
+                if self.max_backlog_s is not None and backlog > self.max_backlog_s and hasattr(self.inner, "skip_to"):
                     self._skip()
                     behind = True
-                elif behind and not backlog:
+                elif behind and backlog < 1.0:
                     behind = False
                     self.status.append(("caught_up", 0.0, self.skipped_s))
                 if done:
@@ -208,7 +208,8 @@ class AsyncTranscriber:
                 self._cv.notify_all()
 
     def _skip(self) -> None:
-        """Drop queued audio; tell the inner transcriber to jump to the newest sample."""
+        """Hand all queued audio over and tell the inner transcriber to skip past it, so that
+        the stream clock stays right while the backlog is dropped unheard."""
         dropped = 0
         while True:
             try:
@@ -218,11 +219,13 @@ class AsyncTranscriber:
             if item is None:
                 self._in.put(None)
                 break
+            self.inner.insert_audio(item)
             dropped += len(item)
         with self._cv:
             self._queued -= dropped
             self._cv.notify_all()
         self._fed += dropped
+        behind_s = self.inner.unprocessed_s if hasattr(self.inner, "unprocessed_s") else dropped / SAMPLE_RATE
         self.inner.skip_to(self._fed / SAMPLE_RATE)
-        self.skipped_s += dropped / SAMPLE_RATE
-        self.status.append(("skipped", dropped / SAMPLE_RATE, self.skipped_s))
+        self.skipped_s += behind_s
+        self.status.append(("skipped", behind_s, self.skipped_s))

@@ -1,0 +1,182 @@
+"""Live coaching: a real-time source through the same engine, and the consumers of its events.
+
+``LiveSession.run`` reads captured chunks, records them, feeds the engine, and hands every event to
+the consumers (the rich view, the JSONL events file). It stops on Ctrl-C, after ``duration_s``, at the
+end of a replayed file, or when the device fails, and always finishes the engine so that the result
+of what was heard can be written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Protocol
+
+import numpy as np
+
+from . import SAMPLE_RATE
+from .engine import Engine
+from .errors import DeviceError
+from .events import event_to_dict
+
+
+@dataclass
+class Chunk:
+    """Captured audio: ``audio`` shape (n, channels) at 16 kHz; ``capture_monotonic`` is the
+    ``time.monotonic()`` at which its last sample was captured."""
+
+    audio: np.ndarray
+    capture_monotonic: float
+    overflowed: bool = False
+
+
+class LiveSource(Protocol):
+    overflow_count: int
+
+    def read(self, timeout: float) -> Optional[object]: ...
+
+
+class ReplaySource:
+    """A recording played as if it were a microphone, in real time (``speed`` 1) or faster.
+
+    For demos, tests and benchmarks of the live path without an audio device.
+    """
+
+    def __init__(self, path: str | Path, *, speed: float = 1.0, block_s: float = 0.05):
+        from .audio import load_audio
+
+        self.audio = load_audio(path)  # (channels, n)
+        self.speed = speed
+        self.block = int(block_s * SAMPLE_RATE)
+        self.pos = 0
+        self.overflow_count = 0
+        self.finished = False
+        self._t0: float | None = None
+
+    def __enter__(self):
+        self._t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self, timeout: float) -> Optional[Chunk]:
+        if self.pos >= self.audio.shape[1]:
+            self.finished = True
+            return None
+        end = min(self.pos + self.block, self.audio.shape[1])
+        due = self._t0 + end / SAMPLE_RATE / self.speed
+        wait = due - time.monotonic()
+        if wait > timeout:
+            time.sleep(timeout)
+            return None
+        if wait > 0:
+            time.sleep(wait)
+        chunk = Chunk(self.audio[:, self.pos : end].T, time.monotonic())
+        self.pos = end
+        return chunk
+
+
+class EventsWriter:
+    """The ``--events`` JSONL file: one object per line, flushed as written, with ``lag_s``."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self._fh = open(self.path, "w", encoding="utf-8", buffering=1)
+        except OSError as exc:
+            raise DeviceError(f"--events {self.path}: cannot write ({exc.strerror})") from None
+
+    def handle(self, event, lag_s: float) -> None:
+        data = event_to_dict(event)
+        data["lag_s"] = round(lag_s, 3)
+        self._fh.write(json.dumps(data, allow_nan=False) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class Clock:
+    """Maps stream time to the wall-clock (monotonic) moment that audio was captured."""
+
+    def __init__(self):
+        self.stream_end_s = 0.0
+        self.capture_end = time.monotonic()
+
+    def update(self, stream_end_s: float, capture_monotonic: float) -> None:
+        self.stream_end_s, self.capture_end = stream_end_s, capture_monotonic
+
+    def lag_s(self, t: float, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        captured = self.capture_end - (self.stream_end_s - t)
+        return max(0.0, now - captured)
+
+
+@dataclass
+class SessionEnd:
+    reason: str
+    error: str | None
+    overflows: int
+
+
+class LiveSession:
+    def __init__(self, *, engine: Engine, source, consumers: Iterable, recorder=None, duration_s: float | None = None, channels_in: int = 1, on_tick: Callable[[], None] | None = None):
+        self.engine = engine
+        self.source = source
+        self.consumers = list(consumers)
+        self.recorder = recorder
+        self.duration_s = duration_s
+        self.channels_in = channels_in
+        self.clock = Clock()
+        self.on_tick = on_tick
+        self._stop = False
+
+    def stop(self) -> None:
+        self._stop = True
+
+    def _emit(self, events) -> None:
+        now = time.monotonic()
+        for e in events:
+            lag = self.clock.lag_s(e.t, now)
+            for c in self.consumers:
+                c.handle(e, lag)
+
+    def run(self) -> SessionEnd:
+        reason, error = "stopped", None
+        self._emit(self.engine.start())
+        try:
+            while not self._stop:
+                if self.duration_s is not None and self.engine.t >= self.duration_s:
+                    reason = f"duration {self.duration_s:g} s reached"
+                    break
+                chunk = self.source.read(timeout=0.1)
+                if chunk is None:
+                    if getattr(self.source, "finished", False):
+                        reason = "end of replayed file"
+                        break
+                    self._emit(self.engine.feed(np.zeros((self.engine_channels(), 0), np.float32)))
+                    if self.on_tick:
+                        self.on_tick()
+                    continue
+                audio = np.asarray(chunk.audio, dtype=np.float32)
+                if self.duration_s is not None:
+                    room = int(round((self.duration_s - self.engine.t) * SAMPLE_RATE))
+                    audio = audio[: max(0, room)]
+                if self.recorder is not None:
+                    self.recorder.write(audio)
+                self.clock.update(self.engine.t + audio.shape[0] / SAMPLE_RATE, chunk.capture_monotonic)
+                self._emit(self.engine.feed(audio.T))
+                if self.on_tick:
+                    self.on_tick()
+        except KeyboardInterrupt:
+            reason = "interrupted (Ctrl-C)"
+        except DeviceError as exc:
+            reason, error = "device error", str(exc)
+        self._emit(self.engine.finish(reason))
+        return SessionEnd(reason, error, int(getattr(self.source, "overflow_count", 0)))
+
+    def engine_channels(self) -> int:
+        return self.channels_in
