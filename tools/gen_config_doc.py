@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = {"ProsodyConfig": "prosody", "RateConfig": "rate", "BaselineConfig": "baseline", "AgitationConfig": "agitation", "WarningConfig": "warnings", "TranscriptionConfig": "transcription"}
+TABLES = {"ProsodyConfig": "prosody", "RateConfig": "rate", "BaselineConfig": "baseline", "AgitationConfig": "agitation", "WarningConfig": "warnings", "DeescalationConfig": "deescalation", "TranscriptionConfig": "transcription"}
 HEAD = """# Configuration
 
 Every threshold and window is a field of a dataclass in `voice_coach/config.py`. A TOML file

@@ -133,6 +133,27 @@ class WarningConfig:
     off_fast: float = 0.25
     on_agitated: float = 0.55
     off_agitated: float = 0.35
+    on_mirroring: float = 0.5
+    off_mirroring: float = 0.25
+
+
+@dataclass(frozen=True)
+class DeescalationConfig:
+    """Two voices: the customer's state changes the agent's coaching."""
+
+    upset_hold_s: float = 10.0
+    """De-escalation mode lasts while the customer's agitation warning is on and this long after."""
+    tighten_factor: float = 0.7
+    """In de-escalation mode the agent's warnings start at this fraction of their usual thresholds."""
+    mirroring_window_s: float = 10.0
+    """Mirroring: the agent gets loud or high within this long of the customer being agitated."""
+    mirroring_customer_min: float = 0.4
+    """The customer's agitation (0-1) that counts as agitated for mirroring."""
+    reject_leak: bool = True
+    """Frames where the agent channel carries the customer's voice (same pitch at the same time,
+    weaker than on the customer channel) are not the agent talking. See docs/design.md."""
+    leak_max_pitch_diff_st: float = 0.7
+    """Agent and customer F0 closer than this (semitones) in the same frame is one voice."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +178,7 @@ class Config:
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
     agitation: AgitationConfig = field(default_factory=AgitationConfig)
     warnings: WarningConfig = field(default_factory=WarningConfig)
+    deescalation: DeescalationConfig = field(default_factory=DeescalationConfig)
     transcription: TranscriptionConfig = field(default_factory=TranscriptionConfig)
 
     def to_dict(self) -> dict[str, Any]:

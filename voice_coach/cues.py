@@ -16,15 +16,18 @@ from dataclasses import dataclass
 
 from .config import WarningConfig
 
-PRIORITY = ("agitated", "loud", "fast", "high_pitch")
+PRIORITY = ("mirroring", "agitated", "loud", "fast", "high_pitch")
+COMPONENTS = ("loud", "fast", "high_pitch")
 
 MESSAGES = {
     "agitated": "You sound agitated: pause, breathe, then slow down and lower your voice",
     "loud": "Lower your voice",
     "fast": "Slow down",
     "high_pitch": "Bring your pitch down",
+    "mirroring": "You are matching the customer's tone: lower your voice, slow down",
     "customer_agitated": "Customer is upset: slow down, lower your voice, acknowledge",
 }
+DEESCALATION_MESSAGE = MESSAGES["customer_agitated"]
 
 
 @dataclass
@@ -58,7 +61,7 @@ class CueTracker:
         self._gap_until = -1e9
 
     def _threshold(self, kind: str, which: str) -> float:
-        base = "agitated" if kind not in ("loud", "fast", "high_pitch") else kind
+        base = kind if kind in (*COMPONENTS, "mirroring") else "agitated"
         return getattr(self.config, f"{which}_{base}")
 
     def step(self, t: float, values: dict[str, float | None]) -> list[CueChange]:
@@ -97,7 +100,7 @@ class CueTracker:
                 kind = ready[0]
                 # Several cues up at once is one episode of agitation, whichever cue held first.
                 ag = values.get("agitated")
-                if "agitated" in self.kinds and kind != "agitated" and ag is not None and ag >= self._threshold("agitated", "on") and t >= self._cool_until["agitated"]:
+                if "agitated" in self.kinds and kind in COMPONENTS and ag is not None and ag >= self._threshold("agitated", "on") and t >= self._cool_until["agitated"]:
                     kind = "agitated"
                 since = min(o.since for k, o in self._onsets.items() if o.since is not None and (k == kind or k in ready))
                 self.active = kind

@@ -18,6 +18,7 @@ import numpy as np
 from . import SAMPLE_RATE
 from .baseline import Baseline
 from .config import Config
+from .crosstalk import leak_mask, without_leak
 from .events import AsrStatus, Speaker, Started, Stopped, WordsCommitted
 from .speaker import SpeakerAnalyzer
 from .transcribe import Transcriber
@@ -60,6 +61,10 @@ class Engine:
             if t is not None:
                 self.transcribers[speaker] = t
                 self._asr_status_seen[speaker] = 0
+        if "customer" in self.analyzers:
+            self.analyzers["agent"].partner = self.analyzers["customer"]
+        self.leak_frames: list[np.ndarray] = []
+        self.dropped_leak_words = 0
         self._started = False
         self.finished = False
 
@@ -79,23 +84,53 @@ class Engine:
         if chunk.ndim == 1:
             chunk = chunk[None, :]
         self.samples += chunk.shape[1]
+        frames = {}
         for speaker, index in self.channels.voices().items():
             audio = chunk[index]
             transcriber = self.transcribers.get(speaker)
             if transcriber is not None:
                 transcriber.insert_audio(audio)
-            events.extend(self.analyzers[speaker].feed(audio))
+            frames[speaker] = self.analyzers[speaker].frames.feed(audio)
+        events.extend(self._analyze(frames, final=False))
         events.extend(self._collect_words(final=False))
+        return events
+
+    def _analyze(self, frames: dict, *, final: bool) -> list:
+        """Customer first, so that the agent's step k can look at the customer's step k."""
+        events: list = []
+        if "customer" in frames and self.config.deescalation.reject_leak:
+            mask = leak_mask(frames["agent"], frames["customer"], max_pitch_diff_st=self.config.deescalation.leak_max_pitch_diff_st)
+            self.leak_frames.append(mask)
+            frames["agent"] = without_leak(frames["agent"], mask)
+        for speaker in sorted(frames, key=lambda s: s != "customer"):
+            a = self.analyzers[speaker]
+            events.extend(a.finish(self.t, frames[speaker]) if final else a.consume(frames[speaker]))
         return events
 
     def finish(self, reason: str = "end of input") -> list:
         events = [] if self._started else self.start()
-        for speaker, analyzer in self.analyzers.items():
-            events.extend(analyzer.finish(self.t))
+        frames = {speaker: a.frames.finish() for speaker, a in self.analyzers.items()}
+        events.extend(self._analyze(frames, final=True))
         events.extend(self._collect_words(final=True))
         events.append(Stopped(self.t, reason))
         self.finished = True
         return events
+
+    def _drop_leaked_words(self, words: list) -> list:
+        """Agent-channel words heard over frames that were mostly the customer's voice leaking in
+        are the customer's words, not the agent's."""
+        leak = np.concatenate(self.leak_frames)
+        voiced = np.concatenate(self.analyzers["agent"].history.voiced_frames) if self.analyzers["agent"].history.voiced_frames else np.zeros(0, bool)
+        hop = self.analyzers["agent"].hop_s
+        kept = []
+        for w in words:
+            a, b = int(w.start_s / hop), max(int(w.end_s / hop), int(w.start_s / hop) + 1)
+            n_leak, n_own = int(leak[a:b].sum()), int(voiced[a:b].sum())
+            if n_leak > n_own:
+                self.dropped_leak_words += 1
+                continue
+            kept.append(w)
+        return kept
 
     def _collect_words(self, *, final: bool) -> list:
         events: list = []
@@ -107,6 +142,8 @@ class Engine:
                 for kind, behind_s, skipped_s in status[seen:]:
                     events.append(AsrStatus(self.t, speaker, kind, behind_s, skipped_s))
                 self._asr_status_seen[speaker] = len(status)
+            if words and speaker == "agent" and self.leak_frames:
+                words = self._drop_leaked_words(words)
             if words:
                 self.analyzers[speaker].add_words(words)
                 events.append(WordsCommitted(self.t, speaker, tuple(words)))

@@ -20,7 +20,7 @@ from . import SAMPLE_RATE
 from .agitation import agitation_score, cues, semitones
 from .baseline import Baseline, BaselineEstimator
 from .config import Config
-from .cues import MESSAGES, PRIORITY, CueTracker
+from .cues import COMPONENTS, DEESCALATION_MESSAGE, MESSAGES, PRIORITY, CueTracker
 from .events import BaselineReady, Metrics, Speaker, WarningEnded, WarningStarted, Word
 from .prosody import FrameAnalyzer, Frames
 from .syllables import SyllablePicker, bridge_gaps
@@ -43,6 +43,7 @@ class StepHistory:
     phonation_frames: list[int] = field(default_factory=list)
     agitation: list[float] = field(default_factory=list)  # from trailing windows, at step end
     voiced_frames: list[np.ndarray] = field(default_factory=list)  # per-frame voicing, all steps
+    deescalation: list[bool] = field(default_factory=list)  # the partner (customer) was upset
 
     def __len__(self) -> int:
         return len(self.loudness_db)
@@ -71,6 +72,9 @@ class SpeakerAnalyzer:
         self.metrics_interval_s = metrics_interval_s
         self._next_metrics_t = metrics_interval_s
         self.history = StepHistory()
+        self.partner: SpeakerAnalyzer | None = None  # the customer, for the agent (two voices)
+        self.leak_frames: list[int] = []  # per step: frames rejected as the partner's voice
+        self._upset_until = -1.0
         self.words: list[Word] = []
         self.warnings: list[dict] = []
         self._step_frames = int(round(STEP_S / self.hop_s))
@@ -85,10 +89,16 @@ class SpeakerAnalyzer:
 
     # ------------------------------------------------------------------ feeding
     def feed(self, audio: np.ndarray) -> list:
-        return self._consume(self.frames.feed(audio), final=False)
+        """Analyze the next samples of this voice."""
+        return self.consume(self.frames.feed(audio))
 
-    def finish(self, t_end: float) -> list:
-        events = self._consume(self.frames.finish(), final=True)
+    def consume(self, frames: Frames, *, final: bool = False) -> list:
+        """Analyze frames already computed by ``self.frames`` (the engine does this when it needs to
+        look at both voices' frames first, e.g. to reject the customer's voice leaking in)."""
+        return self._consume(frames, final=final)
+
+    def finish(self, t_end: float, frames: Frames | None = None) -> list:
+        events = self._consume(self.frames.finish() if frames is None else frames, final=True)
         if self.tracker:
             for change in self.tracker.finish(t_end):
                 events.append(self._ended(change, t_end))
@@ -158,6 +168,7 @@ class SpeakerAnalyzer:
             self._baseline_announced = True
 
         h.agitation.append(_nan(m["agitation"]))
+        h.deescalation.append(self.speaker == "agent" and self._partner_upset(t_end))
         self._latest = m
         if self.tracker:
             for change in self.tracker.step(t_end, m["values"]):
@@ -188,9 +199,35 @@ class SpeakerAnalyzer:
             if self.speaker == "agent":
                 up = sum(1 for x in c.known() if x >= AGITATED_CUE_LEVEL)
                 values = {"loud": c.loud, "high_pitch": c.high_pitch, "fast": c.fast, "agitated": (score if up >= AGITATED_MIN_CUES else 0.0) if score is not None else None}
+                values.update(self._partner_cues(c, t_end, values))
             else:
                 values = {"customer_agitated": score}
         return {"pitch_hz": pitch_hz, "pitch_st": pitch_st, "loudness_db": level_db, "loudness_rel_db": level_rel, "rate": rate, "agitation": score, "values": values, "speaking": speaking}
+
+    def _partner_upset(self, t_end: float) -> bool:
+        """De-escalation mode: the customer's agitation warning is on, or ended recently."""
+        p = self.partner
+        if p is None or p.tracker is None:
+            return False
+        if p.tracker.active is not None:
+            self._upset_until = t_end + self.config.deescalation.upset_hold_s
+        return t_end <= self._upset_until
+
+    def _partner_cues(self, c, t_end: float, values: dict) -> dict:
+        """Mirroring, and tightened thresholds while the customer is upset (two voices only)."""
+        p = self.partner
+        if p is None:
+            return {}
+        cfg = self.config.deescalation
+        out: dict = {}
+        if self._partner_upset(t_end) and cfg.tighten_factor > 0:
+            out = {k: (None if v is None else min(1.0, v / cfg.tighten_factor)) for k, v in values.items()}
+        n = int(round(cfg.mirroring_window_s / STEP_S))
+        recent = [a for a in p.history.agitation[-n:] if a == a]
+        customer_hot = bool(recent) and max(recent) >= cfg.mirroring_customer_min
+        rise = max([x for x in (c.loud, c.high_pitch) if x is not None], default=None)
+        out["mirroring"] = (rise if customer_hot else 0.0) if rise is not None else None
+        return out
 
     def _trailing_rate(self, window_s: float) -> float | None:
         """Articulation rate over the last ``window_s``: nuclei per second of phonation (voiced
@@ -221,9 +258,17 @@ class SpeakerAnalyzer:
             agitation=r(m.get("agitation"), 3), speaking=bool(m.get("speaking")),
         )
 
+    def _message(self, kind: str, t: float) -> str:
+        if self.speaker == "agent" and kind in COMPONENTS + ("agitated",) and self._partner_upset(t):
+            return DEESCALATION_MESSAGE
+        return MESSAGES[kind]
+
     def _started(self, change, t: float) -> WarningStarted:
-        return WarningStarted(t, self.speaker, change.kind, MESSAGES[change.kind], change.start_s)
+        self._active_message = self._message(change.kind, t)
+        return WarningStarted(t, self.speaker, change.kind, self._active_message, change.start_s)
 
     def _ended(self, change, t: float) -> WarningEnded:
-        self.warnings.append({"start": round(change.start_s, 2), "end": round(change.end_s, 2), "kind": change.kind, "speaker": self.speaker, "message": MESSAGES[change.kind]})
+        message = getattr(self, "_active_message", None) or MESSAGES[change.kind]
+        self.warnings.append({"start": round(change.start_s, 2), "end": round(change.end_s, 2), "kind": change.kind, "speaker": self.speaker, "message": message})
+        self._active_message = None
         return WarningEnded(t, self.speaker, change.kind, change.start_s, change.end_s)
