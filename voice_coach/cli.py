@@ -56,15 +56,6 @@ def _expand_inputs(paths: List[Path], *, recursive: bool = False) -> List[Path]:
     return out
 
 
-def _output_for(target: Optional[Path], src: Path, suffix: str, many: bool) -> Optional[Path]:
-    if target is None:
-        return None
-    if many or target.is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        return target / f"{src.stem}{suffix}"
-    return target
-
-
 def _check_output(target: Optional[Path], many: bool, flag: str) -> None:
     if target is None:
         return
@@ -82,10 +73,15 @@ def analyze(
     profile: Optional[Path] = ProfileOpt,
     config: Optional[Path] = ConfigOpt,
     model: Optional[str] = ModelOpt,
+    phrases: Optional[Path] = typer.Option(None, "--phrases", help="TOML phrasebook that extends the built-in de-escalation phrases (see docs/phrases.md).", show_default=False),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the JSON result here (a folder when there are several inputs: <stem>.json).", show_default=False),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write the timeline as CSV, one row per 0.1 s with the active warning (a folder for several inputs).", show_default=False),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write the interactive HTML report (a folder for several inputs).", show_default=False),
     embed_audio: bool = typer.Option(False, "--embed-audio", help="With --html: embed the audio in the page instead of linking it by relative path."),
+    summary: Optional[Path] = typer.Option(None, "--summary", help="Batch summary: one CSV row per call, plus an index page (same name, .html) linking each call's report, sortable by calm score.", show_default=False),
+    agent_from: Optional[str] = typer.Option(None, "--agent-from", help="Regular expression with a named group 'agent' matched on each file path, e.g. '(?P<agent>[^/]+)/[^/]+$' for one folder per agent.", show_default=False),
+    agent_map: Optional[Path] = typer.Option(None, "--agent-map", help="Sidecar CSV with columns 'file' and 'agent'.", show_default=False),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Analyze this many files at once, in worker processes."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Look for recordings in sub-folders of folder inputs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No terminal summary (outputs and errors only)."),
 ) -> None:
@@ -100,49 +96,66 @@ def analyze(
     many = len(inputs) > 1
     for target, flag in ((json_out, "--json"), (csv_out, "--csv"), (html_out, "--html")):
         _check_output(target, many, flag)
+    if summary is not None:
+        if summary.is_dir():
+            _fail(f"--summary {summary}: is a folder; give a file name such as {summary / 'summary.csv'}")
+        summary.parent.mkdir(parents=True, exist_ok=True)
     try:
         cfg, base = _load_settings(config, profile)
+        from .batch import AgentIdentity
+
+        identity = AgentIdentity(agent_from, agent_map)
+        if phrases is not None:
+            from .phrases import load_phrasebook
+
+            load_phrasebook(phrases)  # fail early, with one line, before any work
     except VoiceCoachError as exc:
         _fail(str(exc))
 
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .pipeline import analyze_file
-    from .result import write_csv, write_json
+    from .batch import Job, Outputs, run_batch
 
+    outputs = Outputs(json_out, csv_out, html_out, embed_audio)
+    options = {"config": cfg, "agent_channel": agent_channel, "profile": base, "model": model}
+    job_list = [Job(p, identity(p), outputs.for_input(p, many), options, embed_audio, phrases) for p in inputs]
     console = Console()
-    failures = 0
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(), console=_stderr(), transient=True) as bar:
-        overall = bar.add_task(f"{len(inputs)} recordings", total=len(inputs)) if many else None
-        for path in inputs:
-            task = bar.add_task(path.name, total=None)
+    failures, rows, links = 0, [], {}
+    show_summary = not quiet and not (json_out or csv_out or html_out or summary)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_stderr(), transient=True) as bar:
+        overall = bar.add_task(f"{len(inputs)} recordings" if many else inputs[0].name, total=len(inputs) if many else None)
 
-            def progress(done: float, total: float | None, task=task) -> None:
-                bar.update(task, completed=done, total=total)
+        def per_file(job):
+            if many:
+                return None
+            return lambda done, total: bar.update(overall, completed=done, total=total)
 
-            try:
-                result = analyze_file(path, config=cfg, agent_channel=agent_channel, profile=base, model=model, progress=progress)
-                if json_out:
-                    write_json(result, _output_for(json_out, path, ".json", many))
-                if csv_out:
-                    write_csv(result, _output_for(csv_out, path, ".csv", many))
-                if html_out:
-                    _write_html(result, _output_for(html_out, path, ".html", many), audio=path, embed=embed_audio)
-            except VoiceCoachError as exc:
+        for outcome in run_batch(job_list, workers=jobs, keep_results=show_summary, progress=per_file):
+            if many:
+                bar.advance(overall)
+            if outcome.error:
                 failures += 1
-                bar.console.print(f"voice-coach: error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+                bar.console.print(f"voice-coach: error: {outcome.error}", style="red", markup=False, highlight=False, soft_wrap=True)
                 continue
-            finally:
-                bar.remove_task(task)
-                if overall is not None:
-                    bar.advance(overall)
-            if not quiet and not (json_out or csv_out or html_out):
+            rows.append(outcome.row)
+            if "html" in outcome.written:
+                links[outcome.row.get("source", str(outcome.path))] = str(Path(outcome.written["html"]).resolve())
+            if show_summary and outcome.result is not None:
                 from .summary_view import render_result
 
-                render_result(result, console)
+                render_result(outcome.result, console)
             elif not quiet:
-                bar.console.print(f"{path}: {len(result['warnings'])} warning(s), calm score {result['agent']['summary']['calm_score']}", markup=False, highlight=False, soft_wrap=True)
+                r = outcome.row
+                bar.console.print(f"{outcome.path}: {r.get('warnings_total', 0)} warning(s), calm score {r.get('calm_score')}", markup=False, highlight=False, soft_wrap=True)
+    if summary is not None and rows:
+        from .report import render_index, write_summary_csv
+
+        rows.sort(key=lambda r: str(r.get("source")))
+        write_summary_csv(rows, summary)
+        render_index(rows, summary.with_suffix(".html"), report_links=links)
+        if not quiet:
+            typer.echo(f"Batch summary: {summary} and {summary.with_suffix('.html')}", err=True)
     if failures:
         if many:
             typer.echo(f"voice-coach: {failures} of {len(inputs)} recordings failed", err=True)
@@ -154,12 +167,6 @@ def _load_settings(config: Optional[Path], profile: Optional[Path]):
     from .config import load_config
 
     return load_config(config), (load_profile(profile) if profile else None)
-
-
-def _write_html(result: dict, out: Path, *, audio: Optional[Path], embed: bool) -> None:
-    from .report import render_report
-
-    render_report(result, out, audio_path=audio, embed_audio=embed)
 
 
 @app.command()

@@ -17,6 +17,7 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO]:
     folder = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         if "b" in mode:
             fh = os.fdopen(fd, mode)
         else:
@@ -30,6 +31,12 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO]:
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

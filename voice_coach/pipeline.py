@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -20,7 +21,7 @@ ProgressFn = Callable[[float, float | None], None]
 
 def file_transcriber_factory(model_name: str | None, config: Config):
     """A factory giving each voice a one-pass transcriber running in its own thread."""
-    model = load_model(model_name)
+    model = load_model(model_name, cpu_threads=int(os.environ.get("VOICE_COACH_CPU_THREADS", "0") or 0))
 
     def make(_speaker):
         return AsyncTranscriber(ChunkedTranscriber(model, config.transcription))
@@ -39,6 +40,7 @@ def analyze_file(
     progress: ProgressFn | None = None,
     on_event: Callable[[object], None] | None = None,
     chunk_s: float = 1.0,
+    phrasebook: str | Path | None = None,
 ) -> dict:
     """Analyze one recording and return its JSON result (see docs/CONTRACT.md).
 
