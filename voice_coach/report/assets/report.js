@@ -7,12 +7,16 @@
   var gd = document.getElementById("timeline");
   var nowEl = document.getElementById("now");
   var box = document.getElementById("transcript");
-  var words = Array.prototype.slice.call(document.querySelectorAll("#transcript .w"));
+  /* Words in time order (the page shows them by turns, so overlapping speech is out of order). */
+  var words = Array.prototype.slice.call(document.querySelectorAll("#transcript .w"))
+    .map(function (w, i) { return { el: w, t: parseFloat(w.dataset.t), i: i }; })
+    .sort(function (a, b) { return a.t - b.t || a.i - b.i; })
+    .map(function (w) { return w.el; });
   var starts = words.map(function (w) { return parseFloat(w.dataset.t); });
   var ends = words.map(function (w) { return parseFloat(w.dataset.end || w.dataset.t); });
   var warnItems = Array.prototype.slice.call(document.querySelectorAll("#warnings button[data-t]"));
   var duration = data.duration_s || 0;
-  var playheadIdx = -1;
+  var X0 = data.x0_ms || 0;   /* where t = 0 sits on the date axis, ms (see X0_MS in html.py) */
   var plotReady = false;
 
   function clock(t) {
@@ -23,13 +27,14 @@
     return (h ? h + ":" : "") + mm + ":" + (ss < 10 ? "0" : "") + ss + "." + tenths;
   }
 
-  /* Plotly date axes report positions as numbers (ms) or strings "1970-01-01 00:01:02.5". */
+  function xOf(t) { return X0 + t * 1000; }
+  /* Plotly date axes report positions as numbers (ms) or strings "1970-01-02 00:01:02.5". */
   function toSec(v) {
-    if (typeof v === "number") return v / 1000;
+    if (typeof v === "number") return (v - X0) / 1000;
     var s = String(v);
     if (/^\d{4}-\d\d-\d\d$/.test(s)) s += " 00:00:00";
     var ms = Date.parse(s.replace(" ", "T") + "Z");
-    return isNaN(ms) ? NaN : ms / 1000;
+    return isNaN(ms) ? NaN : (ms - X0) / 1000;
   }
 
   /* First index i with arr[i] >= x. */
@@ -66,26 +71,33 @@
   }
 
   // ---- playhead on the timeline -------------------------------------------------------------
-  var lastPlayhead = 0, pendingPlayhead = null, playheadTimer = null;
-  function drawPlayhead(t) {
-    if (!plotReady || playheadIdx < 0) return;
-    var u = {};
-    u["shapes[" + playheadIdx + "].x0"] = t * 1000;
-    u["shapes[" + playheadIdx + "].x1"] = t * 1000;
-    u["shapes[" + playheadIdx + "].visible"] = true;
-    lastPlayhead = Date.now();
-    window.Plotly.relayout(gd, u);
+  /* A DOM line over the plot, placed with the x axis' own data-to-pixel mapping. Moving it is a CSS
+     transform (well under 1 ms); a Plotly.relayout of a shape recomputes the figure (~0.2-0.3 s). */
+  var playhead = document.getElementById("playhead");
+  var playheadT = null, lastPlaced = 0;
+  function placePlayhead() {
+    if (!plotReady || !playhead || playheadT === null) return;
+    var L = gd._fullLayout, xa = L && L.xaxis;
+    if (!xa || !xa.l2p || !L._size) return;
+    var px = xa._offset + xa.l2p(xOf(playheadT));
+    var inside = px >= xa._offset - 0.5 && px <= xa._offset + xa._length + 0.5;
+    playhead.hidden = !inside;
+    playhead.dataset.t = playheadT.toFixed(3);
+    playhead.style.transform = "translateX(" + px.toFixed(1) + "px)";
+    playhead.style.top = L._size.t + "px";
+    playhead.style.height = L._size.h + "px";
+    lastPlaced = Date.now();
   }
-  /* timeupdate fires ~4 times a second; a relayout redraws shapes, so cap it at 4 Hz. */
-  function playheadThrottled(t, force) {
-    pendingPlayhead = t;
-    var wait = 250 - (Date.now() - lastPlayhead);
-    if (force || wait <= 0) {
-      clearTimeout(playheadTimer); playheadTimer = null;
-      drawPlayhead(t);
-    } else if (!playheadTimer) {
-      playheadTimer = setTimeout(function () { playheadTimer = null; drawPlayhead(pendingPlayhead); }, wait);
-    }
+  /* Called on every timeupdate (~4 Hz) and animation frame while playing; cheap, but skip
+     redundant work when frames come faster than the line can visibly move. */
+  function movePlayhead(t, force) {
+    playheadT = t;
+    if (force || Date.now() - lastPlaced >= 40) placePlayhead();
+  }
+  function followPlayback() {
+    if (!audio || audio.paused) return;
+    movePlayhead(audio.currentTime, false);
+    window.requestAnimationFrame(followPlayback);
   }
 
   function xRange() {
@@ -102,7 +114,7 @@
     var r = xRange(), w = r[1] - r[0];
     if (t >= r[0] && t <= r[1]) return;
     var a = Math.min(Math.max(0, t - w / 2), Math.max(0, duration - w));
-    window.Plotly.relayout(gd, { "xaxis.range": [a * 1000, (a + w) * 1000] });
+    window.Plotly.relayout(gd, { "xaxis.range": [xOf(a), xOf(a + w)] });
   }
 
   // ---- seeking ------------------------------------------------------------------------------
@@ -123,7 +135,7 @@
     }
     if (nowEl) nowEl.textContent = clock(t);
     ensureVisible(t);
-    playheadThrottled(t, true);
+    movePlayhead(t, true);
   }
 
   document.addEventListener("click", function (ev) {
@@ -144,8 +156,10 @@
         var a = parseFloat(b.dataset.t), e = parseFloat(b.dataset.end || b.dataset.t);
         b.classList.toggle("current", t >= a && t <= e);
       });
-      playheadThrottled(t, false);
+      movePlayhead(t, false);
     });
+    audio.addEventListener("play", function () { window.requestAnimationFrame(followPlayback); });
+    audio.addEventListener("seeked", function () { movePlayhead(audio.currentTime, true); });
     audio.addEventListener("error", function () {
       var msg = document.getElementById("audio-error");
       if (msg) msg.hidden = false;
@@ -161,11 +175,11 @@
     else { arr = new Float64Array(tb.n); for (var i = 0; i < tb.n; i++) arr[i] = tb.t0 + i * tb.dt; }
     return (timeCache[sp] = arr);
   }
-  /* Same algorithm as decimate_minmax() in html.py: per bin keep min and max, all-null bin -> gap. */
+  /* Same algorithm as decimate_minmax() in timeline.py: per bin keep min and max, all-null bin -> gap. */
   function decimate(t, y, i0, i1, maxPoints) {
     var xs = [], ys = [], n = i1 - i0;
     if (n <= maxPoints) {
-      for (var i = i0; i < i1; i++) { xs.push(t[i] * 1000); ys.push(y[i]); }
+      for (var i = i0; i < i1; i++) { xs.push(xOf(t[i])); ys.push(y[i]); }
       return [xs, ys];
     }
     var nb = Math.max(1, maxPoints >> 1);
@@ -179,10 +193,10 @@
         if (iMin < 0 || v < y[iMin]) iMin = k;
         if (iMax < 0 || v > y[iMax]) iMax = k;
       }
-      if (iMin < 0) { xs.push(t[(a + e - 1) >> 1] * 1000); ys.push(null); continue; }
+      if (iMin < 0) { xs.push(xOf(t[(a + e - 1) >> 1])); ys.push(null); continue; }
       var lo = Math.min(iMin, iMax), hi = Math.max(iMin, iMax);
-      xs.push(t[lo] * 1000); ys.push(y[lo]);
-      if (hi !== lo) { xs.push(t[hi] * 1000); ys.push(y[hi]); }
+      xs.push(xOf(t[lo])); ys.push(y[lo]);
+      if (hi !== lo) { xs.push(xOf(t[hi])); ys.push(y[hi]); }
     }
     return [xs, ys];
   }
@@ -194,7 +208,7 @@
       var trace = gd.data[tr.i];
       if (tr.key === "clock") {
         var n = Math.max(2, Math.min(maxPoints, Math.ceil((r[1] - r[0]) * 10))), cx = [], cy = [];
-        for (var i = 0; i < n; i++) { cx.push((r[0] + (r[1] - r[0]) * i / (n - 1)) * 1000); cy.push(trace.y[0]); }
+        for (var i = 0; i < n; i++) { cx.push(xOf(r[0] + (r[1] - r[0]) * i / (n - 1))); cy.push(trace.y[0]); }
         xs.push(cx); ys.push(cy);
       } else {
         var t = times(tr.sp), y = data.series[tr.key];
@@ -212,7 +226,6 @@
   function done() { document.body.dataset.ready = "1"; }
   if (!gd || !data.figure || !window.Plotly) { done(); return; }
   var fig = data.figure;
-  (fig.layout.shapes || []).forEach(function (s, i) { if (s.name === "playhead") playheadIdx = i; });
   var config = { displaylogo: false, responsive: true, scrollZoom: false,
                  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"] };
   window.Plotly.newPlot(gd, fig.data, fig.layout, config).then(function () {
@@ -224,7 +237,9 @@
     gd.on("plotly_relayout", function (ev) {
       var zoomed = Object.keys(ev || {}).some(function (k) { return /^xaxis\d*\.(range|autorange)/.test(k); });
       if (zoomed) refine();
+      placePlayhead();
     });
+    gd.on("plotly_afterplot", placePlayhead);  // resizes and restyles move the axes
     done();
   }, done);
 })();

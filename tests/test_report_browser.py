@@ -1,0 +1,187 @@
+"""End-to-end: the HTML report in real headless Chromium, opened from disk with a linked WAV.
+
+Checks what a unit test on the HTML text cannot: the page runs without console errors, requests
+nothing but itself and its audio, and clicking a warning moves the audio to that warning's start.
+Skipped (with the reason) only when Debian's chromium or chromedriver is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from report_fixtures import build_result, chrome_available, headless_chrome, write_tone_wav
+
+pytestmark = pytest.mark.skipif(chrome_available() is not None, reason=str(chrome_available()))
+
+
+def _wait(driver, script: str, timeout_s: float = 10.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {script}")
+        time.sleep(0.05)
+
+
+def _requests(driver) -> list[dict]:
+    out = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            out.append({"url": msg["params"]["request"]["url"], "doc": msg["params"].get("documentURL", "")})
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> dict:
+    """A 20 s call: report in out/, audio in audio/ (linked as ../audio/call 1.wav)."""
+    from voice_coach.report import render_report
+
+    root = tmp_path_factory.mktemp("browser")
+    (root / "audio").mkdir()
+    wav = write_tone_wav(root / "audio" / "call 1.wav", duration_s=20.0)
+    result = build_result(20.0)
+    result["warnings"].append({"start": 12.35, "end": 14.0, "kind": "loud", "speaker": "agent",
+                               "message": "Louder than your calm baseline."})
+    html_path = root / "out" / "report.html"
+    render_report(result, html_path, audio_path=wav)
+    return {"html": html_path, "wav": wav, "result": result}
+
+
+def test_report_runs_offline_and_warning_click_seeks_audio(report):
+    html_uri = report["html"].resolve().as_uri()
+    wav_uri = report["wav"].resolve().as_uri()
+    with headless_chrome(log_network=True) as driver:
+        driver.get(html_uri)
+        _wait(driver, "return document.body.dataset.ready === '1'")
+        _wait(driver, "return document.getElementById('audio').readyState >= 1")  # metadata loaded
+
+        # Record the position the page seeks to, before playback moves it on.
+        driver.execute_script(
+            "window.__seeks = []; var a = document.getElementById('audio');"
+            "a.addEventListener('seeking', function () { window.__seeks.push(a.currentTime); });"
+        )
+        buttons = driver.find_elements("css selector", "#warnings button[data-t]")
+        assert len(buttons) == 1, "the 20 s fixture has exactly one warning (at 12.35 s)"
+        expected = float(buttons[0].get_attribute("data-t"))
+        assert expected == pytest.approx(12.35)
+        buttons[0].click()
+        seeks = _wait(driver, "return window.__seeks.length && window.__seeks")
+        now = driver.execute_script("return document.getElementById('audio').currentTime")
+        assert seeks[0] == pytest.approx(expected, abs=0.05)
+        assert now == pytest.approx(expected, abs=0.5)  # playing on from there
+        assert abs(now - expected) < 0.05 or now > expected
+
+        # The playback line moved to the warning too, drawn where the x axis puts that time.
+        line = driver.execute_script(
+            "var p = document.getElementById('playhead'), gd = document.getElementById('timeline');"
+            "var xa = gd._fullLayout.xaxis, m = /translateX\\(([-\\d.]+)px\\)/.exec(p.style.transform);"
+            "return {hidden: p.hidden, t: parseFloat(p.dataset.t), px: m && parseFloat(m[1]),"
+            "        want: xa._offset + xa.l2p(86400000 + 1000 * parseFloat(p.dataset.t)),"
+            "        per_s: xa._length / 20};"
+        )
+        assert line["hidden"] is False
+        assert line["t"] == pytest.approx(expected, abs=0.6)  # may have played on a little
+        assert line["px"] == pytest.approx(line["want"], abs=1.0)
+        assert line["per_s"] > 10, "one second is at least 10 px wide, so the check above means something"
+
+        # Clicking a transcript word seeks to that word.
+        word = driver.find_elements("css selector", "#transcript .w")[5]
+        word_t = float(word.get_attribute("data-t"))
+        driver.execute_script("window.__seeks = []")
+        word.click()
+        seeks = _wait(driver, "return window.__seeks.length && window.__seeks")
+        assert seeks[0] == pytest.approx(word_t, abs=0.05)
+        assert "focus" in word.get_attribute("class")
+
+        # A real mouse click on the pitch lane at t = 5 s seeks there (plotly_click).
+        from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+        x, y = driver.execute_script(
+            "var gd = document.getElementById('timeline'), L = gd._fullLayout;"
+            "gd.scrollIntoView({block: 'center'});"
+            "var r = gd.getBoundingClientRect();"
+            "return [r.left + L.xaxis._offset + L.xaxis.d2p(86400000 + 5000),"
+            "        r.top + L.yaxis._offset + L.yaxis._length / 2];"
+        )
+        driver.execute_script("window.__seeks = []")
+        actions = ActionBuilder(driver)
+        actions.pointer_action.move_to_location(int(x), int(y)).pause(0.2).click()
+        actions.perform()
+        seeks = _wait(driver, "return window.__seeks.length && window.__seeks")
+        assert seeks[0] == pytest.approx(5.0, abs=0.2)
+
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, f"console errors: {errors}"
+
+        requests = _requests(driver)
+        # Nothing in the whole browser went to the network...
+        network = [r["url"] for r in requests if r["url"].split(":", 1)[0] in ("http", "https", "ws", "wss", "ftp")]
+        assert not network, f"network requests: {network}"
+        # ...and from the navigation to our page on, every request is the page, its audio or inline
+        # data. (Before it, headless Chromium loads its own chrome:// new-tab page into the tab.)
+        first = next(i for i, r in enumerate(requests) if r["url"] == html_uri)
+        ours = requests[first:]
+        assert any(r["url"] == wav_uri for r in ours), f"audio never requested: {ours}"
+        stray = [r["url"] for r in ours
+                 if r["url"] not in (html_uri, wav_uri) and not r["url"].startswith(("data:", "blob:"))]
+        assert not stray, f"the report requested more than itself and its audio: {stray}"
+
+
+def test_long_report_without_audio_selects_and_refines_on_zoom(tmp_path):
+    """A 1-hour call, no audio: player hidden, clicks still select, zooming re-decimates."""
+    from voice_coach.report import render_report
+
+    html_path = tmp_path / "report.html"
+    render_report(build_result(3600.0, customer=False), html_path)
+    with headless_chrome() as driver:
+        driver.get(html_path.as_uri())
+        _wait(driver, "return document.body.dataset.ready === '1'", timeout_s=20)
+        assert driver.execute_script("return document.getElementById('audio') === null")
+        assert not driver.find_element("id", "player").is_displayed()
+        word = driver.find_elements("css selector", "#transcript .w")[3]
+        word.click()
+        assert "focus" in word.get_attribute("class")
+
+        # Points of the pitch trace between 10:00 and 11:00 (x is ms on the date axis, t=0 at X0).
+        count_in = ("return document.getElementById('timeline').data[0].x.filter(function (v) {"
+                    " return v >= 86400000 + 600000 && v <= 86400000 + 660000; }).length;")
+        before = driver.execute_script(count_in)
+        driver.execute_script("Plotly.relayout(document.getElementById('timeline'),"
+                              "{'xaxis.range': [86400000 + 600000, 86400000 + 660000]})")
+        _wait(driver, count_in.replace("return ", f"return {before} < ", 1))
+        after = driver.execute_script(count_in)
+        # Full resolution inside the window: ~600 frames of which the voiced ones carry pitch.
+        assert after > 300 > before
+
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, f"console errors: {errors}"
+
+
+def test_index_sorts_by_clicking_headings(tmp_path):
+    from voice_coach.report import render_index, summary_row
+
+    rows = []
+    for i, score in enumerate([81, 42, None, 67]):
+        r = build_result(20.0, seed=i, source=f"call{i}.wav")
+        r["agent"]["summary"]["calm_score"] = score
+        rows.append(summary_row(r, agent="sam" if i % 2 else "jo"))
+    out = render_index(rows, tmp_path / "index.html", report_links={r["source"]: f"{r['source']}.html" for r in rows})
+    order = ("return Array.prototype.map.call(document.querySelectorAll('#calls tbody tr'),"
+             " function (tr) { return tr.cells[0].textContent; });")
+    with headless_chrome() as driver:
+        driver.get(out.as_uri())
+        _wait(driver, "return document.body.dataset.ready === '1'")
+        assert driver.execute_script(order) == ["call1.wav", "call3.wav", "call0.wav", "call2.wav"]  # worst first
+        heading = driver.find_element("css selector", "#calls th[data-key='calm_score']")
+        heading.click()  # now descending; unknown stays last
+        assert driver.execute_script(order) == ["call0.wav", "call3.wav", "call1.wav", "call2.wav"]
+        driver.find_element("css selector", "#calls th[data-key='source']").click()
+        assert driver.execute_script(order) == ["call0.wav", "call1.wav", "call2.wav", "call3.wav"]
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, f"console errors: {errors}"
