@@ -15,6 +15,7 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO]:
     remove it. ``mode`` is ``"w"`` (text, UTF-8) or ``"wb"``."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
@@ -24,6 +25,8 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO]:
             fh = os.fdopen(fd, mode, encoding="utf-8", newline="")
         with fh:
             yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from voice_coach import __version__
-from voice_coach.report._io import atomic_write_text
+from voice_coach.files import write_text_atomic
 from voice_coach.report._result import baseline_deltas, clock, css_token, num, scorecard_items
 from voice_coach.report.html import _asset
 
@@ -154,7 +154,8 @@ def write_summary_csv(rows: Iterable[Mapping], path: Path) -> Path:
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _csv_cell(row.get(k)) for k in cols})
-    return atomic_write_text(Path(path), buf.getvalue(), newline="")
+    write_text_atomic(Path(path), buf.getvalue())
+    return Path(path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -346,4 +347,5 @@ voice-coach {_esc(__version__)}</div></div></header>
 </body>
 </html>
 """
-    return atomic_write_text(out_path, page)
+    write_text_atomic(out_path, page)
+    return out_path

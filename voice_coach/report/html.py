@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from voice_coach import __version__
 from voice_coach.errors import VoiceCoachError
-from voice_coach.report._io import atomic_write_text
+from voice_coach.files import write_text_atomic
 from voice_coach.report._result import (
     Intervals,
     baseline_deltas,
@@ -443,4 +443,4 @@ def render_report(
 </body>
 </html>
 """
-    atomic_write_text(out_path, page)
+    write_text_atomic(out_path, page)
