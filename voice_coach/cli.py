@@ -200,6 +200,8 @@ def live(
     channels: int = typer.Option(1, "--channels", min=1, max=8, help="Channels to capture from the device."),
     agent_channel: str = AgentChannel,
     customer_channel: Optional[str] = typer.Option(None, "--customer-channel", help="Channel that carries the customer (a two-channel device), analyzed with its own baseline.", show_default=False),
+    customer_device: Optional[str] = typer.Option(None, "--customer-device", help="A second input that carries the customer: a loopback or monitor (with PulseAudio, the monitor of the sink that plays the caller).", show_default=False),
+    phrases: Optional[Path] = typer.Option(None, "--phrases", help="TOML phrasebook that extends the built-in de-escalation phrases.", show_default=False),
     profile: Optional[Path] = ProfileOpt,
     config: Optional[Path] = ConfigOpt,
     model: Optional[str] = ModelOpt,
@@ -226,12 +228,19 @@ def live(
             _fail(f"{flag} {target}: folder {target.parent} does not exist")
     try:
         cfg, base = _load_settings(config, profile)
-        from .audio import parse_channel
+        from .audio import parse_channel, probe
 
+        if replay is not None:
+            channels = probe(replay).channels
         agent = parse_channel(agent_channel, channels=channels)
         customer = parse_channel(customer_channel, channels=channels, what="--customer-channel") if customer_channel is not None else None
         if customer is not None and customer == agent:
             _fail("--customer-channel must differ from --agent-channel")
+        if customer_device is not None and customer_channel is not None:
+            _fail("give either --customer-device or --customer-channel, not both")
+        from .phrases import load_phrasebook
+
+        book = load_phrasebook(phrases)
     except VoiceCoachError as exc:
         _fail(str(exc))
     result_path = json_out or (record.with_suffix(".json") if record else Path(_time.strftime("voice-coach-live-%Y%m%d-%H%M%S.json")))
@@ -255,15 +264,11 @@ def live(
         inner = OnlineTranscriber(asr_model, language=cfg.transcription.language, beam_size=cfg.transcription.live_beam_size)
         return AsyncTranscriber(inner, max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)
 
-    if replay is not None:
-        from .audio import probe
-
-        try:
-            channels = probe(replay).channels
-        except VoiceCoachError as exc:
-            _fail(str(exc))
-        agent = min(agent, channels - 1)
-    engine = Engine(config=cfg, channels=ChannelMap(agent, customer), profile=base, transcriber=make_transcriber)
+    if customer_device is not None:
+        channel_map = ChannelMap(0, 1)  # DualSource delivers (agent, customer)
+    else:
+        channel_map = ChannelMap(agent, customer)
+    engine = Engine(config=cfg, channels=channel_map, profile=base, transcriber=make_transcriber, phrasebook=book)
     consumers: list = []
     recorder = None
     end = None
@@ -274,18 +279,23 @@ def live(
             from .capture import MicrophoneSource, resolve_device
 
             source_cm = MicrophoneSource(resolve_device(device), channels=channels)
+            if customer_device is not None:
+                from .live import DualSource
+
+                source_cm = DualSource(source_cm, MicrophoneSource(resolve_device(customer_device), channels=1), agent_channel=agent)
         with source_cm as source:
             if events is not None:
                 consumers.append(EventsWriter(events))
             if record is not None:
                 from .recorder import WavRecorder
 
-                recorder = WavRecorder(record, samplerate=16000, channels=channels)
+                recorder = WavRecorder(record, samplerate=16000, channels=2 if customer_device is not None else channels)
             if not quiet:
                 from .live_view import LiveView
 
                 consumers.append(LiveView(console, bell=bell, source=source))
-            session = LiveSession(engine=engine, source=source, consumers=consumers, recorder=recorder, duration_s=duration, channels_in=channels)
+            n_in = 2 if customer_device is not None else channels
+            session = LiveSession(engine=engine, source=source, consumers=consumers, recorder=recorder, duration_s=duration, channels_in=n_in)
             end = session.run()
     except VoiceCoachError as exc:
         if end is None and not engine.finished:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .dynamics import DynamicsConfig
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -179,6 +180,7 @@ class Config:
     agitation: AgitationConfig = field(default_factory=AgitationConfig)
     warnings: WarningConfig = field(default_factory=WarningConfig)
     deescalation: DeescalationConfig = field(default_factory=DeescalationConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     transcription: TranscriptionConfig = field(default_factory=TranscriptionConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -224,7 +226,10 @@ def _updated(section: Any, values: dict[str, Any], origin: str) -> Any:
         if not isinstance(value, want) or (want is not bool and isinstance(value, bool)):
             raise ConfigError(f"{origin}: '{key}' must be {want.__name__}, got {value!r}")
         changes[key] = value
-    return replace(section, **changes)
+    try:
+        return replace(section, **changes)
+    except ValueError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -19,9 +19,18 @@ from . import SAMPLE_RATE
 from .baseline import Baseline
 from .config import Config
 from .crosstalk import leak_mask, without_leak
-from .events import AsrStatus, Speaker, Started, Stopped, WordsCommitted
+from .dynamics import DynamicsTracker
+from .events import AsrStatus, ConversationNotice, PhraseSpotted, Speaker, Started, Stopped, WordsCommitted
+from .phrases import PhraseSpotter, default_phrasebook
 from .speaker import SpeakerAnalyzer
 from .transcribe import Transcriber
+
+CONVERSATION_MESSAGES = {
+    ("interruption", "agent"): "Let the customer finish",
+    ("interruption", "customer"): "Customer talked over you: pause and listen",
+    ("dead_air", "agent"): "Long silence: tell the customer what you are doing",
+    ("monologue", "agent"): "You have talked a long time: check in with the customer",
+}
 
 TranscriberFactory = Callable[[Speaker], Optional[Transcriber]]
 
@@ -48,7 +57,7 @@ class ChannelMap:
 
 
 class Engine:
-    def __init__(self, *, config: Config = Config(), channels: ChannelMap = ChannelMap(), profile: Baseline | None = None, transcriber: TranscriberFactory | None = None, metrics_interval_s: float = 0.25):
+    def __init__(self, *, config: Config = Config(), channels: ChannelMap = ChannelMap(), profile: Baseline | None = None, transcriber: TranscriberFactory | None = None, metrics_interval_s: float = 0.25, phrasebook=None):
         self.config = config
         self.channels = channels
         self.samples = 0
@@ -64,6 +73,9 @@ class Engine:
         if "customer" in self.analyzers:
             self.analyzers["agent"].partner = self.analyzers["customer"]
         self.leak_frames: list[np.ndarray] = []
+        self.dynamics = DynamicsTracker(config.dynamics) if "customer" in self.analyzers else None
+        self.phrasebook = phrasebook if phrasebook is not None else default_phrasebook()
+        self.spotter = PhraseSpotter(self.phrasebook, speaker="agent")
         self.dropped_leak_words = 0
         self._started = False
         self.finished = False
@@ -105,7 +117,16 @@ class Engine:
         for speaker in sorted(frames, key=lambda s: s != "customer"):
             a = self.analyzers[speaker]
             events.extend(a.finish(self.t, frames[speaker]) if final else a.consume(frames[speaker]))
+        if self.dynamics is not None:
+            found = self.dynamics.update(frames["agent"].voiced, frames["customer"].voiced)
+            if final:
+                found += self.dynamics.finish()
+            events.extend(self._conversation_event(f) for f in found)
         return events
+
+    def _conversation_event(self, found) -> ConversationNotice:
+        end = getattr(found, "end_s", None)
+        return ConversationNotice(self.t, found.kind, found.speaker, found.start_s, end, CONVERSATION_MESSAGES.get((found.kind, found.speaker), found.kind.replace("_", " ")))
 
     def finish(self, reason: str = "end of input") -> list:
         events = [] if self._started else self.start()
@@ -147,4 +168,7 @@ class Engine:
             if words:
                 self.analyzers[speaker].add_words(words)
                 events.append(WordsCommitted(self.t, speaker, tuple(words)))
+                if speaker == "agent":
+                    for m in self.spotter.add(words):
+                        events.append(PhraseSpotted(self.t, speaker, m.category, m.polarity, m.text, m.start_s, m.end_s))
         return events

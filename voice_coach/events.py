@@ -105,13 +105,40 @@ class AsrStatus:
 
 
 @dataclass(frozen=True)
+class ConversationNotice:
+    """Two voices: an interruption, dead air or monologue is under way (``end_s`` None) or over."""
+
+    t: float
+    kind: str  # interruption, dead_air, monologue
+    speaker: Speaker
+    start_s: float
+    end_s: Optional[float]
+    message: str
+    type: str = field(default="conversation", init=False)
+
+
+@dataclass(frozen=True)
+class PhraseSpotted:
+    """A de-escalation phrase (or a defensive one) heard in newly committed words."""
+
+    t: float
+    speaker: Speaker
+    category: str
+    polarity: str
+    text: str
+    start_s: float
+    end_s: float
+    type: str = field(default="phrase", init=False)
+
+
+@dataclass(frozen=True)
 class Stopped:
     t: float
     reason: str
     type: str = field(default="stopped", init=False)
 
 
-Event = Union[Started, Metrics, WordsCommitted, WarningStarted, WarningEnded, BaselineReady, AsrStatus, Stopped]
+Event = Union[Started, Metrics, WordsCommitted, WarningStarted, WarningEnded, BaselineReady, AsrStatus, ConversationNotice, PhraseSpotted, Stopped]
 
 
 def event_to_dict(event: Event) -> dict:

@@ -27,6 +27,7 @@ class ViewState:
     asr_note: str = ""
     overflows: int = 0
     calm_since: float | None = None
+    note: tuple[float, str] | None = None  # (until t, text): a passing conversation notice
 
     def handle(self, event, lag_s: float = 0.0) -> None:
         kind = event.type
@@ -52,6 +53,10 @@ class ViewState:
                 self.lines[-1] = self.lines[-1] + " " + text
             else:
                 self.lines.append(text)
+        elif kind == "conversation" and event.end_s is None:
+            self.note = (event.t + 4.0, event.message)
+        elif kind == "phrase" and event.polarity == "negative":
+            self.note = (event.t + 4.0, f'Avoid "{event.text}": it sounds defensive')
         elif kind == "asr":
             self.asr_note = f"transcript {event.status.replace('_', ' ')} ({event.skipped_s:.0f} s skipped in all)" if event.status != "caught_up" else ""
 
@@ -77,6 +82,8 @@ def render(state: ViewState) -> Panel:
     else:
         head = Text("  CALM  ", style="bold white on green", justify="center")
     parts = [head]
+    if state.note and state.note[0] >= state.t:
+        parts.append(Text(state.note[1], style="bold magenta", justify="center"))
     if state.customer_upset:
         parts.append(Text("Customer is upset: slow down, lower your voice, acknowledge", style="bold yellow", justify="center"))
     m = state.metrics

@@ -53,7 +53,9 @@ def analyze_file(
     n_voices = 1 if info.channels > 1 and is_dual_mono(path) else info.channels
     channels = ChannelMap.for_input(n_voices, agent)
     factory = file_transcriber_factory(model, config) if transcribe else None
-    engine = Engine(config=config, channels=channels, profile=profile, transcriber=factory)
+    from .phrases import load_phrasebook
+
+    engine = Engine(config=config, channels=channels, profile=profile, transcriber=factory, phrasebook=load_phrasebook(phrasebook))
     try:
         for chunk in iter_audio(path, chunk_s=chunk_s):
             events = engine.feed(chunk)

@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from .agitation import calm_score
+from .dynamics import summarize_dynamics
+from .phrases import find_phrases
+from .scorecard import build_scorecard
 from .engine import Engine
 from .files import write_text_atomic
 from .rate import rolling_wpm, talk_spans, words_per_minute
@@ -142,16 +145,43 @@ def build_result(engine: Engine, *, source: str, model: str) -> dict:
     customer = _speaker_result(engine.analyzers["customer"]) if "customer" in engine.analyzers else None
     warnings = [w for a in engine.analyzers.values() for w in a.warnings]
     warnings.sort(key=lambda w: (w["start"], w["speaker"]))
-    return {
+    phrases = [m.to_dict() for m in find_phrases(engine.analyzers["agent"].words, engine.phrasebook, speaker="agent")]
+    _mark_phrases(agent["timeline"], phrases)
+    events, conversation = [], None
+    if engine.dynamics is not None:
+        found = engine.dynamics.events
+        events = [e.to_dict() for e in sorted(found, key=lambda e: (e.start_s, e.kind))]
+        conversation = summarize_dynamics(engine.dynamics.segments("agent"), engine.dynamics.segments("customer"), found)
+    config = engine.config.to_dict()
+    config["phrasebook"] = list(engine.phrasebook.sources)
+    result = {
         "schema_version": SCHEMA_VERSION,
         "source": source,
         "duration_s": round(engine.t, 3),
         "model": model,
-        "config": engine.config.to_dict(),
+        "config": config,
         "agent": agent,
         "customer": customer,
         "warnings": warnings,
+        "events": events,
+        "phrases": phrases,
+        "conversation": conversation,
     }
+    result["scorecard"] = build_scorecard(result)
+    return result
+
+
+def _mark_phrases(timeline: list[dict], phrases: list[dict]) -> None:
+    """Each timeline step inside a phrase gets ``phrase``: its category (else null)."""
+    for entry in timeline:
+        entry["phrase"] = None
+    if not timeline:
+        return
+    for p in phrases:
+        first = max(0, int(p["start"] / STEP_S))
+        last = min(len(timeline) - 1, int(p["end"] / STEP_S))
+        for k in range(first, last + 1):
+            timeline[k]["phrase"] = p["category"]
 
 
 def words_between(words: list[dict], start: float, end: float) -> str:
@@ -167,7 +197,7 @@ def write_json(result: dict, path: str | Path) -> None:
     write_text_atomic(Path(path), to_json(result))
 
 
-CSV_FIELDS = ("pitch_hz", "pitch_st", "loudness_db", "loudness_rel_db", "wpm", "syllables_per_s", "agitation", "speaking")
+CSV_FIELDS = ("pitch_hz", "pitch_st", "loudness_db", "loudness_rel_db", "wpm", "syllables_per_s", "agitation", "speaking", "phrase")
 
 
 def to_csv(result: dict) -> str:

@@ -447,7 +447,9 @@ class RealtimeRun:
         return float(np.percentile(self.lags_s, q)) if self.lags_s else None
 
 
-def simulate_realtime(model, audio: np.ndarray, *, block_s: float = 0.05, **options) -> RealtimeRun:
+def simulate_realtime(
+    model, audio: np.ndarray, *, block_s: float = 0.05, call_s: Optional[float] = None, **options
+) -> RealtimeRun:
     """Run a transcriber on ``audio`` as if it arrived live, and measure word lag and CPU.
 
     A virtual clock stands for wall time since the stream began: audio up to the clock has
@@ -456,7 +458,9 @@ def simulate_realtime(model, audio: np.ndarray, *, block_s: float = 0.05, **opti
     the clock when it was committed minus its end time. Words committed only by ``finish()`` are
     counted in ``at_finish`` and left out of the lags (pad the audio with silence to avoid them).
     CPU is ``time.process_time`` (all threads of this process), so on a busy machine wall time and
-    thus lag grow, CPU does not.
+    thus lag grow, CPU does not. ``call_s`` makes the result independent of the machine's load:
+    each whisper call then advances the clock by exactly ``call_s`` seconds (measure one call on
+    an idle machine first), and the rest of the transcriber's work by nothing.
     """
     tr = OnlineTranscriber(model, **options)
     n = len(audio)
@@ -467,15 +471,18 @@ def simulate_realtime(model, audio: np.ndarray, *, block_s: float = 0.05, **opti
     at: list[float] = []
     cpu0, wall0 = time.process_time(), time.perf_counter()
     while fed < n:
-        arrived = min(n, (int(clock_s * SAMPLE_RATE) // block) * block)
+        arrived = min(n, (int(clock_s * SAMPLE_RATE + 1e-6) // block) * block)
         if arrived <= fed:
             clock_s = (fed + block) / SAMPLE_RATE  # idle until the next block arrives
             continue
         tr.insert_audio(audio[fed:arrived])
         fed = arrived
-        t0 = time.perf_counter()
+        t0, calls0 = time.perf_counter(), tr.calls
         got = tr.process()
-        clock_s += time.perf_counter() - t0
+        if call_s is None:
+            clock_s += time.perf_counter() - t0
+        else:
+            clock_s += call_s * (tr.calls - calls0)
         words += got
         at += [clock_s] * len(got)
     tail = tr.finish()
