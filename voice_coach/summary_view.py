@@ -76,6 +76,22 @@ def render_result(result: dict, console: Console) -> None:
     else:
         parts += [Text(""), Text("No warnings: pace, pitch and loudness stayed near the calm baseline.", style="green")]
 
+    card = result.get("scorecard")
+    if card and card.get("items"):
+        marks = {"good": "[green]✔[/]", "warn": "[yellow]![/]", "bad": "[red]✘[/]", "n/a": "[dim]-[/]"}
+        overall = card.get("overall")
+        st = Table(show_header=False, box=None, padding=(0, 1), title=f"De-escalation scorecard: {overall:.0f}/100" if overall is not None else "De-escalation scorecard", title_justify="left")
+        st.add_column(width=1)
+        st.add_column(style="bold")
+        st.add_column(overflow="fold")
+        st.add_column(style="cyan")
+        for item in card["items"]:
+            moments = ", ".join(fmt_time(m) for m in item.get("moments", [])[:4])
+            if len(item.get("moments", [])) > 4:
+                moments += ", ..."
+            st.add_row(marks.get(item["verdict"], "?"), item["advice"], item["value"], moments)
+        parts += [Text(""), st]
+
     customer = result.get("customer")
     if customer:
         cs = customer["summary"]
