@@ -28,11 +28,28 @@ class Transcriber(Protocol):
     def finish(self) -> list[Word]: ...
 
 
+def is_decoding_loop(segment) -> bool:
+    """A faster-whisper segment that is Whisper repeating itself, not speech: a text that
+    compresses far better than language does (gzip ratio over 4 where faster-whisper's own retry
+    threshold is 2.4) over many words, or many words squeezed into no time at all."""
+    words = segment.words or []
+    if len(words) < 6:
+        return False
+    if getattr(segment, "compression_ratio", 0.0) > 4.0 and len(words) > 20:
+        return True
+    instant = sum(1 for w in words if float(w.end) - float(w.start) < 0.02)
+    return instant / len(words) > 0.3
+
+
 def words_from_segments(segments, *, offset_s: float, min_probability: float = 0.0) -> list[Word]:
-    """faster-whisper segments (with word timestamps) to Words on the stream clock."""
+    """faster-whisper segments (with word timestamps) to Words on the stream clock, leaving out
+    decoding loops (``is_decoding_loop``)."""
     out: list[Word] = []
     for seg in segments:
-        for w in seg.words or []:
+        words = seg.words or []
+        if is_decoding_loop(seg):
+            continue
+        for w in words:
             text = w.word.strip()
             if not text or w.probability < min_probability:
                 continue
