@@ -1,0 +1,58 @@
+"""End to end through a real audio server: a recording played into a PulseAudio null sink is
+captured by `voice-coach live --device pulse` (sounddevice → ALSA pulse plugin → the sink's monitor)."""
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import SAMPLES
+from pulse import virtual_mic  # noqa: F401  (the fixture)
+
+
+@pytest.fixture(scope="module")
+def calm_then_rushed_clip(tmp_path_factory):
+    """20 s of the calm part, then 14 s of the rushed part of the sample."""
+    y, sr = sf.read(str(SAMPLES / "calm_then_rushed.wav"), dtype="float32")
+    clip = np.concatenate([y[: 20 * sr], y[int(38.4 * sr) : int(52.4 * sr)]])
+    path = tmp_path_factory.mktemp("clip") / "clip.wav"
+    sf.write(str(path), clip, sr)
+    return path, len(clip) / sr
+
+
+@pytest.mark.slow
+def test_live_on_a_virtual_microphone(virtual_mic, calm_then_rushed_clip, tmp_path):  # noqa: F811
+    clip, seconds = calm_then_rushed_clip
+    events, record, result = tmp_path / "ev.jsonl", tmp_path / "rec.wav", tmp_path / "rec.json"
+    cmd = [sys.executable, "-m", "voice_coach.cli", "live", "--device", "pulse", "--events", str(events), "--record", str(record), "--duration", str(seconds + 4), "--quiet"]
+    live = subprocess.Popen(cmd, env=virtual_mic.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)  # model loaded and stream open before the audio starts
+    player = virtual_mic.play(clip)
+    out, err = live.communicate(timeout=seconds + 90)
+    player.wait(timeout=10)
+    assert live.returncode == 0, err
+    assert "Traceback" not in err
+
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    assert lines[0]["type"] == "started" and lines[-1]["type"] == "stopped"
+    words = [w["text"].lower().strip(".,?!") for e in lines if e["type"] == "words" for w in e["words"]]
+    assert {"thank", "calling"} <= set(words), words[:20]
+    warnings = [e for e in lines if e["type"] == "warning"]
+    assert warnings and warnings[0]["kind"] in ("agitated", "loud", "high_pitch", "fast")
+    # The rushed part starts 20 s into the clip, i.e. ~23 s into the stream.
+    assert warnings[0]["t"] > 20.0
+    metrics = [e for e in lines if e["type"] == "metrics"]
+    assert len(metrics) >= 2 * seconds
+    assert np.median([m["lag_s"] for m in metrics]) < 0.5
+
+    info = sf.info(str(record))
+    assert info.samplerate == 16000 and info.duration == pytest.approx(seconds + 4, abs=1.0)
+    ffprobe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(record)], capture_output=True, text=True)
+    if ffprobe.returncode == 0 and ffprobe.stdout.strip():
+        assert float(ffprobe.stdout) == pytest.approx(info.duration, abs=0.1)
+    r = json.loads(result.read_text())
+    assert r["schema_version"] == 1 and r["warnings"]
