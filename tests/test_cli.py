@@ -168,3 +168,23 @@ def test_bad_config_and_model_are_one_line_errors(tmp_path):
     res = runner.invoke(app, ["analyze", str(path), "--model", str(tmp_path / "no_such_model_dir")])
     assert res.exit_code != 0 and "Traceback" not in res.output
     assert len([ln for ln in res.output.splitlines() if ln.strip()]) == 1
+
+
+def test_report_command_from_a_saved_result(sample_outputs, tmp_path):
+    out, r = sample_outputs
+    html = tmp_path / "report.html"
+    res = runner.invoke(app, ["report", str(out / "r.json"), "--html", str(html), "--audio", str(SAMPLE)])
+    assert res.exit_code == 0, res.output
+    page = html.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "http://" not in page.split("<script")[0]
+    assert "calm_then_rushed.wav" in page
+
+
+@pytest.mark.parametrize("content, fragment", [(None, "no such file"), ("{", "invalid JSON"), ('{"a": 1}', "not a voice-coach result")])
+def test_report_command_bad_input(tmp_path, content, fragment):
+    src = tmp_path / "r.json"
+    if content is not None:
+        src.write_text(content)
+    res = runner.invoke(app, ["report", str(src), "--html", str(tmp_path / "o.html")])
+    assert res.exit_code != 0 and fragment in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "o.html").exists()

@@ -170,6 +170,43 @@ def _load_settings(config: Optional[Path], profile: Optional[Path]):
 
 
 @app.command()
+def report(
+    result_file: Path = typer.Argument(..., help="A JSON result from 'voice-coach analyze --json' or 'voice-coach live'.", show_default=False),
+    html_out: Path = typer.Option(..., "--html", help="The HTML file to write.", show_default=False),
+    audio: Optional[Path] = typer.Option(None, "--audio", help="The call's audio (default: the result's source, when that file exists).", show_default=False),
+    embed_audio: bool = typer.Option(False, "--embed-audio", help="Embed the audio in the page instead of linking it by relative path."),
+) -> None:
+    """Write the interactive HTML report of an analysed call (one offline, self-contained file)."""
+    import json
+
+    from .errors import VoiceCoachError
+
+    try:
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"{result_file}: no such file")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        _fail(f"{result_file}: not a JSON result (invalid JSON)")
+    except OSError as exc:
+        _fail(f"{result_file}: cannot read ({exc.strerror})")
+    if not isinstance(result, dict) or result.get("schema_version") != 1 or "agent" not in result:
+        _fail(f"{result_file}: not a voice-coach result (schema_version 1)")
+    if not html_out.parent.exists():
+        _fail(f"--html {html_out}: folder {html_out.parent} does not exist")
+    if audio is None and result.get("source") and Path(result["source"]).is_file():
+        audio = Path(result["source"])
+    if audio is not None and not audio.is_file():
+        _fail(f"--audio {audio}: no such file")
+    try:
+        from .report import render_report
+
+        render_report(result, html_out, audio_path=audio, embed_audio=embed_audio)
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+    typer.echo(f"Wrote {html_out}")
+
+
+@app.command()
 def calibrate(
     files: List[Path] = typer.Argument(..., help="Recordings of the agent speaking calmly (30 s or more in all is best).", show_default=False),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the profile (JSON).", show_default=False),
