@@ -27,16 +27,34 @@ class Outputs:
     html: Optional[Path] = None
     embed_audio: bool = False
 
-    def for_input(self, src: Path, many: bool) -> dict[str, Optional[Path]]:
+    def for_input(self, src: Path, many: bool, name: Optional[str] = None) -> dict[str, Optional[Path]]:
+        """Output paths of one input; ``name`` (from ``output_names``) replaces its stem."""
+
         def place(target: Optional[Path], suffix: str) -> Optional[Path]:
             if target is None:
                 return None
             if many or target.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                return target / f"{src.stem}{suffix}"
+                path = target / f"{name or src.stem}{suffix}"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                return path
             return target
 
         return {"json": place(self.json, ".json"), "csv": place(self.csv, ".csv"), "html": place(self.html, ".html")}
+
+
+def output_names(paths: list[Path]) -> dict[Path, str]:
+    """The name each input's outputs get in an output folder: its stem, as the contract says, unless
+    two inputs share a stem (``alice/call1.wav``, ``bob/call1.wav``); then their path below the
+    inputs' common folder, so that no output overwrites another."""
+    stems = [p.stem for p in paths]
+    if len(set(stems)) == len(stems):
+        return {p: p.stem for p in paths}
+    resolved = [p.resolve() for p in paths]
+    root = Path(os.path.commonpath([str(r.parent) for r in resolved]))
+    names = {p: str(r.relative_to(root).with_suffix("")) for p, r in zip(paths, resolved)}
+    if len(set(names.values())) < len(names):  # call.wav and call.mp3 side by side
+        names = {p: str(r.relative_to(root)) for p, r in zip(paths, resolved)}
+    return names
 
 
 @dataclass(frozen=True)

@@ -115,11 +115,12 @@ def analyze(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import Job, Outputs, run_batch
+    from .batch import Job, Outputs, output_names, run_batch
 
     outputs = Outputs(json_out, csv_out, html_out, embed_audio)
     options = {"config": cfg, "agent_channel": agent_channel, "profile": base, "model": model}
-    job_list = [Job(p, identity(p), outputs.for_input(p, many), options, embed_audio, phrases) for p in inputs]
+    names = output_names(inputs)
+    job_list = [Job(p, identity(p), outputs.for_input(p, many, names[p]), options, embed_audio, phrases) for p in inputs]
     console = Console()
     failures, rows, links = 0, [], {}
     show_summary = not quiet and not (json_out or csv_out or html_out or summary)
