@@ -56,3 +56,30 @@ def test_live_on_a_virtual_microphone(virtual_mic, calm_then_rushed_clip, tmp_pa
         assert float(ffprobe.stdout) == pytest.approx(info.duration, abs=0.1)
     r = json.loads(result.read_text())
     assert r["schema_version"] == 1 and r["warnings"]
+
+
+@pytest.mark.slow
+def test_audio_server_going_away_ends_the_session_cleanly(tmp_path):
+    """The device disappears mid-session: one-line error, non-zero exit, recording and result kept."""
+    from pulse import start_virtual_mic, stop_virtual_mic
+
+    mic, why = start_virtual_mic()
+    if mic is None:
+        pytest.skip(f"no audio server: {why}")
+    try:
+        record, result = tmp_path / "rec.wav", tmp_path / "rec.json"
+        cmd = [sys.executable, "-m", "voice_coach.cli", "live", "--device", "pulse", "--record", str(record), "--quiet"]
+        live = subprocess.Popen(cmd, env=mic.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(4.0)
+        mic.play(SAMPLES / "jfk.flac")
+        time.sleep(4.0)
+        subprocess.run(["pulseaudio", "--kill"], env=mic.env, timeout=10)
+        _, err = live.communicate(timeout=60)
+    finally:
+        stop_virtual_mic(mic)
+    assert live.returncode == 1
+    ours = [line for line in err.splitlines() if line.startswith("voice-coach: error")]
+    assert len(ours) == 1 and "stopped delivering audio" in ours[0]
+    assert "Traceback" not in err
+    assert sf.info(str(record)).duration > 2.0
+    assert json.loads(result.read_text())["live"]["stop_reason"] == "device error"
