@@ -92,6 +92,9 @@ class AgitationConfig:
 
     window_s: float = 1.5
     """Pitch and loudness are medians over the voiced frames of this trailing window."""
+    min_voiced_s: float = 0.3
+    """Pitch and loudness cues need this much voicing in the window: a single stressed syllable
+    at the start of a phrase is not a raised voice."""
     rate_window_s: float = 3.0
     """The rate cue uses the articulation rate over this trailing window."""
     loudness_start_db: float = 3.0

@@ -184,7 +184,7 @@ class SpeakerAnalyzer:
         n_ag = int(round(cfg.window_s / self.hop_s))
         v = recent.voiced[-n_ag:]
         pitch_hz = level_db = None
-        if v.sum() >= 10:
+        if v.sum() >= max(1, int(round(cfg.min_voiced_s / self.hop_s))):
             pitch_hz = float(np.median(recent.f0_hz[-n_ag:][v]))
             level_db = float(np.median(recent.loudness_db[-n_ag:][v]))
         rate = self._trailing_rate(cfg.rate_window_s)
