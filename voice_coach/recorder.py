@@ -19,9 +19,16 @@ import numpy as np
 from .errors import DeviceError
 
 _HEADER_BYTES = 44
+_MAX_DATA_BYTES = 0xFFFFFFFF - 36  # RIFF sizes are 32-bit: ~37 h of 16 kHz mono
 
 
 class WavRecorder:
+    """16-bit PCM WAV written as audio arrives, readable at any moment (see the module docstring).
+
+    ``write(audio)`` takes float32 in [-1, 1], shape (n, channels) or (n,) for mono; ``close()``
+    finalizes (also on leaving a ``with`` block). I/O failures are DeviceError with one line.
+    """
+
     def __init__(self, path: str | Path, *, samplerate: int = 16000, channels: int = 1, sync_s: float = 0.5):
         self.path = Path(path)
         self.samplerate = samplerate
@@ -52,9 +59,15 @@ class WavRecorder:
 
     def write(self, audio: np.ndarray) -> None:
         """Append float32 audio in [-1, 1], shape (n, channels) or (n,) for mono."""
+        if self._fh.closed:
+            raise DeviceError(f"--record {self.path}: the recording is already closed")
         data = np.asarray(audio, dtype=np.float32)
         if data.ndim == 1:
             data = data[:, None]
+        if data.ndim != 2 or data.shape[1] != self.channels:
+            raise ValueError(f"WavRecorder for {self.channels} channel(s) got audio of shape {data.shape}")
+        if (self.frames + len(data)) * 2 * self.channels > _MAX_DATA_BYTES:
+            raise DeviceError(f"--record {self.path}: a WAV file cannot hold more than 4 GiB; start a new recording")
         pcm = (np.clip(data, -1.0, 1.0) * 32767.0).round().astype("<i2")
         try:
             self._fh.write(pcm.tobytes())

@@ -15,9 +15,9 @@ Lifecycle (the Transcriber protocol of docs/CONTRACT.md)::
 
 Cost control, measured on a 2-core machine (see docs/live.md):
 
-* Whisper pads every call to a 30 s window, so one call costs about the same (~0.3 s wall,
-  ~0.45 CPU-s for tiny.en int8) whatever the buffer length; what matters is how *often* it runs.
-  ``min_chunk_s`` sets that.
+* Whisper pads every call to a 30 s window, so even a 2 s buffer costs ~0.44 CPU-s (tiny.en int8);
+  more text to decode adds to it (~0.59 CPU-s at 10 s, ~0.84 at 25 s). What matters most is how
+  *often* whisper runs, which ``min_chunk_s`` sets, then the buffer length, which trimming bounds.
 * A call only happens when the new audio holds speech (Silero VAD, ~1 ms per second of audio) or
   words are still waiting for agreement. While the agent listens, the transcriber costs ~nothing,
   and the buffer is cut back to the committed end.
@@ -27,9 +27,11 @@ Cost control, measured on a 2-core machine (see docs/live.md):
 Hallucinations: no words come from audio in which the VAD finds no speech; segments that whisper
 itself marks as no-speech, or whose text is a repetition loop (compression ratio > 2.4), are
 dropped; tokens with no letters or digits ("♪", "...") are dropped; committed words whose
-probability is below ``min_word_probability`` (default 0.05) in both agreeing hypotheses are dropped.
+probability is below ``min_word_probability`` (default 0.1) in both agreeing hypotheses are dropped.
 The probability cut is applied after agreement, not before, so that a word hovering around the
-threshold does not make two hypotheses disagree and stall the commit.
+threshold does not make two hypotheses disagree and stall the commit. Words squashed to no duration
+at the very end of the buffer were guessed, not heard, and are not part of a hypothesis. There is
+no prompt by default: with tiny.en it made whisper skip or invent words (docs/live.md).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Optional
 
 import numpy as np
@@ -90,8 +93,10 @@ class OnlineTranscriber:
     min_word_probability : float
         Committed words below this probability (0-1) in both agreeing hypotheses are dropped.
     prompt_chars : int
-        The prompt is the last ``prompt_chars`` characters of committed text that lies before the
-        buffer (context for casing, names and punctuation).
+        Prompt whisper with the last ``prompt_chars`` characters of committed text that lies before
+        the buffer. Off (0) by default: with tiny.en a prompt made whisper skip words that repeat
+        it and "hear" the prompt's continuation at the end of the buffer, and did not improve the
+        word error rate measured on espeak-ng speech (docs/live.md).
 
     Notes
     -----
@@ -110,8 +115,9 @@ class OnlineTranscriber:
         vad: bool = True,
         offset_s: float = 0.0,
         beam_size: int = 1,
-        min_word_probability: float = 0.05,
-        prompt_chars: int = 200,
+        min_word_probability: float = 0.1,
+        prompt_chars: int = 0,
+        anchor_words: int = 2,
     ) -> None:
         if min_chunk_s <= 0:
             raise ConfigError(f"min_chunk_s must be > 0 s, got {min_chunk_s}")
@@ -132,6 +138,7 @@ class OnlineTranscriber:
         self.beam_size = int(beam_size)
         self.min_word_probability = float(min_word_probability)
         self.prompt_chars = int(prompt_chars)
+        self.anchor_words = int(anchor_words)
 
         self._lock = threading.Lock()
         self._incoming: list[tuple[int, np.ndarray]] = []  # (stream sample index, samples)
@@ -143,6 +150,7 @@ class OnlineTranscriber:
         self._buffer_start = 0  # stream sample index of _buffer[0]
         self._transcribed_until = 0  # stream sample index the last hypothesis saw
         self._pending: list[Word] = []  # last hypothesis, not yet agreed on
+        self._flushed: list[Word] = []  # committed by a skip, returned by the next process()
         self._committed_tail: list[Word] = []  # recent committed words, for prompt and de-duplication
         self._last_end_s = self.offset_s
         self._floor_s = self.offset_s  # no word may start before this (skip_to, committed end)
@@ -194,9 +202,10 @@ class OnlineTranscriber:
     def skip_to(self, t_s: float) -> None:
         """Drop buffered (and not yet inserted) audio before stream time ``t_s``.
 
-        For an engine that fell behind real time. Words already committed stay; the hypothesis
-        that was waiting for agreement is dropped; later words keep correct stream times.
-        Applied to the buffer on the next ``process()``/``finish()``, in the transcribing thread.
+        For an engine that fell behind real time. Committed words stay; words of the last
+        hypothesis that lie before ``t_s`` can no longer be confirmed, so they are committed as
+        whisper last heard them; later words keep correct stream times. Applied on the next
+        ``process()``/``finish()`` (which return those words), in the transcribing thread.
         """
         target = int(round((t_s - self.offset_s) * SAMPLE_RATE))
         with self._lock:
@@ -215,8 +224,9 @@ class OnlineTranscriber:
         parts = [self._buffer]
         end = self._buffer_end
         for start, chunk in incoming:
-            if start != end:  # a gap left by skip_to: what was buffered is older still
-                self._skipped += sum(p.size for p in parts)
+            if start != end:
+                # a gap: skip_to dropped the audio before ``start``, so the buffer is older still
+                self._skipped += max(0, end - max(self._transcribed_until, self._buffer_start))
                 parts, self._buffer_start = [], start
             parts.append(chunk)
             end = start + chunk.size
@@ -224,12 +234,15 @@ class OnlineTranscriber:
             self._buffer = np.concatenate(parts) if len(parts) > 1 else parts[0]
         if discard > self._applied_discard:
             self._applied_discard = discard
-            if discard > self._buffer_start:
-                cut = min(discard, self._buffer_end)
-                self._skipped += cut - self._buffer_start
+            cut = min(discard, self._buffer_end)
+            if cut > self._buffer_start:
+                self._skipped += max(0, cut - max(self._transcribed_until, self._buffer_start))
                 self._cut_buffer(cut)
+            # words waiting for agreement can no longer get it: keep whisper's last word on them
+            skip_s = self._time(discard)
+            self._flushed += self._commit([w for w in self._pending if w.end_s <= skip_s])
             self._pending = []
-            self._floor_s = max(self._floor_s, self._time(discard))
+            self._floor_s = max(self._floor_s, skip_s)
             self._transcribed_until = max(self._transcribed_until, discard)
 
     # --- helpers ----------------------------------------------------------------------------
@@ -250,6 +263,8 @@ class OnlineTranscriber:
         self._segment_ends_s = [t for t in self._segment_ends_s if t > self._time(at_sample)]
 
     def _prompt(self) -> Optional[str]:
+        if self.prompt_chars <= 0:
+            return None
         start_s = self._time(self._buffer_start)
         text = " ".join(w.text for w in self._committed_tail if w.end_s <= start_s + 0.05)
         return text[-self.prompt_chars :].lstrip() or None
@@ -299,6 +314,13 @@ class OnlineTranscriber:
             if seg_words:
                 words.extend(seg_words)
                 seg_ends.append(seg_words[-1].end_s)
+        # Words whisper places at the very end of the buffer, squashed to (almost) no duration,
+        # were not heard but guessed (often a continuation of the prompt): not a hypothesis yet.
+        while words and (
+            words[-1].start_s >= end_s - 0.15
+            or (words[-1].end_s - words[-1].start_s < 0.03 and words[-1].end_s >= end_s - 0.3)
+        ):
+            words.pop()
         self._segment_ends_s = seg_ends
         self._transcribed_until = self._buffer_end
         return words
@@ -332,6 +354,28 @@ class OnlineTranscriber:
         # audio before the floor (skip_to) is gone: nothing there can be new
         return [w for w in words[split:] if w.end_s > self._floor_s]
 
+    def _anchored(self, old: list[Word], new: list[Word]) -> int:
+        """How many words of ``new`` to commit past a disputed word, 0 if none.
+
+        Plain LocalAgreement stalls while whisper flips one hard word between two spellings
+        ("two outages" / "how they"): nothing after it commits either. When the hypotheses
+        differ only by substitutions of at most 3 words, each followed by at least
+        ``anchor_words`` words that both agree on at the same time (±0.5 s), the newest
+        hypothesis is committed up to the end of the last such anchor.
+        """
+        a = [normalise_word(w.text) for w in old]
+        b = [normalise_word(w.text) for w in new]
+        upto = 0
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if tag == "equal":
+                if i2 - i1 >= self.anchor_words and abs(old[i1].start_s - new[j1].start_s) <= 0.5:
+                    upto = j2
+                else:
+                    break
+            elif tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
+                break
+        return upto
+
     def _commit(self, words: list[Word], previous: Optional[list[Word]] = None) -> list[Word]:
         out = []
         for i, w in enumerate(words):
@@ -353,14 +397,15 @@ class OnlineTranscriber:
     def process(self) -> list[Word]:
         """Transcribe if ``min_chunk_s`` of new audio has arrived; return newly committed words."""
         self._drain()
+        flushed, self._flushed = self._flushed, []
         new = self._buffer_end - max(self._transcribed_until, self._buffer_start)
         if new < self.min_chunk_s * SAMPLE_RATE or self._buffer.size == 0:
-            return []
+            return flushed
         if self.vad and not self._pending and not self._has_new_speech():
             # silence, noise or hold music: no whisper call; keep only the last second
             self._transcribed_until = self._buffer_end
             self._cut_buffer(max(self._sample(self._last_end_s), self._buffer_end - SAMPLE_RATE))
-            return []
+            return flushed
 
         hypothesis = self._after_committed(self._transcribe())
         agreed = 0
@@ -368,6 +413,8 @@ class OnlineTranscriber:
             if normalise_word(old.text) != normalise_word(cur.text):
                 break
             agreed += 1
+        if self.anchor_words and agreed < min(len(self._pending), len(hypothesis)):
+            agreed += self._anchored(self._pending[agreed:], hypothesis[agreed:])
         committed = self._commit(hypothesis[:agreed], self._pending[:agreed])
         self._pending = hypothesis[agreed:]
 
@@ -379,7 +426,7 @@ class OnlineTranscriber:
             self._pending = self._pending[len(forced) :]
         if self.buffer_s > self.buffer_trim_s:
             self._trim()
-        return committed
+        return flushed + committed
 
     def _trim(self) -> None:
         """Cut the buffer at a committed boundary so that whisper's work stays bounded."""
@@ -399,14 +446,14 @@ class OnlineTranscriber:
     def finish(self) -> list[Word]:
         """Flush at the end of the stream: commit the final hypothesis of what is buffered."""
         self._drain()
-        committed: list[Word] = []
+        committed, self._flushed = self._flushed, []
         if self._buffer.size:
             unseen = self._buffer_end > max(self._transcribed_until, self._buffer_start)
             if unseen and (not self.vad or self._pending or self._has_new_speech()):
                 hypothesis = self._after_committed(self._transcribe())
             else:
                 hypothesis = self._pending
-            committed = self._commit(hypothesis)
+            committed += self._commit(hypothesis)
         self._pending = []
         self._cut_buffer(self._buffer_end)
         return committed

@@ -1,0 +1,140 @@
+"""Speaking rate and articulation rate under time-stretching: do they scale with the tempo?
+
+    python benchmarks/bench_rate.py
+
+Each recording is time-stretched by sox with the pitch kept (``sox in.wav out.wav tempo -s F``,
+WSOLA tuned for speech) for F = 0.8, 1.25 and 1.5, and for F = 1.0 as the reference (so the
+reference goes through the same processing). Every version is analysed by ``analyze_file`` and
+the summary's ``speaking_rate_wpm`` (words per minute of talk time, from the transcript) and
+``articulation_rate_sps`` (acoustic syllable nuclei per second of phonation) are compared with the
+F = 1.0 version: the measured ratio should equal F.
+
+**Target: |ratio / F - 1| <= 10 %** for every recording and factor, for each of the two rates.
+
+Recordings (each at least 30 s):
+
+* ``samples/calm_then_rushed.wav`` (espeak-ng, synthetic);
+* the agent (left) channel of ``samples/call_stereo.wav`` (espeak-ng, synthetic, with the long
+  silences of the customer's turns);
+* per RAVDESS actor (when ``../shared/data/ravdess`` is present), the actor's neutral and calm
+  clips, each trimmed to 0.3 s of leading/trailing silence and joined with 0.5 s more (real voices).
+
+The tables also give the parts each rate is made of (words and talk time; syllables and phonation
+time), which shows where a failing ratio comes from.
+"""
+
+from __future__ import annotations
+
+import json
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    SAMPLES, Report, cache_dir, duration_s, fmt, load_average, load_mono, machine_summary, md_table, ravdess_clips, rel, shared_data,
+    silence, sox_tempo, trim_silence, versions, write_wav,
+)
+
+FACTORS = (1.0, 0.8, 1.25, 1.5)
+TOLERANCE = 0.10
+MIN_S = 30.0
+
+
+def _truth_words(name: str, channel: int | None = None) -> int:
+    truth = json.loads((SAMPLES / name).read_text())
+    return sum(len(u["text"].split()) for u in truth["utterances"] if channel is None or u.get("channel") == channel)
+
+
+def recordings() -> list[tuple[str, str, Path, int]]:
+    """(name, kind, 16 kHz mono WAV in the cache, number of words actually spoken)."""
+    folder = cache_dir("rate")
+    out = []
+    src = folder / "calm_then_rushed.wav"
+    if not src.exists():
+        write_wav(src, load_mono(SAMPLES / "calm_then_rushed.wav"))
+    out.append(("calm_then_rushed.wav", "synthetic", src, _truth_words("calm_then_rushed.truth.json")))
+    src = folder / "call_stereo_agent.wav"
+    if not src.exists():
+        write_wav(src, load_mono(SAMPLES / "call_stereo.wav", channel=0))
+    out.append(("call_stereo.wav, agent channel", "synthetic", src, _truth_words("call_stereo.truth.json", channel=0)))
+    data = shared_data("ravdess", what="RAVDESS actors' neutral and calm clips")
+    clips = ravdess_clips(data) if data else []
+    for actor in sorted({c.actor for c in clips}):
+        path = folder / f"ravdess_actor{actor:02d}_neutral_calm.wav"
+        mine = [c for c in clips if c.actor == actor and c.emotion in ("neutral", "calm")]
+        if not path.exists():
+            parts = []
+            for c in mine:
+                parts += [trim_silence(load_mono(c.path), keep_s=0.3), silence(0.5)]
+            write_wav(path, np.concatenate(parts))
+        if duration_s(path) < MIN_S:
+            print(f"NOTE: {rel(path)} is only {duration_s(path):.1f} s; used anyway", file=sys.stderr)
+        # "Kids are talking by the door" / "Dogs are sitting by the door": 6 words each.
+        out.append((f"RAVDESS actor {actor:02d}, neutral + calm", "real", path, 6 * len(mine)))
+    return out
+
+
+def main() -> None:
+    argparse.ArgumentParser(description='Speaking and articulation rate under sox time-stretching.').parse_args()
+    from voice_coach.pipeline import analyze_file
+
+    recs = recordings()
+    rows_wpm, rows_art = [], []
+    worst = {"wpm": 0.0, "art": 0.0}
+    worst_by_kind: dict[tuple[str, str], float] = {}
+    missing = []
+    for name, kind, src, truth_words in recs:
+        ref = None
+        for f in FACTORS:
+            path = sox_tempo(src, cache_dir("rate") / f"{src.stem}_tempo{f:g}.wav", f)
+            print(f"  {name} F={f:g} ...", file=sys.stderr, flush=True)
+            s = analyze_file(path)["agent"]["summary"]
+            m = {
+                "dur": duration_s(path), "wpm": s["speaking_rate_wpm"], "art": s["articulation_rate_sps"], "words": s["word_count"],
+                "phon": s["phonation_time_s"],
+            }
+            # talk time as rate.py counts it: words / wpm.
+            m["talk"] = 60 * m["words"] / m["wpm"] if m["wpm"] else None
+            m["syl"] = round(m["art"] * m["phon"]) if (m["art"] and m["phon"]) else None
+            if f == 1.0:
+                ref = m
+            cells = {}
+            for key in ("wpm", "art"):
+                if m[key] is None or ref[key] is None:
+                    cells[key] = ("n/a", "n/a")
+                    missing.append(f"{name} F={f:g} {key}")
+                    continue
+                ratio = m[key] / ref[key]
+                err = ratio / f - 1
+                if f != 1.0:
+                    worst[key] = max(worst[key], abs(err))
+                    worst_by_kind[key, kind] = max(worst_by_kind.get((key, kind), 0.0), abs(err))
+                cells[key] = (f"{ratio:.3f}", f"{100 * err:+.1f} %" + (" ✗" if abs(err) > TOLERANCE else ""))
+            rows_wpm.append((name, kind, f"{f:g}", fmt(m["dur"], 1), truth_words, m["words"], fmt(m["talk"], 1), fmt(m["wpm"], 1), *cells["wpm"]))
+            rows_art.append((name, kind, f"{f:g}", fmt(m["syl"], 0), fmt(m["phon"], 1), fmt(m["art"], 2), *cells["art"]))
+
+    rep = Report("rate", "Speaking and articulation rate under time-stretching (sox tempo)", "python benchmarks/bench_rate.py")
+    for key, label in (("wpm", "Speaking rate (wpm) scales with tempo F"), ("art", "Articulation rate (syllables/s) scales with tempo F")):
+        bad = [m for m in missing if m.endswith(key)]
+        ok = worst[key] <= TOLERANCE and not bad
+        kinds = ", ".join(f"{kind} {100 * v:.1f} %" for (k, kind), v in sorted(worst_by_kind.items()) if k == key)
+        rep.target(label + ", worst |ratio/F - 1| over all recordings and F", f"<= {TOLERANCE:.0%}",
+                   f"{100 * worst[key]:.1f} % ({kinds})" + (f"; {len(bad)} unknown" if bad else ""), ok)
+    rep.add("Each recording is stretched by `sox in.wav out.wav tempo -s F` (pitch kept), F = 1.0 included as the "
+            "reference, and analysed by `analyze_file` (with transcription). Ratio = rate at F / rate at F = 1.0; "
+            "error = ratio / F - 1 (✗ beyond 10 %). "
+            + ("" if any(k == "real" for _, k, _, _ in recs) else "RAVDESS absent (`../shared/data/ravdess` not found): synthetic speech only. ")
+            + f"Machine: {machine_summary()}; load average {load_average()}. {versions('faster-whisper')}.\n")
+    rep.add("Speaking rate: words per minute of talk time (gaps under `pause_min_s` = 0.5 s count as talk):\n")
+    rep.add(md_table(["Recording", "Voice", "F", "Duration (s)", "Words spoken", "Words transcribed", "Talk time (s)", "wpm", "Ratio", "Error"], rows_wpm))
+    rep.add("Articulation rate: syllable nuclei per second of phonation (voiced frames, gaps up to 0.3 s bridged); "
+            "syllables = rate x phonation time:\n")
+    rep.add(md_table(["Recording", "Voice", "F", "Syllables", "Phonation (s)", "Syllables/s", "Ratio", "Error"], rows_art))
+    rep.write()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""OnlineTranscriber (LocalAgreement-2 streaming): lifecycle on a scripted model, then the real one.
+
+The scripted model knows where its buffer starts because the test audio *is* the clock: sample i
+holds the value i / 2**24 (exact in float32), so the first sample of a buffer tells its stream
+position. It answers with the words of a script that lie inside the buffer, the last one garbled
+while it is still being spoken, and word times jittered from call to call, as whisper's are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voice_coach.errors import ConfigError
+from voice_coach.events import Word
+from voice_coach.streaming_asr import OnlineTranscriber, normalise_word, simulate_realtime, transcribe_stream
+
+SR = 16000
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+JFK = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
+
+
+def clock_audio(seconds: float, start_s: float = 0.0) -> np.ndarray:
+    """Audio whose sample i (from stream start) is i / 2**24."""
+    start = int(round(start_s * SR))
+    return (np.arange(start, start + int(round(seconds * SR))) / 2**24).astype(np.float32)
+
+
+@dataclass
+class FakeWord:
+    start: float
+    end: float
+    word: str
+    probability: float = 0.9
+
+
+@dataclass
+class FakeSegment:
+    words: list
+    text: str = ""
+
+
+@dataclass
+class ScriptedModel:
+    """Stands in for faster-whisper's WhisperModel; words are (start_s, end_s, text) in stream time."""
+
+    script: list[tuple[float, float, str]]
+    jitter_s: float = 0.06
+    garble_last: bool = True
+    disagree: bool = False  # every call spells every word differently: nothing ever agrees
+    offset_s: float = 0.0
+    calls: list[dict] = field(default_factory=list)
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+
+    def transcribe(self, audio, **options):
+        self.calls.append(dict(options, n=len(audio)))
+        start_s = self.offset_s + round(float(audio[0]) * 2**24) / SR
+        end_s = start_s + len(audio) / SR
+        words = []
+        for i, (ws, we, text) in enumerate(self.script):
+            if ws < start_s - 0.05 or ws >= end_s - 0.05:
+                continue
+            if self.disagree:
+                text = f"{text}{len(self.calls)}"
+            elif we > end_s - 0.1 and self.garble_last:
+                text = text[: max(1, len(text) // 2)] + "..."  # heard only in part
+            j = self.rng.uniform(-self.jitter_s, self.jitter_s)
+            words.append(FakeWord(max(0.0, ws - start_s + j), max(0.0, min(we, end_s) - start_s + j), " " + text))
+        segments = [FakeSegment(words, " ".join(w.word for w in words))] if words else []
+        return iter(segments), None
+
+
+def speech_script(seconds: float, *, word_s: float = 0.3, gap_s: float = 0.05, start_s: float = 0.0):
+    """Distinct made-up words (text that does not compress like a repetition loop would)."""
+    rng = np.random.default_rng(int(seconds * 10 + start_s))
+    words, t, i = [], start_s, 0
+    while t + word_s <= start_s + seconds:
+        text = "".join(rng.choice(list("bcdfghklmnprstvz")) + rng.choice(list("aeiou")) for _ in range(3))
+        words.append((round(t, 3), round(t + word_s, 3), f"{text}{i}"))
+        t += word_s + gap_s
+        i += 1
+    return words
+
+
+def run(tr: OnlineTranscriber, audio: np.ndarray, chunk_s: float = 0.5) -> list[tuple[Word, float]]:
+    """Feed in chunks; (word, stream time when it was committed)."""
+    out, step = [], int(chunk_s * SR)
+    for i in range(0, len(audio), step):
+        tr.insert_audio(audio[i : i + step])
+        now = (i + len(audio[i : i + step])) / SR
+        out += [(w, now) for w in tr.process()]
+    end = len(audio) / SR
+    return out + [(w, end) for w in tr.finish()]
+
+
+# --- lifecycle on the scripted model ------------------------------------------------------------
+def test_commits_every_word_once_in_order_after_two_hypotheses_agree():
+    script = speech_script(20.0)
+    model = ScriptedModel(script)
+    tr = OnlineTranscriber(model, vad=False, min_chunk_s=1.0)
+    got = run(tr, clock_audio(22.0))
+    assert [w.text for w, _ in got] == [t for _, _, t in script]
+    starts = [w.start_s for w, _ in got]
+    assert starts == sorted(starts) and all(w.end_s >= w.start_s for w, _ in got)
+    for (w, committed_at), (ws, we, _) in zip(got, script):
+        assert abs(w.start_s - ws) <= 0.1 and abs(w.end_s - we) <= 0.1
+        # LocalAgreement: seen complete in one hypothesis, confirmed by the next (1 s later)
+        assert 1.0 <= committed_at - we <= 2.6
+    assert len(model.calls) <= 23
+    assert tr.finish() == []
+
+
+def test_options_passed_to_whisper():
+    model = ScriptedModel(speech_script(6.0))
+    tr = OnlineTranscriber(model, vad=False, beam_size=2, prompt_chars=20, buffer_trim_s=2.0, max_buffer_s=5.0)
+    run(tr, clock_audio(6.0))
+    first = model.calls[0]
+    assert first["word_timestamps"] is True and first["condition_on_previous_text"] is False
+    assert first["beam_size"] == 2 and first["language"] == "en" and first["vad_filter"] is False
+    prompts = [c["initial_prompt"] for c in model.calls if c["initial_prompt"]]
+    # after the buffer was trimmed, the prompt is committed text from before the buffer, capped
+    assert prompts and all(len(p) <= 20 for p in prompts)
+    assert prompts[-1].split()[-1] in [t for _, _, t in model.script]
+
+
+def test_buffer_stays_bounded_over_a_long_stream():
+    model = ScriptedModel(speech_script(180.0))
+    tr = OnlineTranscriber(model, vad=False, buffer_trim_s=10.0, max_buffer_s=25.0)
+    audio = clock_audio(182.0)
+    sizes, committed = [], []
+    for i in range(0, len(audio), SR // 2):
+        tr.insert_audio(audio[i : i + SR // 2])
+        committed += tr.process()
+        sizes.append(tr.buffer_s)
+    assert max(sizes) <= 10.0 + 1.0 + 0.5  # trimmed after the call that passes buffer_trim_s
+    # a sawtooth (grow to buffer_trim_s, cut at a committed word); no creep from start to end
+    assert np.mean(sizes[-160:]) <= np.mean(sizes[40:200]) + 1.0
+    assert len(committed) >= len(model.script) - 4
+
+
+def test_no_agreement_forces_a_commit_at_max_buffer():
+    model = ScriptedModel(speech_script(40.0), disagree=True)
+    tr = OnlineTranscriber(model, vad=False, anchor_words=0, buffer_trim_s=5.0, max_buffer_s=8.0)
+    got = run(tr, clock_audio(40.0))
+    assert tr.buffer_s <= 8.0
+    assert len(got) >= len(model.script) // 2  # forced, not lost
+    times = [w.start_s for w, _ in got]
+    assert times == sorted(times)
+
+
+def test_a_disputed_word_does_not_stall_what_follows():
+    """Whisper flips one word between two spellings; the words after it still commit."""
+    script = speech_script(12.0)
+
+    class Flipping(ScriptedModel):
+        def transcribe(self, audio, **options):
+            segments, info = super().transcribe(audio, **options)
+            segments = list(segments)
+            for seg in segments:
+                for w in seg.words:
+                    if w.word.strip() == script[3][2]:
+                        w.word = w.word if len(self.calls) % 2 else " something-else"
+            return iter(segments), info
+
+    for anchors, stalled in ((2, False), (0, True)):
+        tr = OnlineTranscriber(Flipping(script), vad=False, anchor_words=anchors)
+        got = run(tr, clock_audio(12.0), chunk_s=1.0)
+        late = [t - w.end_s for w, t in got if w.text == script[10][2]]
+        assert late, [w.text for w, _ in got]
+        assert (late[0] > 6.0) is stalled
+
+
+def test_skip_to_drops_audio_and_keeps_stream_times():
+    script = speech_script(30.0)
+    model = ScriptedModel(script)
+    tr = OnlineTranscriber(model, vad=False)
+    audio = clock_audio(30.0)
+    words = []
+    for i in range(0, 10 * SR, SR // 2):
+        tr.insert_audio(audio[i : i + SR // 2])
+        words += tr.process()
+    tr.insert_audio(audio[10 * SR : 18 * SR])  # ASR fell behind: 8 s arrive at once
+    assert tr.unprocessed_s == pytest.approx(8.0, abs=1.01)
+    tr.skip_to(18.0)
+    words += tr.process()
+    assert tr.unprocessed_s == 0.0
+    assert tr.skipped_s == pytest.approx(8.0, abs=1.01)
+    for i in range(18 * SR, 30 * SR, SR // 2):
+        tr.insert_audio(audio[i : i + SR // 2])
+        words += tr.process()
+    words += tr.finish()
+    texts = [w.text for w in words]
+    assert len(texts) == len(set(texts))
+    after = [w for w in words if w.start_s >= 18.0]
+    expected_after = [t for s, _, t in script if s >= 18.1]
+    assert [w.text for w in after][-len(expected_after) :] == expected_after
+    assert not [w for w in words if 10.5 < w.start_s < 17.9]  # skipped audio: no words
+
+
+def test_skip_to_beyond_what_was_inserted_drops_future_audio():
+    model = ScriptedModel(speech_script(12.0))
+    tr = OnlineTranscriber(model, vad=False)
+    audio = clock_audio(12.0)
+    tr.insert_audio(audio[: 2 * SR])
+    tr.skip_to(5.0)
+    words = []
+    for i in range(2 * SR, 12 * SR, SR // 2):
+        tr.insert_audio(audio[i : i + SR // 2])
+        words += tr.process()
+    words += tr.finish()
+    assert tr.skipped_s == pytest.approx(5.0, abs=0.01)
+    assert words and min(w.start_s for w in words) >= 4.9
+    assert tr.stream_end_s == pytest.approx(12.0)
+
+
+def test_offset_shifts_word_times():
+    script = speech_script(6.0, start_s=100.0)
+    model = ScriptedModel(script, offset_s=100.0)
+    tr = OnlineTranscriber(model, vad=False, offset_s=100.0)
+    got = run(tr, clock_audio(7.0))
+    assert [w.text for w, _ in got] == [t for _, _, t in script]
+    assert got[0][0].start_s == pytest.approx(100.0, abs=0.1)
+    assert tr.last_committed_end_s == pytest.approx(script[-1][1], abs=0.1)
+
+
+def test_empty_and_short_input():
+    model = ScriptedModel([])
+    tr = OnlineTranscriber(model, vad=False, min_chunk_s=1.0)
+    assert tr.process() == [] and tr.finish() == []
+    tr.insert_audio(np.zeros(0, np.float32))
+    tr.insert_audio(clock_audio(0.5))
+    assert tr.process() == [] and model.calls == []  # less than min_chunk_s: no call
+    assert tr.buffer_s == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        tr.insert_audio(np.zeros((10, 2), np.float32))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"min_chunk_s": 0}, {"buffer_trim_s": 20.0, "max_buffer_s": 10.0}, {"max_buffer_s": 31.0}, {"beam_size": 0}],
+)
+def test_invalid_options(options):
+    with pytest.raises(ConfigError):
+        OnlineTranscriber(ScriptedModel([]), **options)
+
+
+def test_hallucination_filters():
+    class Noisy(ScriptedModel):
+        def transcribe(self, audio, **options):
+            self.calls.append(options)
+            if len(audio) < 3.2 * SR:
+                return iter([]), None
+            loop = [FakeWord(0.1 * i, 0.1 * i + 0.1, " thank you") for i in range(20)]
+            music = [FakeWord(2.0, 2.5, " ♪"), FakeWord(2.5, 2.6, " ..."), FakeWord(2.6, 2.8, " um", 0.02),
+                     FakeWord(2.8, 3.0, " yes", 0.8)]
+            return iter([FakeSegment(loop, " ".join(w.word for w in loop)), FakeSegment(music, "♪ ... um yes")]), None
+
+    tr = OnlineTranscriber(Noisy([]), vad=False, buffer_trim_s=20.0)
+    got = run(tr, clock_audio(5.0))
+    # the repetition loop (compression ratio > 2.4), the non-words and the improbable "um" are dropped
+    assert [w.text for w, _ in got] == ["yes"]
+
+
+def test_normalise_word():
+    assert normalise_word(" Americans.") == "americans"
+    assert normalise_word("Don't!") == "don't"
+    assert normalise_word("♪") == ""
+
+
+# --- the real model -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model():
+    from voice_coach.model import load_model
+
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def jfk():
+    import soundfile as sf
+    import soxr
+
+    y, sr = sf.read(str(SAMPLES / "jfk.flac"), dtype="float32")
+    y = y.mean(axis=1) if y.ndim == 2 else y
+    return soxr.resample(y, sr, SR).astype(np.float32)
+
+
+def _norm(words):
+    return " ".join(normalise_word(w.text) for w in words)
+
+
+@pytest.mark.slow
+def test_real_speech_is_transcribed_once_with_stream_times(model, jfk):
+    audio = np.concatenate([jfk, np.zeros(6 * SR, np.float32), jfk])
+    words = transcribe_stream(model, audio, chunk_s=0.5)
+    text = _norm(words)
+    assert text.count("ask not what your country can do for you") == 2, text
+    assert text.count("country") == 4, text
+    starts = [w.start_s for w in words]
+    assert starts == sorted(starts) and all(w.end_s >= w.start_s for w in words)
+    second = [w for w in words if w.start_s > len(jfk) / SR + 5.0]
+    assert _norm(second).startswith("and so my fellow")
+    # the second speech starts 17 s in (11 s of speech + 6 s of silence)
+    assert second[0].start_s == pytest.approx(len(jfk) / SR + 6.0, abs=0.8)
+    assert max(w.end_s for w in words) <= len(audio) / SR
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["silence", "noise", "hum"])
+def test_no_words_and_no_whisper_calls_without_speech(model, kind):
+    rng = np.random.default_rng(1)
+    t = np.arange(12 * SR) / SR
+    audio = {
+        "silence": np.zeros_like(t),
+        "noise": rng.normal(0, 0.03, t.size),
+        "hum": 0.1 * np.sin(2 * np.pi * 50 * t) + 0.03 * np.sin(2 * np.pi * 150 * t),
+    }[kind].astype(np.float32)
+    tr = OnlineTranscriber(model)
+    got = run(tr, audio)
+    assert got == [] and tr.calls == 0
+    assert tr.buffer_s <= 2.0  # idle audio is not kept
+
+
+@pytest.mark.slow
+def test_word_lag_on_a_simulated_live_stream(model, jfk):
+    """Lag is measured on a virtual clock (each whisper call counted as 0.35 s, as on an idle
+    2-core machine), so this checks the algorithm's latency, not this machine's speed."""
+    audio = np.concatenate([jfk, np.zeros(3 * SR, np.float32)])
+    run_ = simulate_realtime(model, audio, call_s=0.35)
+    assert run_.at_finish == 0 and len(run_.lags_s) == len(run_.words) >= 20
+    assert run_.lag_percentile_s(50) <= 2.5 and run_.lag_percentile_s(95) <= 4.0
+    assert min(run_.lags_s) > 0.0
+    assert run_.calls <= 14 and run_.cpu_s > 0
