@@ -24,6 +24,24 @@ def test_pitch_follows_a_glide():
     assert np.percentile(rel, 95) < 0.02
 
 
+
+def two_harmonics(f0_hz: float, h2_gain: float, seconds: float = 1.0) -> np.ndarray:
+    """A fundamental plus a 2nd harmonic ``h2_gain`` times stronger, as a vowel whose first
+    formant sits on the 2nd harmonic."""
+    t = np.arange(int(seconds * SR)) / SR
+    return (0.05 * (np.sin(2 * np.pi * f0_hz * t) + h2_gain * np.sin(2 * np.pi * 2 * f0_hz * t + 0.5))).astype(np.float32)
+
+
+@pytest.mark.parametrize("f_hz", [250, 256, 262])
+def test_strong_second_harmonic_above_fmax_is_not_an_octave_error(f_hz):
+    # The 2nd harmonic (500-524 Hz) lies just above fmax (500 Hz), so the difference function is
+    # still falling at the shortest lag searched. That edge used to count as a dip and won over
+    # the true period: F0 came out an octave up, at 501-516 Hz, above fmax.
+    frames = analyze_frames(two_harmonics(f_hz, 4.0), sr=SR)
+    assert frames.voiced.mean() > 0.95
+    assert np.nanmedian(frames.f0_hz) == pytest.approx(f_hz, rel=0.01)
+    assert np.nanmax(frames.f0_hz) <= ProsodyConfig().fmax_hz
+
 @pytest.mark.parametrize("level_db", [-6.0, -20.0, -40.0])
 def test_loudness_of_a_sine_is_its_rms_level(level_db):
     frames = analyze_frames(tone(200, 1.0, level_db=level_db), sr=SR)

@@ -116,8 +116,12 @@ def yin(frames: np.ndarray, *, sr: int, win: int, tau_min: int, tau_max: int, th
     cmndf[~np.isfinite(cmndf)] = 1.0
 
     search = cmndf[:, tau_min : tau_max + 1]
-    # A dip: lower than its left neighbour and not higher than its right one.
-    left = np.concatenate([np.full((n, 1), np.inf), search[:, :-1]], axis=1)
+    # A dip: lower than its left neighbour and not higher than its right one. The first lag of the
+    # range is never a dip (its left side is padded with -inf): there the difference function may
+    # still be falling towards a dip *above* fmax (usually the 2nd harmonic), and taking the edge
+    # would report an F0 an octave up, beyond fmax. The last lag may be one (+inf to its right),
+    # so that a voice at fmin is still found.
+    left = np.concatenate([np.full((n, 1), -np.inf), search[:, :-1]], axis=1)
     right = np.concatenate([search[:, 1:], np.full((n, 1), np.inf)], axis=1)
     trough = (search < left) & (search <= right)
     candidates = trough & (search < threshold)
@@ -138,7 +142,8 @@ def yin(frames: np.ndarray, *, sr: int, win: int, tau_min: int, tau_max: int, th
         shift = np.where(np.abs(denom) > 1e-12, 0.5 * (a - c) / denom, 0.0)
     shift = np.clip(np.nan_to_num(shift), -1.0, 1.0)
     period = tau + shift
-    f0 = sr / period
+    # The parabolic shift can move a dip at the edge of the range just outside it.
+    f0 = np.clip(sr / period, sr / tau_max, sr / tau_min)
     return f0.astype(np.float32), aperiodicity.astype(np.float32)
 
 
@@ -170,7 +175,9 @@ def _frames_of(frames: np.ndarray, geo: FrameGeometry, sr: int, config: ProsodyC
         v = voiced.copy()
         v[1:-1] &= voiced[:-2] | voiced[2:]
         voiced = v
-    f0 = np.where(voiced, f0, np.nan).astype(np.float32)
+    # The search range is in whole lags (sr / fmax rounded down): keep reported F0 inside the
+    # configured range.
+    f0 = np.where(voiced, np.clip(f0, config.fmin_hz, config.fmax_hz), np.nan).astype(np.float32)
     return Frames(f0, aper, voiced, level)
 
 
