@@ -95,3 +95,85 @@ def test_pitch_range_is_configurable():
     cfg = ProsodyConfig(fmin_hz=50.0)
     frames = analyze_frames(tone(60, 1.0), sr=SR, config=cfg)
     assert np.nanmedian(frames.f0_hz) == pytest.approx(60, rel=0.01)
+
+
+def phone_vowel(f0_hz: float, *, dominant: int = 3, seconds: float = 2.0, vibrato: float = 0.02) -> np.ndarray:
+    """A vowel as a phone line carries it: no fundamental (the line starts at 300 Hz), harmonics
+    ``dominant`` .. 3400 Hz, the ``dominant`` one (sitting on the first formant) six times stronger
+    than its neighbours, with 5 Hz vibrato."""
+    t = np.arange(int(seconds * SR)) / SR
+    phase = 2 * np.pi * np.cumsum(f0_hz * (1 + vibrato * np.sin(2 * np.pi * 5 * t))) / SR
+    y = sum((3.0 if h == dominant else 0.5 * dominant / h) * np.sin(h * phase + h) for h in range(dominant, int(3400 // f0_hz)))
+    return (0.02 * y / np.std(y)).astype(np.float32)
+
+
+@pytest.mark.parametrize("f_hz, dominant", [(110, 3), (120, 3), (100, 4), (200, 2)])
+def test_phone_vowel_without_its_fundamental_gets_the_fundamental(f_hz, dominant):
+    from voice_coach.prosody import FrameGeometry, yin
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    y = phone_vowel(f_hz, dominant=dominant)
+    geo = FrameGeometry.from_config(ProsodyConfig(), SR)
+    framewise, _ = yin(sliding_window_view(y, geo.frame_length)[:: geo.hop], sr=SR, win=geo.win, tau_min=geo.tau_min, tau_max=geo.tau_max)
+    # YIN's first dip under its threshold is the strong harmonic's period, frame after frame ...
+    assert np.median(framewise) == pytest.approx(dominant * f_hz, rel=0.05)
+    # ... while the tracked pitch is the voice's.
+    frames = analyze_frames(y, sr=SR)
+    assert frames.voiced.mean() > 0.95
+    assert np.nanmedian(frames.f0_hz) == pytest.approx(f_hz, rel=0.03)
+    assert np.mean(np.abs(frames.f0_hz[frames.voiced] / f_hz - 1) > 0.2) < 0.01
+
+
+def _raw(cands_hz, costs, voiced=None):
+    from voice_coach.prosody import PITCH_CANDIDATES, _Raw
+
+    n = len(cands_hz)
+    lf = np.full((n, PITCH_CANDIDATES), np.log2(100.0))
+    cost = np.full((n, PITCH_CANDIDATES), np.inf)
+    lf[:, : len(cands_hz[0])] = np.log2(cands_hz)
+    cost[:, : len(costs[0])] = costs
+    v = np.ones(n, bool) if voiced is None else np.asarray(voiced)
+    return _Raw(np.full(n, -30.0, np.float32), cost[:, 0].astype(np.float32), v, lf, cost)
+
+
+def test_pitch_path_ignores_single_frames_an_octave_off():
+    from voice_coach.prosody import _Tracker
+
+    # 60 voiced frames with two candidates, 120 Hz and 240 Hz. 120 Hz is the deeper dip, except in
+    # four single frames where 240 Hz is slightly deeper: frame by frame, F0 would jump an octave.
+    costs = np.tile([0.05, 0.12], (60, 1))
+    for i in (5, 20, 21, 40):
+        costs[i] = [0.10, 0.07]
+    tracker = _Tracker(ProsodyConfig())
+    out = Frames.concat([tracker.push(_raw(np.tile([120.0, 240.0], (60, 1)), costs)), tracker.flush()])
+    np.testing.assert_allclose(out.f0_hz, 120.0, rtol=1e-6)
+
+
+def test_pitch_path_follows_a_real_octave_change():
+    from voice_coach.prosody import _Tracker
+
+    # 30 frames clearly at 120 Hz, then 30 frames clearly at 240 Hz (the voice really jumped).
+    cands = np.tile([120.0, 240.0], (60, 1))
+    costs = np.concatenate([np.tile([0.05, 0.40], (30, 1)), np.tile([0.40, 0.05], (30, 1))])
+    tracker = _Tracker(ProsodyConfig())
+    out = Frames.concat([tracker.push(_raw(cands, costs)), tracker.flush()])
+    np.testing.assert_allclose(out.f0_hz[:30], 120.0, rtol=1e-6)
+    np.testing.assert_allclose(out.f0_hz[30:], 240.0, rtol=1e-6)
+
+
+def test_frames_are_released_after_a_fixed_delay_whatever_the_audio():
+    # Two channels fed the same number of samples, one speaking and one silent, must return the
+    # same number of frames at every step (the engine lines up the two voices frame by frame).
+    cfg = ProsodyConfig()
+    delay = int(round(cfg.pitch_lookahead_ms / cfg.hop_ms)) + 1
+    voiced_ch, silent_ch = FrameAnalyzer(sr=SR), FrameAnalyzer(sr=SR)
+    y = np.concatenate([tone(150, 1.0), silence(0.5), tone(200, 0.5)])
+    fed = 0
+    for i in range(0, len(y), 1234):
+        a, b = voiced_ch.feed(y[i : i + 1234]), silent_ch.feed(np.zeros(len(y[i : i + 1234]), np.float32))
+        fed += len(y[i : i + 1234])
+        assert len(a) == len(b)
+        measured = max(0, (fed - FrameAnalyzer(sr=SR).geo.frame_length) // 160 + 1)
+        assert voiced_ch.frames_done == max(0, measured - delay)
+    assert len(voiced_ch.finish()) == len(silent_ch.finish())
+    assert voiced_ch.frames_done == silent_ch.frames_done == int(np.ceil(len(y) / 160))

@@ -47,6 +47,17 @@ class ProsodyConfig:
     """A frame is voiced when its best YIN dip is below this (0 = perfectly periodic)."""
     silence_floor_db: float = -55.0
     """Frames quieter than this (dBFS) are never speech nor voiced."""
+    octave_jump_cost: float = 0.35
+    """Pitch tracking: within a voiced stretch, the F0 path minimises the YIN dips' depths plus this
+    much per octave of change between frames (Praat's default octave-jump cost), so a strong
+    harmonic (phone speech has no fundamental) cannot flip single frames an octave up. 0 = each
+    frame on its own."""
+    octave_cost: float = 0.005
+    """Pitch tracking: a candidate's cost rises by this much per octave below ``fmax_hz``, so that of a
+    period and its multiples, equally periodic, the period wins (as Praat's octave cost does)."""
+    pitch_lookahead_ms: float = 100.0
+    """Pitch tracking: a frame's F0 is decided once this much more of its voiced stretch has been
+    heard (or the stretch ended). Frames are released this much later in a live stream."""
 
 
 @dataclass(frozen=True)
