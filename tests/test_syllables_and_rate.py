@@ -35,6 +35,28 @@ def test_streaming_picker_matches_batch():
     assert stream == list(batch)
 
 
+
+def held_vowel(*, f0_hz: float = 140.0, rise_s: float = 0.06, hold_s: float = 0.5, decay_db: float = 4.0) -> np.ndarray:
+    """A voiced syllable that rises in 60 ms and then decays slowly, ``decay_db`` over ``hold_s``
+    (a held or stressed vowel, slow speech)."""
+    n = int((rise_s + hold_s) * SR)
+    t = np.arange(n) / SR
+    phase = 2 * np.pi * np.cumsum(f0_hz * (1 + 0.01 * np.sin(2 * np.pi * 5 * t))) / SR
+    src = sum(np.sin(k * phase) / k for k in range(1, 8))
+    env_db = np.where(t < rise_s, -30 * (1 - t / rise_s), -decay_db * (t - rise_s) / hold_s)
+    return (0.05 * src * 10 ** (env_db / 20)).astype(np.float32)
+
+
+@pytest.mark.parametrize("decay_db", [3.0, 6.0, 20.0])
+def test_slowly_decaying_vowels_are_syllables(decay_db):
+    # Each vowel is confirmed as a nucleus only once it has fallen 2 dB below its peak: 150-330 ms
+    # after the peak for the slow decays. Its voicing used to be looked up only then, in a buffer
+    # that no longer held the peak's frames, and the nucleus was rejected.
+    y = np.concatenate([x for _ in range(5) for x in (held_vowel(decay_db=decay_db), silence(0.25))])
+    frames = analyze_frames(y, sr=SR)
+    assert len(syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01)) == 5
+
+
 def test_pauses_do_not_change_articulation_rate():
     # The same speech with long pauses inserted has the same syllables per second of phonation.
     speech = voice(4, syllables_per_s=5)

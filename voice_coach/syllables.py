@@ -41,6 +41,7 @@ class SyllablePicker:
         self._rising = True
         self._peak_value = -np.inf
         self._peak_index = -1
+        self._peak_voiced = False  # any frame within 2 of the current peak is voiced
         self._valley_value = np.inf
         self._last_nucleus = -(10**9)
 
@@ -61,9 +62,11 @@ class SyllablePicker:
             self._ref.append((i, value))
             while self._ref[0][0] <= i - self._ref_window:
                 self._ref.popleft()
+            if self._rising and i <= self._peak_index + 2:
+                self._peak_voiced |= bool(is_voiced)  # a frame just after the peak
             if self._rising:
                 if value > self._peak_value:
-                    self._peak_value, self._peak_index = value, centre
+                    self._set_peak(value, centre)
                 elif value < self._peak_value - dip:
                     if self._accept(self._peak_index, self._peak_value):
                         found.append(self._peak_index)
@@ -75,8 +78,15 @@ class SyllablePicker:
                     self._valley_value = value
                 elif value > self._valley_value + dip:
                     self._rising = True
-                    self._peak_value, self._peak_index = value, centre
+                    self._set_peak(value, centre)
         return found
+
+    def _set_peak(self, value: float, centre: int) -> None:
+        # The voicing around the peak is read now, while its frames are in the buffer: a peak is
+        # confirmed only once the contour has fallen ``min_dip_db``, which on a slowly decaying
+        # vowel (held, stressed, or slow speech) comes long after they have left it.
+        self._peak_value, self._peak_index = value, centre
+        self._peak_voiced = any(v for j, v in self._voiced_recent if abs(j - centre) <= 2)
 
     def _accept(self, index: int, value: float) -> bool:
         if value <= self.silence_floor_db:
@@ -85,8 +95,7 @@ class SyllablePicker:
             return False
         if index - self._last_nucleus < self._min_spacing:
             return False
-        near = [v for j, v in self._voiced_recent if abs(j - index) <= 2]
-        return any(near)
+        return self._peak_voiced
 
 
 def syllable_nuclei(loudness_db: np.ndarray, voiced: np.ndarray, *, hop_s: float, config: RateConfig = RateConfig(), silence_floor_db: float = -55.0) -> np.ndarray:
