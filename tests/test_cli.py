@@ -6,6 +6,8 @@ import time
 
 import numpy as np
 import pytest
+
+from voice_coach.config import Config
 from typer.testing import CliRunner
 
 from conftest import SAMPLES, write_wav
@@ -39,7 +41,7 @@ def test_sample_result_follows_the_contract(sample_outputs):
     _, r = sample_outputs
     assert r["schema_version"] == 1 and r["source"].endswith("calm_then_rushed.wav")
     assert r["model"] == "bundled:tiny.en" and r["duration_s"] == pytest.approx(67.35, abs=0.1)
-    assert r["config"]["warnings"]["sustain_s"] == 2.0
+    assert r["config"]["warnings"]["sustain_s"] == Config().warnings.sustain_s  # the configuration is echoed
     agent = r["agent"]
     assert set(agent) >= {"words", "timeline", "summary", "baseline"}
     assert set(agent["summary"]) >= {"talk_time_s", "speaking_rate_wpm", "articulation_rate_sps", "pitch_median_hz", "pitch_spread_st", "loudness_median_db", "agitation_mean", "calm_score"}
@@ -59,7 +61,9 @@ def test_sample_warnings_are_in_the_rushed_part_only(sample_outputs):
     rushed_start = 38.5
     for w in warnings:
         assert w["start"] >= rushed_start - 1.0, w
+        assert w["start"] <= w["raised_at"] <= w["end"], w
     assert warnings[0]["start"] <= rushed_start + 3.0
+    assert warnings[0]["raised_at"] <= rushed_start + 2.5  # the cue a live agent would see
     assert truth  # the truth file ships with the sample
 
 
@@ -150,6 +154,34 @@ def test_calibrate_then_analyze_with_profile(tmp_path):
     r = json.loads(out.read_text())
     assert r["agent"]["baseline"]["source"] == "profile"
     assert [w["kind"] for w in r["warnings"]] == ["loud"]
+
+
+def test_calibrate_from_four_short_sentences_counts_speech_across_files(tmp_path):
+    # Four "sentences" of 1.3 s of voice each (about 0.8 s voiced): no file holds a whole
+    # calibration block of speech, together they are enough. Each file ends in a partial block.
+    files = []
+    for i in range(4):
+        y = np.concatenate([np.zeros(4000, np.float32), voice(1.3, f0_hz=118, level_db=-31, seed=i), np.zeros(4000, np.float32)])
+        files.append(str(write_wav(tmp_path / f"s{i}.wav", y)))
+    prof = tmp_path / "agent.json"
+    res = runner.invoke(app, ["calibrate", *files, "--out", str(prof)])
+    assert res.exit_code == 0, res.output
+    p = json.loads(prof.read_text())
+    assert p["pitch_median_hz"] == pytest.approx(118, rel=0.03)
+    assert 2.0 <= p["speech_s"] <= 4.0
+    # One of them alone is not enough, and the message says how much voiced speech it heard.
+    res = runner.invoke(app, ["calibrate", files[0], "--out", str(tmp_path / "one.json")])
+    assert res.exit_code != 0 and "s of voiced speech" in res.output
+    assert not (tmp_path / "one.json").exists()
+
+
+def test_a_short_recording_still_gets_a_score(tmp_path):
+    path = write_wav(tmp_path / "short.wav", np.concatenate([voice(1.5, seed=3), np.zeros(8000, np.float32)]))
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["analyze", str(path), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(out.read_text())["agent"]["summary"]
+    assert summary["agitation_mean"] is not None and summary["calm_score"] is not None
 
 
 def test_calibrate_needs_speech(tmp_path):

@@ -94,6 +94,29 @@ def test_baseline_needs_minimum_speech_and_freezes():
     assert est.estimate().pitch_median_hz == pytest.approx(120)
 
 
+def test_agitated_blocks_do_not_pull_the_baseline_up():
+    est = BaselineEstimator(BaselineConfig(min_speech_s=5, calibration_speech_s=60))
+    _feed(est, 120, -30, 6)  # provisional baseline from calm speech
+    assert est.estimate().loudness_median_db == pytest.approx(-30)
+    for _ in range(100):  # 10 s of agitated speech, marked so by the speaker analysis
+        est.add(voiced=np.ones(10, bool), f0_hz=np.full(10, 220.0), loudness_db=np.full(10, -15.0), rate_sps=6.0, calm=False)
+    b = est.estimate()
+    assert b.loudness_median_db == pytest.approx(-30) and b.pitch_median_hz == pytest.approx(120, rel=0.01)
+    assert est.rejected_s == pytest.approx(10.0)
+    _feed(est, 125, -29, 10)  # calm speech goes on refining it
+    assert est.speech_s == pytest.approx(16.0)
+
+
+def test_flush_counts_the_last_partial_block():
+    est = BaselineEstimator(BaselineConfig(min_speech_s=2, block_s=1.0))
+    _feed(est, 120, -30, 1.7)
+    assert est.speech_s == pytest.approx(1.0) and est.heard_s == pytest.approx(1.7)
+    assert est.estimate() is None
+    est.flush(min_s=0.1)
+    assert est.speech_s == pytest.approx(1.7)
+    assert est.estimate(min_speech_s=1.5) is not None
+
+
 def test_profile_round_trip_and_errors(tmp_path):
     p = tmp_path / "agent.json"
     save_profile(Baseline(118.0, -31.5, 4.2, "profile", 40.0), p, sources=["calm.wav"])
@@ -119,17 +142,45 @@ def _run(tracker, series, step=0.1):
     return changes
 
 
-def test_warning_needs_sustained_behaviour():
-    tr = CueTracker(WarningConfig(sustain_s=2.0), kinds=("loud",))
-    short = [{"loud": 1.0}] * 15 + [{"loud": 0.0}] * 50
+def test_warning_needs_enough_agitated_speech_in_the_evidence_window():
+    cfg = WarningConfig(sustain_s=1.0, evidence_window_s=2.0, release_s=1.0)
+    tr = CueTracker(cfg, kinds=("loud",))
+    short = [{"loud": 1.0}] * 5 + [{"loud": 0.0}] * 50  # 0.5 s of loud speech, then calm speech
     assert _run(tr, short) == []
-    tr = CueTracker(WarningConfig(sustain_s=2.0), kinds=("loud",))
-    long = [{"loud": 1.0}] * 30 + [{"loud": 0.0}] * 30
-    changes = _run(tr, long)
+    tr = CueTracker(cfg, kinds=("loud",))
+    changes = _run(tr, [{"loud": 1.0}] * 30 + [{"loud": 0.0}] * 30)
     assert [c.ended for _, c in changes] == [False, True]
-    assert changes[0][0] == pytest.approx(2.1)  # raised once 2 s have passed
-    assert changes[0][1].start_s == pytest.approx(0.1)
-    assert changes[1][1].end_s == pytest.approx(3.1)
+    raised_t, raised = changes[0]
+    assert raised_t == pytest.approx(1.0)  # raised once 1 s of loud speech was heard
+    assert raised.raised_at == pytest.approx(1.0)
+    assert raised.start_s == pytest.approx(0.0)  # backdated to the first loud step
+    ended = changes[1][1]
+    assert ended.raised_at == pytest.approx(1.0)
+    assert ended.end_s == pytest.approx(3.0)  # calm speech took over at 3.0 s
+    assert changes[1][0] == pytest.approx(4.0)  # ...and had lasted release_s
+
+
+def test_short_sentences_separated_by_pauses_add_up():
+    # Sentences of 0.4 s of loud speech with 1.5 s of silence (None) between them: no single one
+    # is long enough, together they are an episode.
+    cfg = WarningConfig(sustain_s=1.0, evidence_window_s=2.0)
+    tr = CueTracker(cfg, kinds=("loud",))
+    sentence = [{"loud": 1.0}] * 4 + [{"loud": None}] * 15
+    changes = _run(tr, sentence * 4)
+    starts = [(t, c) for t, c in changes if not c.ended]
+    assert len(starts) == 1
+    assert starts[0][0] == pytest.approx(2 * 1.9 + 0.2)  # the second step of the third sentence
+    # The other party's turn is silence for this voice too: it neither adds nor clears.
+
+
+def test_silence_does_not_clear_a_warning_calm_speech_does():
+    cfg = WarningConfig(sustain_s=0.5, evidence_window_s=2.0, release_s=1.0)
+    tr = CueTracker(cfg, kinds=("loud",))
+    series = [{"loud": 1.0}] * 10 + [{"loud": None}] * 300 + [{"loud": 0.0}] * 9
+    changes = _run(tr, series)
+    assert [c.ended for _, c in changes] == [False]  # 30 s of silence and 0.9 s of calm: still on
+    changes = _run(tr, [{"loud": 0.0}] * 2)
+    assert [c.ended for _, c in changes] == [True]
 
 
 def test_hysteresis_keeps_one_warning_through_a_dip():
@@ -149,14 +200,12 @@ def test_cooldown_and_gap_prevent_repeats():
     assert sum(1 for _, c in changes if not c.ended) == 2  # the first, then one after the cooldown
 
 
-def test_short_pauses_are_bridged_long_ones_reset():
-    cfg = WarningConfig(sustain_s=2.0, pause_bridge_s=0.6)
+def test_scattered_hot_steps_in_calm_speech_raise_nothing():
+    # One hot step in every five (emphasis in calm speech) never fills the evidence window.
+    cfg = WarningConfig(sustain_s=0.6, evidence_window_s=2.0)
     tr = CueTracker(cfg, kinds=("loud",))
-    with_breaths = ([{"loud": 1.0}] * 8 + [{"loud": None}] * 4) * 3
-    assert any(not c.ended for _, c in _run(tr, with_breaths))
-    tr = CueTracker(cfg, kinds=("loud",))
-    with_pauses = ([{"loud": 1.0}] * 8 + [{"loud": None}] * 15) * 3
-    assert _run(tr, with_pauses) == []
+    series = ([{"loud": 0.9}] + [{"loud": 0.1}] * 4) * 200
+    assert _run(tr, series) == []
 
 
 def test_several_cues_at_once_are_one_agitated_warning():

@@ -89,8 +89,9 @@ def test_customer_agitation_warning_and_deescalation_message():
 
 
 def test_deescalation_tightens_the_agents_thresholds():
-    # +5 dB is under the usual "loud" start (3..9 dB ramp, on at 0.5 = +6 dB): no warning alone,
-    # but while the customer is upset the threshold tightens (here to half) and the agent is cued.
+    # +6 dB is under the usual "loud" start (4..10 dB ramp, on at 0.5 = +7 dB): no warning alone,
+    # but while the customer is upset the threshold tightens (here to half: +5.5 dB) and the agent
+    # is cued.
     import dataclasses
 
     from voice_coach.config import Config, DeescalationConfig
@@ -99,7 +100,7 @@ def test_deescalation_tightens_the_agents_thresholds():
     base = [("agent", voice(12, f0_hz=110, level_db=-30, seed=2))]
     calm_customer = [("customer", voice(8, f0_hz=210, level_db=-30, seed=3))]
     angry_customer = [("customer", voice(8, f0_hz=320, level_db=-14, seed=3))]
-    mid_loud = [("agent", voice(6, f0_hz=110, level_db=-25.0, seed=6))]
+    mid_loud = [("agent", voice(6, f0_hz=110, level_db=-24.0, seed=6))]
     _, _, quiet = run(*turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + calm_customer + mid_loud), config=cfg)
     _, _, tense = run(*turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + angry_customer + mid_loud), config=cfg)
     assert [w for w in quiet["warnings"] if w["speaker"] == "agent"] == []

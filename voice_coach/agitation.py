@@ -4,8 +4,9 @@ Each cue ramps linearly from 0 at its ``*_start`` to 1 at its ``*_full`` (``Agit
 
 * ``loud``: loudness above baseline, in dB;
 * ``high_pitch``: median F0 above baseline, in semitones;
-* ``fast``: articulation rate relative to baseline, or above the absolute norm for calm phone
-  speech, whichever is higher.
+* ``fast``: articulation rate relative to baseline (never taken below the population norm
+  ``rate_baseline_floor_sps``), or above the absolute norm for calm phone speech, whichever is
+  higher.
 
 The score is ``w * max(cues) + (1 - w) * mean(cues)``: one cue at full strength already reads as
 agitation (0.73 with the default w = 0.6), and all three together read as 1.
@@ -49,7 +50,8 @@ def cues(*, loudness_rel_db: float | None, pitch_st: float | None, rate_sps: flo
     """The three cues from deviations against the baseline (None when a value is unknown)."""
     rate_cues = []
     if rate_sps is not None and baseline_rate_sps:
-        rate_cues.append(ramp(rate_sps / baseline_rate_sps, config.rate_start_ratio, config.rate_full_ratio))
+        reference = max(baseline_rate_sps, config.rate_baseline_floor_sps)
+        rate_cues.append(ramp(rate_sps / reference, config.rate_start_ratio, config.rate_full_ratio))
     if rate_sps is not None:
         rate_cues.append(ramp(rate_sps, config.rate_norm_start_sps, config.rate_norm_full_sps))
     rate_cues = [c for c in rate_cues if c is not None]

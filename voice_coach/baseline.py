@@ -1,7 +1,8 @@
 """The speaker's calm reference: from a profile (``voice-coach calibrate``) or self-calibrated.
 
-Self-calibration cuts the first ``calibration_speech_s`` of speech into blocks of ``block_s`` of
-speech and takes, per feature, a low quantile (default 0.3) of the block medians, not their mean.
+Self-calibration cuts the speaker's voiced speech into blocks of ``block_s`` and takes, per
+feature, a low quantile (default 0.3) of the block medians, not their mean. It is provisional after
+``min_speech_s`` and is refined with calm blocks only (see ``BaselineEstimator``).
 Why: a call that starts heated has its loud, high, fast blocks at the top of the distribution;
 the quantile follows the calmer blocks, so one heated minute does not become the reference. Nor
 does it need a calm start: as long as about a third of the early speech is calm, that is what it
@@ -40,7 +41,14 @@ class Baseline:
 
 
 class BaselineEstimator:
-    """Collects blocks of speech until the calibration budget is spent, then freezes."""
+    """Collects blocks of calm speech: a provisional baseline after ``min_speech_s``, refined with
+    calm blocks until ``calibration_speech_s``, then frozen.
+
+    Before the provisional baseline exists every block counts (the low quantile keeps a heated
+    start from setting it). After that, a block counts only if every step in it was calm
+    (``add(..., calm=True)``): the caller says so from the speaker's agitation against the baseline
+    of the moment and from whether a warning is active. So agitated speech never pulls it up.
+    """
 
     def __init__(self, config: BaselineConfig = BaselineConfig(), *, hop_s: float = 0.01):
         self.config = config
@@ -52,7 +60,11 @@ class BaselineEstimator:
         self._cur_f0: list[float] = []
         self._cur_level: list[float] = []
         self._cur_rates: list[float] = []
+        self._cur_calm = True
         self.speech_s = 0.0
+        """Voiced speech in the blocks the baseline rests on."""
+        self.rejected_s = 0.0
+        """Voiced speech left out because it was not calm."""
 
     @property
     def frozen(self) -> bool:
@@ -62,13 +74,20 @@ class BaselineEstimator:
     def ready(self) -> bool:
         return self.speech_s >= self.config.min_speech_s
 
-    def add(self, *, voiced: np.ndarray, f0_hz: np.ndarray, loudness_db: np.ndarray, rate_sps: float | None = None) -> None:
-        """Add one step of frames and the speaker's trailing articulation rate at its end."""
+    @property
+    def heard_s(self) -> float:
+        """All voiced speech seen, the open block included."""
+        return self.speech_s + self.rejected_s + len(self._cur_f0) * self.hop_s
+
+    def add(self, *, voiced: np.ndarray, f0_hz: np.ndarray, loudness_db: np.ndarray, rate_sps: float | None = None, calm: bool = True) -> None:
+        """Add one step of frames and the speaker's trailing articulation rate at its end.
+        ``calm`` False marks the open block as not calm (it will not count once a baseline exists)."""
         if self.frozen:
             return
         v = np.asarray(voiced, dtype=bool)
         if not v.any():
             return
+        self._cur_calm &= calm
         self._cur_f0.extend(np.asarray(f0_hz)[v].tolist())
         self._cur_level.extend(np.asarray(loudness_db)[v].tolist())
         if rate_sps is not None:
@@ -76,22 +95,36 @@ class BaselineEstimator:
         if len(self._cur_f0) >= self._block_frames:
             self._close_block()
 
-    def _close_block(self) -> None:
-        self._pitch.append(float(np.median(np.log2(self._cur_f0))))
-        self._level.append(float(np.median(self._cur_level)))
-        if self._cur_rates:
-            self._rates.append(float(np.median(self._cur_rates)))
-        self.speech_s += len(self._cur_f0) * self.hop_s
-        self._cur_f0, self._cur_level, self._cur_rates = [], [], []
+    def flush(self, *, min_s: float | None = None) -> None:
+        """Close the open partial block if it holds at least ``min_s`` of voiced speech (default:
+        half a block), e.g. at the end of a calibration recording."""
+        need = 0.5 * self.config.block_s if min_s is None else min_s
+        if self._cur_f0 and len(self._cur_f0) * self.hop_s >= need - 1e-9:
+            self._close_block()
 
-    def estimate(self, *, quantile: float | None = None) -> Baseline | None:
-        """The baseline so far, or None before ``min_speech_s`` of (voiced) speech."""
-        if not self.ready or not self._level:
+    def _close_block(self) -> None:
+        seconds = len(self._cur_f0) * self.hop_s
+        if self._cur_calm or not self.ready:
+            self._pitch.append(float(np.median(np.log2(self._cur_f0))))
+            self._level.append(float(np.median(self._cur_level)))
+            if self._cur_rates:
+                self._rates.append(float(np.median(self._cur_rates)))
+            self.speech_s += seconds
+        else:
+            self.rejected_s += seconds
+        self._cur_f0, self._cur_level, self._cur_rates = [], [], []
+        self._cur_calm = True
+
+    def estimate(self, *, quantile: float | None = None, min_speech_s: float | None = None) -> Baseline | None:
+        """The baseline so far, or None before ``min_speech_s`` (default: the configured one) of
+        voiced speech."""
+        need = self.config.min_speech_s if min_speech_s is None else min_speech_s
+        if self.speech_s < need or not self._level:
             return None
         q = self.config.quantile if quantile is None else quantile
         pitch = 2.0 ** float(np.quantile(self._pitch, q))
         level = float(np.quantile(self._level, q))
-        rate = float(np.quantile(self._rates, q)) if len(self._rates) >= 3 else None
+        rate = float(np.quantile(self._rates, q)) if len(self._rates) >= 2 else None
         return Baseline(pitch, level, rate, "self-calibrated", round(self.speech_s, 2))
 
 

@@ -85,15 +85,21 @@ class RateConfig:
 class BaselineConfig:
     """The speaker's calm reference, when no profile is given (self-calibration)."""
 
-    calibration_speech_s: float = 30.0
-    """Self-calibrate from the first this-many seconds of *speech* (pauses do not count)."""
-    min_speech_s: float = 6.0
-    """No warnings until this much speech has been heard: the baseline is not yet known."""
+    min_speech_s: float = 5.0
+    """A provisional baseline, and so the first warnings, after this much voiced speech (about
+    8-10 s of talk)."""
+    calibration_speech_s: float = 60.0
+    """The baseline is refined with calm speech until it rests on this much voiced speech; then it
+    is frozen."""
     block_s: float = 1.0
-    """Calibration speech is cut into blocks of this much speech; each block gives one median."""
-    quantile: float = 0.3
+    """Calibration speech is cut into blocks of this much voiced speech; each block gives one median."""
+    quantile: float = 0.5
     """The baseline is this quantile of the block medians: robust to a heated start, because the
     calmer blocks (not the average) set it. See docs/design.md."""
+    calm_max_agitation: float = 0.6
+    """Once a provisional baseline exists, a block refines it only if the speaker's agitation
+    stayed below this throughout the block and no warning was active: an agitated stretch never
+    pulls the baseline up."""
 
 
 @dataclass(frozen=True)
@@ -101,24 +107,31 @@ class AgitationConfig:
     """How far above baseline counts as agitated. Each cue ramps linearly from 0 at ``*_start``
     to 1 at ``*_full``; the score is ``max_weight * max(cues) + (1 - max_weight) * mean(cues)``."""
 
-    window_s: float = 1.5
-    """Pitch and loudness are medians over the voiced frames of this trailing window."""
+    window_s: float = 1.0
+    """Pitch and loudness are medians over the speaker's last this-many seconds of *voiced* frames,
+    pauses skipped: a sentence's first, stressed syllables are weighed with the speech before them
+    (pitch and loudness fall across an utterance, so its start alone reads high)."""
     min_voiced_s: float = 0.3
-    """Pitch and loudness cues need this much voicing in the window: a single stressed syllable
-    at the start of a phrase is not a raised voice."""
-    rate_window_s: float = 3.0
-    """The rate cue uses the articulation rate over this trailing window."""
-    loudness_start_db: float = 3.0
-    loudness_full_db: float = 9.0
-    pitch_start_st: float = 1.5
-    pitch_full_st: float = 5.0
+    """Pitch and loudness cues need this much voicing: a single stressed syllable at the start of
+    the first phrase is not a raised voice."""
+    rate_window_s: float = 2.0
+    """The rate cue uses the articulation rate over the speaker's last this-many seconds of
+    phonation, pauses skipped."""
+    loudness_start_db: float = 4.0
+    loudness_full_db: float = 10.0
+    pitch_start_st: float = 2.0
+    pitch_full_st: float = 6.0
     rate_start_ratio: float = 1.15
     """Articulation rate relative to baseline where the rate cue starts."""
     rate_full_ratio: float = 1.5
-    rate_norm_start_sps: float = 5.5
-    """Absolute articulation rate where the rate cue starts whatever the baseline: calm phone speech
-    at 120-150 wpm articulates about 4-5 syllables/s; ~160 wpm and above sounds rushed."""
-    rate_norm_full_sps: float = 7.0
+    rate_norm_start_sps: float = 6.0
+    """Absolute articulation rate where the rate cue starts whatever the baseline: calm
+    conversational English articulates about 4.5-5.5 syllables/s; 6 is brisk, 7.5 rushed."""
+    rate_norm_full_sps: float = 7.5
+    rate_baseline_floor_sps: float = 5.0
+    """The rate baseline is never taken below this population norm (conversational English is
+    articulated at about 4.5-5.5 syllables/s), so a slow start or hesitant speech does not make
+    ordinary speech read as fast."""
     comfortable_wpm_max: float = 150.0
     """Upper end of comfortable phone speech; reported against in summaries."""
     rushed_wpm: float = 160.0
@@ -128,14 +141,18 @@ class AgitationConfig:
 
 @dataclass(frozen=True)
 class WarningConfig:
-    """When a cue becomes a warning: sustained, with hysteresis and a cooldown."""
+    """When cues become a warning: episodes of agitated speech counted across turns, with
+    hysteresis and a cooldown (see ``cues.py`` and docs/design.md)."""
 
-    sustain_s: float = 2.0
-    """The behaviour must hold this long (speech time, short pauses bridged) to raise a warning."""
+    evidence_window_s: float = 2.0
+    """A warning rests on the speaker's last this-many seconds of *speech*: pauses, silence and the
+    other party's turns neither add to it nor clear it."""
+    sustain_s: float = 0.6
+    """Agitated speech (cue at or above its start threshold) needed within that window to raise a
+    warning. Short sentences add up; a single loud syllable does not reach it."""
     release_s: float = 1.5
-    """A warning ends once its cue has stayed below the end threshold this long."""
-    pause_bridge_s: float = 0.6
-    """Pauses shorter than this neither break nor end a sustained behaviour."""
+    """A warning ends after this much calm speech (every cue of the episode below its end threshold)
+    since its last agitated step. Silence alone does not end it."""
     cooldown_s: float = 15.0
     """After a warning ends, the same kind cannot start again for this long."""
     gap_s: float = 3.0
@@ -150,6 +167,9 @@ class WarningConfig:
     off_agitated: float = 0.35
     on_mirroring: float = 0.5
     off_mirroring: float = 0.25
+    on_customer_agitated: float = 0.5
+    """The customer's value is their strongest cue (or the agitation score, if higher)."""
+    off_customer_agitated: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -157,13 +177,10 @@ class DeescalationConfig:
     """Two voices: the customer's state changes the agent's coaching."""
 
     upset_hold_s: float = 10.0
-    """De-escalation mode lasts while the customer's agitation warning is on and this long after."""
+    """De-escalation mode lasts while the customer's agitation warning is on and this long after;
+    an agent whose voice rises then is ``mirroring``."""
     tighten_factor: float = 0.7
     """In de-escalation mode the agent's warnings start at this fraction of their usual thresholds."""
-    mirroring_window_s: float = 10.0
-    """Mirroring: the agent gets loud or high within this long of the customer being agitated."""
-    mirroring_customer_min: float = 0.4
-    """The customer's agitation (0-1) that counts as agitated for mirroring."""
     reject_leak: bool = True
     """Frames where the agent channel carries the customer's voice (same pitch at the same time,
     weaker than on the customer channel) are not the agent talking. See docs/design.md."""
@@ -181,6 +198,13 @@ class TranscriptionConfig:
     live_beam_size: int = 1
     """Beam size for live transcription, where latency matters more."""
     vad_filter: bool = True
+    temperature: float = 0.0
+    """Decoding temperature for recordings. 0 decodes deterministically (beam search) with no
+    fallback, so the same file gives the same transcript on every run. faster-whisper's own default
+    re-decodes repetitive or low-confidence windows by random sampling at 0.2 to 1.0, which made
+    transcripts differ from run to run. Above 0, every window is sampled at random at that
+    temperature. Live transcription always decodes at 0: LocalAgreement needs repeatable
+    hypotheses."""
     file_chunk_s: float = 28.0
     """File input is transcribed once, in chunks of at most this length cut at quiet points."""
     min_word_probability: float = 0.0

@@ -69,8 +69,13 @@ class WarningStarted:
     speaker: Speaker
     kind: str
     message: str
-    start_s: float  # when the behaviour began (before the sustain time had passed)
+    start_s: float  # when the behaviour began (backdated); ``t`` is when the cue was raised
     type: str = field(default="warning", init=False)
+
+    @property
+    def raised_at(self) -> float:
+        """The stream time at which the cue was raised: the moment a live agent sees it."""
+        return self.t
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .agitation import calm_score
+from .agitation import agitation_score, calm_score, cues
 from .dynamics import summarize_dynamics
 from .phrases import find_phrases
 from .scorecard import build_scorecard
@@ -95,6 +95,8 @@ def _speaker_result(a: SpeakerAnalyzer) -> dict:
     voiced_pitch = pitch[np.isfinite(pitch)]
     talk_time = float(sum(e - s for s, e in talk_spans_from_mask(phon, hop_s=hop_s, pause_min_s=cfg.rate.pause_min_s)))
     known_ag = agitation[np.isfinite(agitation) & speaking]
+    if not len(known_ag) and b is not None:
+        known_ag = _step_agitation(level_rel, pitch_st, speaking, cfg)
     pitch_med = float(np.median(voiced_pitch)) if len(voiced_pitch) else None
     spread = None
     if len(voiced_pitch) >= 5:
@@ -122,6 +124,20 @@ def _speaker_result(a: SpeakerAnalyzer) -> dict:
     if b is not None:
         baseline = {k: (_clean(v, 2) if not isinstance(v, str) else v) for k, v in b.to_dict().items()}
     return {"words": [w.to_dict() for w in sorted(a.words, key=lambda w: w.start_s)], "timeline": timeline, "summary": summary, "baseline": baseline}
+
+
+def _step_agitation(level_rel: np.ndarray, pitch_st: np.ndarray, speaking: np.ndarray, cfg) -> np.ndarray:
+    """Agitation of each speaking step from its own pitch and loudness against the baseline: the
+    summary's fallback for a recording whose baseline only came at its end (too short to calibrate
+    while it played, see ``SpeakerAnalyzer.finish``)."""
+    out = []
+    for k in np.flatnonzero(speaking):
+        rel = float(level_rel[k]) if np.isfinite(level_rel[k]) else None
+        st = float(pitch_st[k]) if np.isfinite(pitch_st[k]) else None
+        score = agitation_score(cues(loudness_rel_db=rel, pitch_st=st, rate_sps=None, baseline_rate_sps=None, config=cfg.agitation), cfg.agitation)
+        if score is not None:
+            out.append(score)
+    return np.asarray(out, dtype=float)
 
 
 def talk_spans_from_mask(active: np.ndarray, *, hop_s: float, pause_min_s: float) -> list[tuple[float, float]]:

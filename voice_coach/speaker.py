@@ -12,6 +12,7 @@ path and the live path give the same warnings.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,7 +69,7 @@ class SpeakerAnalyzer:
         self.baseline: Baseline | None = profile
         self._baseline_announced = False
         kinds = PRIORITY if speaker == "agent" else ("customer_agitated",)
-        self.tracker = CueTracker(config.warnings, kinds=kinds, time_offset_s=config.agitation.window_s / 2) if warn else None
+        self.tracker = CueTracker(config.warnings, kinds=kinds, time_offset_s=config.agitation.window_s / 2, step_s=STEP_S) if warn else None
         self.metrics_interval_s = metrics_interval_s
         self._next_metrics_t = metrics_interval_s
         self.history = StepHistory()
@@ -77,6 +78,9 @@ class SpeakerAnalyzer:
         self._upset_until = -1.0
         self.words: list[Word] = []
         self.warnings: list[dict] = []
+        self.retrospective_baseline = False
+        """True when the baseline only came at the end (a recording too short to calibrate while it
+        played): its timeline has no agitation, and the summary judges it against its own speech."""
         self._step_frames = int(round(STEP_S / self.hop_s))
         # Frame columns not yet grouped into a step, and a trailing window of recent frames.
         self._pending: list[Frames] = []
@@ -86,6 +90,15 @@ class SpeakerAnalyzer:
         self._recent_start = 0
         self._recent_len = int(round(max(config.agitation.window_s, config.agitation.rate_window_s, 0.5) / self.hop_s)) + self._step_frames
         self._latest: dict = {}
+        # The last ``agitation.window_s`` of *voiced* frames (pitch, level), pauses skipped: a
+        # sentence's first, stressed syllables are judged together with the speech before them.
+        self._voiced_n = int(round(config.agitation.window_s / self.hop_s))
+        self._voiced_f0 = np.zeros(0, np.float32)
+        self._voiced_db = np.zeros(0, np.float32)
+        # Per step with speech: (syllable nuclei, phonation frames), for the speech-time rate window.
+        self._bridge_frames = int(round(0.3 / self.hop_s))
+        self._gap_run = 1 << 30  # unvoiced frames since the last voiced one (none yet: no gap to bridge)
+        self._rate_steps: deque[tuple[int, int]] = deque(maxlen=int(round(4 * config.agitation.rate_window_s / STEP_S)) + 1)
 
     # ------------------------------------------------------------------ feeding
     def feed(self, audio: np.ndarray) -> list:
@@ -99,6 +112,12 @@ class SpeakerAnalyzer:
 
     def finish(self, t_end: float, frames: Frames | None = None) -> list:
         events = self._consume(self.frames.finish() if frames is None else frames, final=True)
+        if self.baseline is None and self.estimator is not None:
+            # Too little speech for a provisional baseline while it played: judge the recording
+            # against its own speech, so that a short recording still gets a score.
+            self.estimator.flush(min_s=self.hop_s)
+            self.baseline = self.estimator.estimate(min_speech_s=0.0)
+            self.retrospective_baseline = self.baseline is not None
         if self.tracker:
             for change in self.tracker.finish(t_end):
                 events.append(self._ended(change, t_end))
@@ -152,11 +171,22 @@ class SpeakerAnalyzer:
         h.syllables.append(syl)
         h.phonation_frames.append(int(voiced.sum()))
         h.voiced_frames.append(voiced.copy())
+        if voiced.any():
+            self._voiced_f0 = np.concatenate([self._voiced_f0, step.f0_hz[voiced]])[-self._voiced_n:]
+            self._voiced_db = np.concatenate([self._voiced_db, step.loudness_db[voiced]])[-self._voiced_n:]
 
+        phonation = self._phonation_frames(voiced)
+        if syl or phonation:
+            self._rate_steps.append((syl, phonation))
         m = self._window_metrics(speaking, t_end)
         if self.estimator is not None and not self.estimator.frozen:
             was_frozen = self.estimator.frozen
-            self.estimator.add(voiced=voiced, f0_hz=step.f0_hz, loudness_db=step.loudness_db, rate_sps=m["rate"])
+            # Once a provisional baseline exists, only calm speech refines it.
+            calm = self.baseline is None or (
+                (m["agitation"] is None or m["agitation"] < self.config.baseline.calm_max_agitation)
+                and (self.tracker is None or self.tracker.active is None)
+            )
+            self.estimator.add(voiced=voiced, f0_hz=step.f0_hz, loudness_db=step.loudness_db, rate_sps=m["rate"], calm=calm)
             estimate = self.estimator.estimate()
             if estimate is not None and estimate != self.baseline:
                 self.baseline = estimate
@@ -171,7 +201,8 @@ class SpeakerAnalyzer:
         h.deescalation.append(self.speaker == "agent" and self._partner_upset(t_end))
         self._latest = m
         if self.tracker:
-            for change in self.tracker.step(t_end, m["values"]):
+            # Only steps with voiced speech are evidence, for or against a warning.
+            for change in self.tracker.step(t_end, m["values"] if voiced.any() else {}):
                 events.append(self._ended(change, t_end) if change.ended else self._started(change, t_end))
         if t_end + 1e-9 >= self._next_metrics_t:
             self._next_metrics_t += self.metrics_interval_s
@@ -180,13 +211,10 @@ class SpeakerAnalyzer:
 
     def _window_metrics(self, speaking: bool, t_end: float) -> dict:
         cfg = self.config.agitation
-        recent = self._recent
-        n_ag = int(round(cfg.window_s / self.hop_s))
-        v = recent.voiced[-n_ag:]
         pitch_hz = level_db = None
-        if v.sum() >= max(1, int(round(cfg.min_voiced_s / self.hop_s))):
-            pitch_hz = float(np.median(recent.f0_hz[-n_ag:][v]))
-            level_db = float(np.median(recent.loudness_db[-n_ag:][v]))
+        if speaking and len(self._voiced_f0) >= max(1, int(round(cfg.min_voiced_s / self.hop_s))):
+            pitch_hz = float(np.median(self._voiced_f0))
+            level_db = float(np.median(self._voiced_db))
         rate = self._trailing_rate(cfg.rate_window_s)
         b = self.baseline
         pitch_st = semitones(pitch_hz, b.pitch_median_hz) if b else None
@@ -201,7 +229,8 @@ class SpeakerAnalyzer:
                 values = {"loud": c.loud, "high_pitch": c.high_pitch, "fast": c.fast, "agitated": (score if up >= AGITATED_MIN_CUES else 0.0) if score is not None else None}
                 values.update(self._partner_cues(c, t_end, values))
             else:
-                values = {"customer_agitated": score}
+                # The customer is flagged when any cue would have warned the agent.
+                values = {"customer_agitated": max([*c.known(), score]) if score is not None else None}
         return {"pitch_hz": pitch_hz, "pitch_st": pitch_st, "loudness_db": level_db, "loudness_rel_db": level_rel, "rate": rate, "agitation": score, "values": values, "speaking": speaking}
 
     def _partner_upset(self, t_end: float) -> bool:
@@ -222,23 +251,43 @@ class SpeakerAnalyzer:
         out: dict = {}
         if self._partner_upset(t_end) and cfg.tighten_factor > 0:
             out = {k: (None if v is None else min(1.0, v / cfg.tighten_factor)) for k, v in values.items()}
-        n = int(round(cfg.mirroring_window_s / STEP_S))
-        recent = [a for a in p.history.agitation[-n:] if a == a]
-        customer_hot = bool(recent) and max(recent) >= cfg.mirroring_customer_min
-        rise = max([x for x in (c.loud, c.high_pitch) if x is not None], default=None)
+        # Mirroring: the agent's voice rises while the customer is flagged upset (their warning is
+        # on, or ended less than ``upset_hold_s`` ago), the same episode logic as every warning.
+        customer_hot = self._partner_upset(t_end)
+        shown = {**values, **out}  # tightened while the customer is upset
+        rise = max([x for x in (shown.get("loud"), shown.get("high_pitch")) if x is not None], default=None)
         out["mirroring"] = (rise if customer_hot else 0.0) if rise is not None else None
         return out
 
+    def _phonation_frames(self, voiced: np.ndarray) -> int:
+        """Phonation frames that this step completes: its voiced frames, plus the unvoiced gap of
+        at most 0.3 s (a stop closure, a breath) that its first voiced frame closes, wherever that
+        gap began. Causal, and over a whole recording the same total as ``bridge_gaps``."""
+        frames = 0
+        for v in voiced:
+            if v:
+                if self._gap_run <= self._bridge_frames:
+                    frames += self._gap_run
+                frames += 1
+                self._gap_run = 0
+            else:
+                self._gap_run += 1
+        return frames
+
     def _trailing_rate(self, window_s: float) -> float | None:
-        """Articulation rate over the last ``window_s``: nuclei per second of phonation (voiced
-        frames with gaps up to 0.3 s bridged)."""
-        h = self.history
-        n_steps = max(1, int(round(window_s / STEP_S)))
-        syllables = sum(h.syllables[-n_steps:])
-        n_frames = n_steps * self._step_frames
-        voiced = self._recent.voiced[-n_frames:]
-        phonation_s = bridge_gaps(voiced, max_gap=int(round(0.3 / self.hop_s))).sum() * self.hop_s
-        if phonation_s < min(self.config.rate.min_phonation_s, 0.5 * window_s):
+        """Articulation rate over the speaker's last ``window_s`` of phonation (voiced frames with
+        gaps up to 0.3 s bridged), pauses skipped: nuclei per second of phonation. Counting speech
+        time rather than clock time gives every value the same amount of evidence, so one short
+        sentence between pauses does not read as fast or slow by chance."""
+        need = int(round(window_s / self.hop_s))
+        syllables = frames = 0
+        for syl, phon in reversed(self._rate_steps):
+            syllables += syl
+            frames += phon
+            if frames >= need:
+                break
+        phonation_s = frames * self.hop_s
+        if phonation_s < min(self.config.rate.min_phonation_s, window_s):
             return None
         return syllables / phonation_s
 
@@ -269,6 +318,9 @@ class SpeakerAnalyzer:
 
     def _ended(self, change, t: float) -> WarningEnded:
         message = getattr(self, "_active_message", None) or MESSAGES[change.kind]
-        self.warnings.append({"start": round(change.start_s, 2), "end": round(change.end_s, 2), "kind": change.kind, "speaker": self.speaker, "message": message})
+        self.warnings.append({
+            "start": round(change.start_s, 2), "end": round(change.end_s, 2), "raised_at": round(change.raised_at, 2),
+            "kind": change.kind, "speaker": self.speaker, "message": message,
+        })
         self._active_message = None
         return WarningEnded(t, self.speaker, change.kind, change.start_s, change.end_s)

@@ -71,7 +71,8 @@ def render_result(result: dict, console: Console) -> None:
         for w in warnings:
             voice = result.get(w["speaker"]) or agent
             said = _clip_words(words_between(voice["words"], w["start"], w["end"])) or "-"
-            wt.add_row(f"{fmt_time(w['start'])}-{fmt_time(w['end'])}", w["speaker"], f"[bold]{w['message']}[/]", f"\"{said}\"")
+            raised = f" (cue at {fmt_time(w['raised_at'])})" if w.get("raised_at") is not None else ""
+            wt.add_row(f"{fmt_time(w['start'])}-{fmt_time(w['end'])}{raised}", w["speaker"], f"[bold]{w['message']}[/]", f"\"{said}\"")
         parts += [Text(""), wt]
     else:
         parts += [Text(""), Text("No warnings: pace, pitch and loudness stayed near the calm baseline.", style="green")]

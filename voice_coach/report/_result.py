@@ -85,7 +85,9 @@ def warnings_of(result: Mapping) -> list[dict]:
         if start is None:
             continue
         end = num(w.get("end"))
+        raised = num(w.get("raised_at"))  # absent in results written before it existed
         out.append({"start": start, "end": end if end is not None and end >= start else start,
+                    "raised_at": raised if raised is not None and raised >= start else None,
                     "kind": str(w.get("kind") or "warning"), "speaker": str(w.get("speaker") or "agent"),
                     "message": w.get("message")})
     out.sort(key=lambda w: w["start"])

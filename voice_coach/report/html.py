@@ -194,21 +194,29 @@ def _kind_label(kind: str) -> str:
     return kind.replace("_", " ")
 
 
+def _warning_item(w: Mapping) -> str:
+    """One warning of the list: its span (click to play), when the cue was raised, kind, voice, message."""
+    raised = ""
+    if w.get("raised_at") is not None:
+        raised = (f'<span class="raised" title="when the cue was raised, as a live agent would have seen it">'
+                  f'cue at {clock(w["raised_at"], tenths=True)}</span> ')
+    return (
+        f'<li><button type="button" class="seek warning-item k-{css_token(w["kind"])}"'
+        f'{_seek_attrs(w["start"], w["end"])} data-kind="{_esc(w["kind"])}">'
+        f'<span class="swatch" style="background:{WARNING_COLOURS.get(w["kind"], _OTHER_COLOUR)}"></span>'
+        f'<span class="when">{clock(w["start"], tenths=True)}–{clock(w["end"], tenths=True)}</span> '
+        f'<span class="kind">{_esc(_kind_label(w["kind"]))}</span> {raised}'
+        f'<span class="who">{_esc(w["speaker"])}</span> <span class="msg">{_esc(w["message"] or "")}</span>'
+        f"</button></li>"
+    )
+
+
 def _section_lists(result: Mapping) -> str:
     warnings = warnings_of(result)
     events = spans_of(result, "events")
     phrases = spans_of(result, "phrases")
     parts = []
-    items = "".join(
-        f'<li><button type="button" class="seek warning-item k-{css_token(w["kind"])}"'
-        f'{_seek_attrs(w["start"], w["end"])} data-kind="{_esc(w["kind"])}">'
-        f'<span class="swatch" style="background:{WARNING_COLOURS.get(w["kind"], _OTHER_COLOUR)}"></span>'
-        f'<span class="when">{clock(w["start"], tenths=True)}–{clock(w["end"], tenths=True)}</span> '
-        f'<span class="kind">{_esc(_kind_label(w["kind"]))}</span> '
-        f'<span class="who">{_esc(w["speaker"])}</span> <span class="msg">{_esc(w["message"] or "")}</span>'
-        f"</button></li>"
-        for w in warnings
-    )
+    items = "".join(_warning_item(w) for w in warnings)
     parts.append(
         f'<div class="list-block"><h2>Warnings <small class=muted>({len(warnings)})</small></h2>'
         + (f'<ol id="warnings" class="seek-list">{items}</ol>' if warnings
