@@ -177,6 +177,7 @@ def sensitivity_settings():
     w = base.warnings
     return [
         ("sensitive: sustain_s = 0.4", dataclasses.replace(base, warnings=dataclasses.replace(w, sustain_s=0.4))),
+        ("sustain_s = 0.5", dataclasses.replace(base, warnings=dataclasses.replace(w, sustain_s=0.5))),
         ("default: sustain_s = 0.6, evidence_window_s = 2", base),
         ("conservative: sustain_s = 1.0, evidence_window_s = 3", dataclasses.replace(base, warnings=dataclasses.replace(w, sustain_s=1.0, evidence_window_s=3.0))),
     ]

@@ -46,18 +46,31 @@ class Cues:
         return [c for c in (self.loud, self.high_pitch, self.fast) if c is not None]
 
 
-def cues(*, loudness_rel_db: float | None, pitch_st: float | None, rate_sps: float | None, baseline_rate_sps: float | None, config: AgitationConfig = AgitationConfig()) -> Cues:
-    """The three cues from deviations against the baseline (None when a value is unknown)."""
+def cues(
+    *, loudness_rel_db: float | None, pitch_st: float | None, rate_sps: float | None, baseline_rate_sps: float | None,
+    config: AgitationConfig = AgitationConfig(), graded: bool = False,
+) -> Cues:
+    """The three cues from deviations against the baseline (None when a value is unknown).
+
+    By default each ramps from its ``*_start`` (the edge of normal calm variation) to its
+    ``*_full``: these are the cues that raise warnings. ``graded=True`` ramps from the baseline
+    itself (0 dB, 0 st, x1.0) to the same ``*_full``, so that every rise above the calm reference
+    counts a little: that is what the agitation score of the timeline and summary is made of, so
+    that it orders speech that stays under the warning thresholds too.
+    """
+    loud_start = 0.0 if graded else config.loudness_start_db
+    pitch_start = 0.0 if graded else config.pitch_start_st
+    ratio_start = 1.0 if graded else config.rate_start_ratio
     rate_cues = []
     if rate_sps is not None and baseline_rate_sps:
         reference = max(baseline_rate_sps, config.rate_baseline_floor_sps)
-        rate_cues.append(ramp(rate_sps / reference, config.rate_start_ratio, config.rate_full_ratio))
+        rate_cues.append(ramp(rate_sps / reference, ratio_start, config.rate_full_ratio))
     if rate_sps is not None:
         rate_cues.append(ramp(rate_sps, config.rate_norm_start_sps, config.rate_norm_full_sps))
     rate_cues = [c for c in rate_cues if c is not None]
     return Cues(
-        loud=ramp(loudness_rel_db, config.loudness_start_db, config.loudness_full_db),
-        high_pitch=ramp(pitch_st, config.pitch_start_st, config.pitch_full_st),
+        loud=ramp(loudness_rel_db, loud_start, config.loudness_full_db),
+        high_pitch=ramp(pitch_st, pitch_start, config.pitch_full_st),
         fast=max(rate_cues) if rate_cues else None,
     )
 

@@ -134,7 +134,8 @@ def _step_agitation(level_rel: np.ndarray, pitch_st: np.ndarray, speaking: np.nd
     for k in np.flatnonzero(speaking):
         rel = float(level_rel[k]) if np.isfinite(level_rel[k]) else None
         st = float(pitch_st[k]) if np.isfinite(pitch_st[k]) else None
-        score = agitation_score(cues(loudness_rel_db=rel, pitch_st=st, rate_sps=None, baseline_rate_sps=None, config=cfg.agitation), cfg.agitation)
+        graded = cues(loudness_rel_db=rel, pitch_st=st, rate_sps=None, baseline_rate_sps=None, config=cfg.agitation, graded=True)
+        score = agitation_score(graded, cfg.agitation)
         if score is not None:
             out.append(score)
     return np.asarray(out, dtype=float)

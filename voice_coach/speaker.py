@@ -222,15 +222,18 @@ class SpeakerAnalyzer:
         score = None
         values: dict[str, float | None] = {}
         if b is not None and speaking:
-            c = cues(loudness_rel_db=level_rel, pitch_st=pitch_st, rate_sps=rate, baseline_rate_sps=b.articulation_rate_sps, config=cfg)
-            score = agitation_score(c, cfg)
+            deviations = dict(loudness_rel_db=level_rel, pitch_st=pitch_st, rate_sps=rate, baseline_rate_sps=b.articulation_rate_sps, config=cfg)
+            c = cues(**deviations)  # warning cues, 0 up to the edge of calm variation
+            score = agitation_score(cues(**deviations, graded=True), cfg)  # graded from the baseline up
+            warn_score = agitation_score(c, cfg)
             if self.speaker == "agent":
                 up = sum(1 for x in c.known() if x >= AGITATED_CUE_LEVEL)
-                values = {"loud": c.loud, "high_pitch": c.high_pitch, "fast": c.fast, "agitated": (score if up >= AGITATED_MIN_CUES else 0.0) if score is not None else None}
+                agitated = (warn_score if up >= AGITATED_MIN_CUES else 0.0) if warn_score is not None else None
+                values = {"loud": c.loud, "high_pitch": c.high_pitch, "fast": c.fast, "agitated": agitated}
                 values.update(self._partner_cues(c, t_end, values))
             else:
                 # The customer is flagged when any cue would have warned the agent.
-                values = {"customer_agitated": max([*c.known(), score]) if score is not None else None}
+                values = {"customer_agitated": max([*c.known(), warn_score]) if warn_score is not None else None}
         return {"pitch_hz": pitch_hz, "pitch_st": pitch_st, "loudness_db": level_db, "loudness_rel_db": level_rel, "rate": rate, "agitation": score, "values": values, "speaking": speaking}
 
     def _partner_upset(self, t_end: float) -> bool:
