@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH_DIR, DOCS, FRAGMENTS, RESULTS, git_revision, load_average, machine_summary, md_table, rel, verdict, versions  # noqa: E402
 
-ORDER = ["throughput", "pitch", "rate", "ravdess", "phrases"]
+ORDER = ["throughput", "pitch", "rate", "ravdess", "phrases", "warnings", "live", "live_warnings"]
 
 
 def bench_names() -> list[str]:
