@@ -270,6 +270,178 @@ def test_normalise_word():
     assert normalise_word("♪") == ""
 
 
+
+# --- decoding loops, speech that really repeats, skipped speech, word times ----------------------
+PHRASE = ["four", "two", "seven,", "four", "two", "seven."]  # a read-back number, said 4 times
+
+
+def repeated_speech(times: int = 4, *, phrase_s: float = 1.5, gap_s: float = 0.6, tail_s: float = 3.0):
+    """Voice-like audio: ``times`` phrases of ``phrase_s`` s (4 syllables/s) with pauses, then
+    ``tail_s`` s of silence; and the phrase's words laid over each voiced stretch."""
+    from signals import silence, voice
+
+    parts, words, t = [], [], 0.0
+    for k in range(times):
+        parts += [voice(phrase_s, syllables_per_s=4.0, seed=k), silence(gap_s)]
+        step = phrase_s / len(PHRASE)
+        words += [FakeWord(round(t + i * step, 3), round(t + (i + 0.8) * step, 3), " " + w) for i, w in enumerate(PHRASE)]
+        t += phrase_s + gap_s
+    parts.append(silence(tail_s))
+    return np.concatenate(parts), words
+
+
+def test_loop_filter_keeps_speech_that_really_repeats():
+    from voice_coach.loops import REPETITIVE_COMPRESSION_RATIO, SpeechEvidence, compression_ratio, loop_free_words
+
+    audio, words = repeated_speech()
+    text = "".join(w.word for w in words)
+    assert compression_ratio(text) > REPETITIVE_COMPRESSION_RATIO  # repetitive text: the old filter's cue
+    assert loop_free_words(words, text, SpeechEvidence(audio)) == list(range(len(words)))
+
+
+def test_loop_filter_drops_loops():
+    from voice_coach.loops import SpeechEvidence, loop_free_words
+
+    audio, words = repeated_speech()
+    end = len(audio) / SR
+    evidence = SpeechEvidence(audio)
+    # the same words over the silence at the end: a loop with no speech under it
+    over_silence = [FakeWord(end - 2.9 + 0.1 * i, end - 2.9 + 0.1 * i + 0.08, " thank you") for i in range(20)]
+    assert loop_free_words(over_silence, "".join(w.word for w in over_silence), evidence) == []
+    # a run that goes on past the end of the voiced audio: the heard part stays, the rest goes
+    last = words[-1].end
+    run = words[-6:] + [FakeWord(last + 0.6 + 0.15 * i, last + 0.6 + 0.15 * i + 0.12, " " + PHRASE[i % 6]) for i in range(18)]
+    kept = loop_free_words(run, "".join(w.word for w in run), evidence)
+    assert kept == list(range(6))
+    # thirty words squeezed into one second of speech: more words than a voice can carry
+    squeezed = [FakeWord(0.2 + 0.03 * i, 0.2 + 0.03 * i + 0.025, " yes") for i in range(30)]
+    assert loop_free_words(squeezed, "".join(w.word for w in squeezed), evidence) == []
+    # words of no duration
+    instant = [FakeWord(1.0 + 0.01 * i, 1.0 + 0.01 * i, " " + w) for i, w in enumerate("so we can go there now then".split())]
+    assert loop_free_words(instant, "".join(w.word for w in instant), evidence) == []
+    # ordinary text that does not repeat is never second-guessed
+    plain = [FakeWord(end - 2.0 + 0.2 * i, end - 1.85 + 0.2 * i, " " + w) for i, w in enumerate("we have your order here now".split())]
+    assert loop_free_words(plain, "".join(w.word for w in plain), evidence) == list(range(6))
+
+
+@dataclass
+class FixedWordsModel:
+    """Answers every call with the words that lie inside the buffer, which always starts at 0."""
+
+    words: list
+    calls: list = field(default_factory=list)
+
+    def transcribe(self, audio, **options):
+        self.calls.append(options)
+        end = len(audio) / SR
+        inside = [w for w in self.words if w.end <= end - 0.05]
+        if not inside:
+            return iter([]), None
+        seg = FakeSegment(inside, "".join(w.word for w in inside))
+        from voice_coach.loops import compression_ratio
+
+        seg.compression_ratio = compression_ratio(seg.text)  # faster-whisper's Segment has it
+        return iter([seg]), None
+
+
+def test_recordings_keep_repeated_speech_drop_loops_and_decode_deterministically():
+    from voice_coach.config import TranscriptionConfig
+    from voice_coach.transcribe import ChunkedTranscriber
+
+    audio, words = repeated_speech(6)  # 36 words compressing 6:1 (the old filter: over 4:1 and 20 words)
+    loop = [FakeWord(len(audio) / SR - 2.9 + 0.1 * i, len(audio) / SR - 2.9 + 0.1 * i + 0.08, " thank you") for i in range(20)]
+    model = FixedWordsModel(words + loop)
+    tr = ChunkedTranscriber(model, TranscriptionConfig())
+    tr.insert_audio(audio)
+    got = tr.process() + tr.finish()
+    assert [w.text for w in got] == [w.word.strip() for w in words]
+    assert model.calls and all(c["temperature"] == 0.0 for c in model.calls)
+
+
+
+def test_recordings_decode_again_the_speech_whisper_skipped():
+    from signals import silence, voice
+
+    from voice_coach.config import TranscriptionConfig
+    from voice_coach.transcribe import ChunkedTranscriber
+
+    audio = np.concatenate([silence(0.5), voice(1.5, seed=1), silence(1.0), voice(1.5, seed=2), silence(0.5)])
+
+    @dataclass
+    class SkippingModel:
+        """Hears the first phrase of the whole recording and jumps over the second (as whisper
+        sometimes does); decoded on its own, the second phrase is heard."""
+
+        calls: list = field(default_factory=list)
+
+        def transcribe(self, audio, **options):
+            self.calls.append(len(audio) / SR)
+            if len(self.calls) == 1:
+                words = [FakeWord(0.6 + 0.45 * i, 0.95 + 0.45 * i, " " + w) for i, w in enumerate(["we", "can", "help"])]
+            else:
+                words = [FakeWord(0.3 + 0.45 * i, 0.65 + 0.45 * i, " " + w) for i, w in enumerate(["right", "away", "now"])]
+            return iter([FakeSegment(words, "".join(w.word for w in words))]), None
+
+    model = SkippingModel()
+    tr = ChunkedTranscriber(model, TranscriptionConfig())
+    tr.insert_audio(audio)
+    got = tr.process() + tr.finish()
+    assert [w.text for w in got] == ["we", "can", "help", "right", "away", "now"]
+    assert len(model.calls) == 2 and model.calls[1] < 2.5  # only the skipped phrase, decoded again
+    assert all(2.8 <= w.start_s <= 4.6 for w in got[3:])  # at their place on the stream clock
+
+    model = SkippingModel()
+    from dataclasses import replace
+
+    tr = ChunkedTranscriber(model, replace(TranscriptionConfig(), repair_gaps=False))
+    tr.insert_audio(audio)
+    assert [w.text for w in tr.process() + tr.finish()] == ["we", "can", "help"]
+
+
+def test_pauses_folded_into_words_are_cut_out():
+    from voice_coach.rate import talk_time_s
+    from voice_coach.transcribe import trimmed_to_speech
+
+    speech = [(0.5, 2.0), (3.2, 4.5)]  # two phrases, 1.2 s of silence between them
+    words = [
+        Word(0.5, 1.2, "and", 0.9),
+        Word(1.2, 2.0, "so", 0.9),
+        Word(2.0, 3.6, "ask", 0.9),  # whisper gave the pause to the next word
+        Word(3.6, 4.5, "not", 0.9),
+        Word(4.8, 4.8, "yes", 0.9),  # a last word of no duration, placed in the pause after the speech
+    ]
+    assert talk_time_s(words) == pytest.approx(4.3)  # the pause counted as talk
+    trimmed = trimmed_to_speech(words, speech, offset_s=0.0)
+    assert [(w.start_s, w.end_s) for w in trimmed] == [(0.5, 1.2), (1.2, 2.0), (3.15, 3.6), (3.6, 4.5), (4.5, 4.5)]
+    assert talk_time_s(trimmed) == pytest.approx(1.5 + 1.35)
+    # on the stream clock, and words over no speech the VAD heard are left alone
+    later = trimmed_to_speech([Word(12.0, 13.6, "ask", 0.9), Word(20.0, 21.0, "far", 0.9)], speech, offset_s=10.0)
+    assert [(w.start_s, w.end_s) for w in later] == [(13.15, 13.6), (20.0, 21.0)]
+
+
+def test_a_sentence_final_word_of_no_duration_is_kept_and_a_squeezed_run_dropped():
+    from voice_coach.loops import SpeechEvidence, loop_free_words
+
+    audio, spoken = repeated_speech()
+    evidence = SpeechEvidence(audio)
+    # whisper often gives the last word of a sentence no duration, a little after the voice stopped
+    words = [FakeWord(w.end + 0.2, w.end + 0.2, w.word) if w.word.endswith(".") else w for w in spoken]
+    assert loop_free_words(words, "".join(w.word for w in words), evidence) == list(range(len(words)))
+    # real words, then the phrase repeated into no time: only the run goes
+    t = spoken[5].end
+    squeezed = spoken[:6] + [FakeWord(t, t, " " + w) for w in PHRASE * 2]
+    assert loop_free_words(squeezed, "".join(w.word for w in squeezed), evidence) == list(range(6))
+
+
+def test_live_keeps_repeated_speech():
+    audio, words = repeated_speech(tail_s=1.5)
+    model = FixedWordsModel(words)
+    tr = OnlineTranscriber(model, vad=False, buffer_trim_s=20.0, max_buffer_s=25.0, min_word_probability=0.0)
+    got = run(tr, audio)
+    assert [w.text for w, _ in got] == [w.word.strip() for w in words]
+    assert all(c["temperature"] == 0.0 for c in model.calls)
+
+
 # --- the real model -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def model():

@@ -207,6 +207,12 @@ class TranscriptionConfig:
     hypotheses."""
     file_chunk_s: float = 28.0
     """File input is transcribed once, in chunks of at most this length cut at quiet points."""
+    repair_gaps: bool = True
+    """Recordings: stretches where the VAD hears speech but whisper gave no word (it jumped ahead, or
+    a decoding loop was dropped there) are decoded again on their own, at the same temperature."""
+    trim_words_to_speech: bool = True
+    """Recordings: cut the silence whisper folds into a word (a pause given to the word before or
+    after it) using the VAD, so that pauses do not count as talk time."""
     min_word_probability: float = 0.0
 
 

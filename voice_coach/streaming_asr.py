@@ -25,8 +25,9 @@ Cost control, measured on a 2-core machine (see docs/live.md):
   committed past ``max_buffer_s``, so word lag cannot creep over a long call.
 
 Hallucinations: no words come from audio in which the VAD finds no speech; segments that whisper
-itself marks as no-speech, or whose text is a repetition loop (compression ratio > 2.4), are
-dropped; tokens with no letters or digits ("♪", "...") are dropped; committed words whose
+itself marks as no-speech are dropped; decoding loops are dropped by ``loops.loop_free_words``, the
+filter recordings use too (repetitive text is kept only where the buffer's audio is voiced under
+it, at a plausible number of words per voiced second, so speech that really repeats is kept); tokens with no letters or digits ("♪", "...") are dropped; committed words whose
 probability is below ``min_word_probability`` (default 0.1) in both agreeing hypotheses are dropped.
 The probability cut is applied after agreement, not before, so that a word hovering around the
 threshold does not make two hypotheses disagree and stall the commit. Words squashed to no duration
@@ -39,7 +40,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-import zlib
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Optional
@@ -49,6 +49,7 @@ import numpy as np
 from . import SAMPLE_RATE
 from .errors import ConfigError
 from .events import Word
+from .loops import SpeechEvidence, loop_free_words
 
 __all__ = ["OnlineTranscriber", "RealtimeRun", "simulate_realtime", "transcribe_stream"]
 
@@ -58,11 +59,6 @@ _WORD_CHARS = re.compile(r"[^\w']+")
 def normalise_word(text: str) -> str:
     """Lower case, punctuation removed: the form two hypotheses are compared in."""
     return _WORD_CHARS.sub("", text.lower()).strip("'")
-
-
-def _compression_ratio(text: str) -> float:
-    raw = text.encode("utf-8")
-    return len(raw) / max(1, len(zlib.compress(raw)))
 
 
 class OnlineTranscriber:
@@ -301,11 +297,12 @@ class OnlineTranscriber:
         end_s = self._time(self._buffer_end)
         words: list[Word] = []
         seg_ends: list[float] = []
+        evidence = SpeechEvidence(self._buffer)
         for seg in segments:
-            if seg.text and _compression_ratio(seg.text) > 2.4:
-                continue  # a repetition loop ("thank you thank you thank you ...")
+            raw = seg.words or []
             seg_words = []
-            for w in seg.words or []:
+            for i in loop_free_words(raw, seg.text or "", evidence):  # "thank you thank you ..."
+                w = raw[i]
                 text = w.word.strip()
                 if not normalise_word(text):
                     continue  # "♪", "-", "..."

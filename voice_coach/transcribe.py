@@ -20,6 +20,7 @@ import numpy as np
 from . import SAMPLE_RATE
 from .config import TranscriptionConfig
 from .events import Word
+from .loops import SpeechEvidence, loop_free_words
 
 
 class Transcriber(Protocol):
@@ -28,28 +29,16 @@ class Transcriber(Protocol):
     def finish(self) -> list[Word]: ...
 
 
-def is_decoding_loop(segment) -> bool:
-    """A faster-whisper segment that is Whisper repeating itself, not speech: a text that
-    compresses far better than language does (gzip ratio over 4 where faster-whisper's own retry
-    threshold is 2.4) over many words, or many words squeezed into no time at all."""
-    words = segment.words or []
-    if len(words) < 6:
-        return False
-    if getattr(segment, "compression_ratio", 0.0) > 4.0 and len(words) > 20:
-        return True
-    instant = sum(1 for w in words if float(w.end) - float(w.start) < 0.02)
-    return instant / len(words) > 0.3
-
-
-def words_from_segments(segments, *, offset_s: float, min_probability: float = 0.0) -> list[Word]:
-    """faster-whisper segments (with word timestamps) to Words on the stream clock, leaving out
-    decoding loops (``is_decoding_loop``)."""
+def words_from_segments(segments, *, audio: np.ndarray, offset_s: float, min_probability: float = 0.0) -> list[Word]:
+    """faster-whisper segments (with word timestamps, relative to ``audio``) to Words on the stream
+    clock, leaving out decoding loops (``loops.loop_free_words``: repetitive text is checked
+    against the speech heard in ``audio``, so that speech that really repeats itself is kept)."""
     out: list[Word] = []
+    evidence = SpeechEvidence(audio)
     for seg in segments:
         words = seg.words or []
-        if is_decoding_loop(seg):
-            continue
-        for w in words:
+        for i in loop_free_words(words, seg.text or "", evidence):
+            w = words[i]
             text = w.word.strip()
             if not text or w.probability < min_probability:
                 continue
@@ -107,16 +96,105 @@ class ChunkedTranscriber:
         offset_s = self._offset / SAMPLE_RATE
         if len(audio) < SAMPLE_RATE // 10 or not np.any(audio):
             return []
+        words = self._decode(audio, offset_s)
+        cfg = self.config
+        if cfg.repair_gaps or cfg.trim_words_to_speech:
+            speech = speech_stretches(audio)
+        if cfg.repair_gaps:
+            for start, end in uncovered_speech(speech, [(w.start_s - offset_s, w.end_s - offset_s) for w in words], audio_s=len(audio) / SAMPLE_RATE):
+                # Whisper skipped this speech (it jumped ahead, or a loop was dropped here): decode
+                # it again on its own, at the same temperature, so the result stays reproducible.
+                a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
+                again = self._decode(audio[a:b], offset_s + a / SAMPLE_RATE)
+                words += [w for w in again if offset_s + start <= (w.start_s + w.end_s) / 2 <= offset_s + end]
+            words.sort(key=lambda w: w.start_s)
+        if cfg.trim_words_to_speech:
+            words = trimmed_to_speech(words, speech, offset_s=offset_s)
+        return words
+
+    def _decode(self, audio: np.ndarray, offset_s: float) -> list[Word]:
         cfg = self.config
         segments, _info = self.model.transcribe(
             audio,
             language=cfg.language,
             beam_size=cfg.beam_size,
+            # One temperature, no fallback: faster-whisper's default re-decodes a window by random
+            # sampling (T = 0.2 .. 1.0) when its text compresses too well or its log probability is
+            # low, and the same recording then gave a different transcript on every run.
+            temperature=cfg.temperature,
             word_timestamps=True,
             vad_filter=cfg.vad_filter,
             condition_on_previous_text=False,
         )
-        return words_from_segments(segments, offset_s=offset_s, min_probability=cfg.min_word_probability)
+        return words_from_segments(segments, audio=audio, offset_s=offset_s, min_probability=cfg.min_word_probability)
+
+
+def speech_stretches(audio: np.ndarray, *, min_silence_ms: int = 200, threshold: float = 0.3) -> list[tuple[float, float]]:
+    """Where Silero VAD hears speech in ``audio`` (16 kHz), as (start, end) in s from its start, split
+    at silences of ``min_silence_ms``, not padded. The speech threshold is lower than Silero's default
+    (0.5), which broke JFK's noisy, reverberant speech into pieces with false pauses between them:
+    here a false silence would cut real speech off a word."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(threshold=threshold, min_silence_duration_ms=min_silence_ms, speech_pad_ms=0)
+    chunks = get_speech_timestamps(np.asarray(audio, dtype=np.float32), options, SAMPLE_RATE)
+    return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+
+
+def uncovered_speech(speech: list[tuple[float, float]], spans: list[tuple[float, float]], *, audio_s: float, min_speech_s: float = 0.4, pad_s: float = 0.2) -> list[tuple[float, float]]:
+    """Stretches of ``speech`` (s) with no word of ``spans`` on them: whisper skipped them. Stretches of
+    at least ``min_speech_s`` are padded by ``pad_s`` (within ``[0, audio_s]``); consecutive ones (no
+    covered speech between) merge."""
+    out: list[tuple[float, float]] = []
+    prev_uncovered = False
+    for start, end in speech:
+        covered = any(s < end and e > start for s, e in spans)
+        if covered or end - start < min_speech_s:
+            prev_uncovered = prev_uncovered and not covered
+            continue
+        lo, hi = max(0.0, start - pad_s), min(audio_s, end + pad_s)
+        if prev_uncovered and out:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+        prev_uncovered = True
+    return out
+
+
+def trimmed_to_speech(words: list[Word], speech: list[tuple[float, float]], *, offset_s: float, pad_s: float = 0.05, min_trim_s: float = 0.02, snap_s: float = 0.35) -> list[Word]:
+    """``words`` with the silence whisper folded into them cut off.
+
+    Whisper's word times come from aligning tokens to audio frames, and a pause usually goes to a
+    neighbouring word: "ask" spanned 1.6 s across JFK's pause after "Americans", so the pause counted
+    as talk time. Each word is cut to the speech stretch (``speech``, s from ``offset_s``) it
+    overlaps most, padded by ``pad_s``, when that removes at least ``min_trim_s``. A word in a pause
+    (whisper often puts a sentence's last word, with no duration, in the pause after it) is moved
+    to the edge of the nearest speech stretch within ``snap_s``, so that it does not split the pause
+    into two short ones. Words far from any speech the VAD heard (it misses some shouting) are left
+    as they are."""
+    out = []
+    for w in words:
+        s, e = w.start_s - offset_s, w.end_s - offset_s
+        best, overlap = None, 0.0
+        for a, b in speech:
+            o = min(b, e) - max(a, s)
+            if o > overlap:
+                best, overlap = (a, b), o
+        ns, ne = s, e
+        if best is not None:
+            ns, ne = max(s, best[0] - pad_s), min(e, best[1] + pad_s)
+            if not (ne > ns and (ns - s >= min_trim_s or e - ne >= min_trim_s)):
+                ns, ne = s, e
+        elif speech:
+            a, b = min(speech, key=lambda ab: max(ab[0] - e, s - ab[1]))
+            if s >= b and s - b <= snap_s:  # in the pause after a stretch
+                ns, ne = max(a, b - (e - s)), b
+            elif e <= a and a - e <= snap_s:  # in the pause before one
+                ns, ne = a, min(b, a + (e - s))
+        if (ns, ne) != (s, e):
+            w = Word(round(offset_s + ns, 3), round(offset_s + ne, 3), w.text, w.probability)
+        out.append(w)
+    return out
 
 
 class AsyncTranscriber:
