@@ -75,7 +75,7 @@ class RateConfig:
     """Peaks more than this below the loudest recent speech are ignored (de Jong & Wempe: 25 dB)."""
     syllable_min_spacing_s: float = 0.07
     """Two nuclei closer than this are one (no speaker exceeds ~14 syllables/s)."""
-    intensity_smooth_ms: float = 50.0
+    intensity_smooth_ms: float = 30.0
     """Smoothing of the intensity contour before peak picking."""
     min_phonation_s: float = 1.0
     """A rolling rate needs at least this much phonation in its window, else it is unknown."""
@@ -150,6 +150,10 @@ class WarningConfig:
     sustain_s: float = 0.6
     """Agitated speech (cue at or above its start threshold) needed within that window to raise a
     warning. Short sentences add up; a single loud syllable does not reach it."""
+    speech_gap_s: float = 0.1
+    """A step with no voiced frame still counts as speech when voicing stopped less than this
+    before it (an unvoiced consonant), so a gap inside a sentence neither drops evidence nor
+    depends on where the 0.1 s steps fall."""
     release_s: float = 1.5
     """A warning ends after this much calm speech (every cue of the episode below its end threshold)
     since its last agitated step. Silence alone does not end it."""

@@ -97,6 +97,7 @@ class SpeakerAnalyzer:
         self._voiced_db = np.zeros(0, np.float32)
         # Per step with speech: (syllable nuclei, phonation frames), for the speech-time rate window.
         self._bridge_frames = int(round(0.3 / self.hop_s))
+        self._speech_gap_frames = int(round(config.warnings.speech_gap_s / self.hop_s))
         self._gap_run = 1 << 30  # unvoiced frames since the last voiced one (none yet: no gap to bridge)
         self._rate_steps: deque[tuple[int, int]] = deque(maxlen=int(round(4 * config.agitation.rate_window_s / STEP_S)) + 1)
 
@@ -201,8 +202,10 @@ class SpeakerAnalyzer:
         h.deescalation.append(self.speaker == "agent" and self._partner_upset(t_end))
         self._latest = m
         if self.tracker:
-            # Only steps with voiced speech are evidence, for or against a warning.
-            for change in self.tracker.step(t_end, m["values"] if voiced.any() else {}):
+            # Only steps of speech are evidence, for or against a warning: voiced frames in the
+            # step, or an unvoiced gap (a consonant) shorter than ``speech_gap_s`` before it.
+            in_speech = bool(recent.voiced[-(len(step) + self._speech_gap_frames):].any())
+            for change in self.tracker.step(t_end, m["values"] if in_speech else {}):
                 events.append(self._ended(change, t_end) if change.ended else self._started(change, t_end))
         if t_end + 1e-9 >= self._next_metrics_t:
             self._next_metrics_t += self.metrics_interval_s
