@@ -42,7 +42,7 @@ def build_folder(n_files: int) -> tuple[Path, float]:
 
 def run(folder: Path, jobs: int, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "voice_coach.cli", "analyze", str(folder), "--jobs", str(jobs), "--json", str(out), "-q"]
+    cmd = [sys.executable, "-m", "voice_coach.cli.main", "analyze", str(folder), "--jobs", str(jobs), "--json", str(out), "-q"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0

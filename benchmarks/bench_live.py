@@ -11,7 +11,7 @@ What it does
    (10 minutes: 9 copies, 606 s; 30 minutes: 27 copies, 1818 s). The file times of every calm
    span and every rushed onset are known from the truth file.
 2. Starts a private PulseAudio server with a null sink ``vmic`` whose monitor is the default
-   source (``tests/pulse.py``), runs ``python -m voice_coach.cli live --device pulse --events EV
+   source (``tests/pulse.py``), runs ``python -m voice_coach.cli.main live --device pulse --events EV
    --record REC --duration D --quiet`` in it, waits for its ``started`` event (model loaded, stream
    open), then plays the recording into the sink with ``paplay --device=vmic``. The live process's
    CPU times and RSS (with its children) are sampled every second with psutil, and every line of
@@ -35,7 +35,7 @@ its ``t`` being captured and the event being written):
   seconds. **Target: <= 1 core.** RSS: the highest sample and the kernel's high-water mark
   (``VmHWM``). **Target: <= 600 MB.**
 
-Reference, in the same run: ``voice_coach.streaming_asr.simulate_realtime`` on the same audio: the
+Reference, in the same run: ``voice_coach.asr.streaming.simulate_realtime`` on the same audio: the
 same ``OnlineTranscriber`` settings as ``voice-coach live`` (bundled tiny.en, beam 1), fed in
 50 ms blocks by a virtual clock that advances by the real wall time of every ``process()`` call, in
 one thread, with no audio server, no prosody and no worker thread. Its word lag is what the
@@ -268,7 +268,7 @@ def run_live(rec: LongRecording, work: Path, *, tail_s: float = 20.0) -> dict:
     for p in (events, record, result):
         p.unlink(missing_ok=True)
     duration = rec.duration_s + tail_s
-    cmd = [sys.executable, "-m", "voice_coach.cli", "live", "--device", "pulse", "--events", str(events), "--record", str(record),
+    cmd = [sys.executable, "-m", "voice_coach.cli.main", "live", "--device", "pulse", "--events", str(events), "--record", str(record),
            "--json", str(result), "--duration", f"{duration:.1f}", "--quiet"]
     env = dict(mic.env, PYTHONUNBUFFERED="1")
     out_log, err_log = open(work / "live.stdout", "w"), open(work / "live.stderr", "w")
@@ -406,8 +406,8 @@ def analyze_live(rec: LongRecording, run: dict) -> dict:
 def run_reference(rec: LongRecording, minutes: float | None) -> dict:
     """``simulate_realtime`` on the first ``minutes`` of the recording (all of it when None)."""
     from voice_coach.config import Config
-    from voice_coach.model import load_model
-    from voice_coach.streaming_asr import simulate_realtime
+    from voice_coach.asr.model import load_model
+    from voice_coach.asr.streaming import simulate_realtime
 
     cfg = Config()
     audio = load_mono(rec.path)

@@ -11,7 +11,7 @@ What it does
    ``GAP_S`` of silence between them. The file time of every actor's angry onset (first sample of
    angry speech) is known from the stream.
 2. Plays it through a private PulseAudio null-sink virtual microphone (``tests/pulse.py``, as
-   ``bench_live.py`` does) into ``python -m voice_coach.cli live --device pulse --events EV --record
+   ``bench_live.py`` does) into ``python -m voice_coach.cli.main live --device pulse --events EV --record
    REC --duration D --quiet``, with no profile. By default **one live session per actor**: each
    session plays that actor's piece of the file (its stream and the silence after it), so every
    actor starts with a fresh self-calibration, which is what a real agent gets (one voice per
@@ -28,7 +28,7 @@ being captured and the event being written):
   ``(warning.t - onset) + warning.lag_s``: from the first angry syllable reaching the microphone to
   the cue being written. **Target (issue 8): <= 3 s for every actor.**
 * **false alarms**: agent warnings raised before the angry onset (in the calm part). **Target: 0.**
-* **same warnings as the file path**: ``voice_coach.pipeline.analyze_file(REC, transcribe=False)``
+* **same warnings as the file path**: ``voice_coach.app.analyze.analyze_file(REC, transcribe=False)``
   on the session's own ``--record`` WAV, compared with the warnings of the events file (a
   ``warning`` event and its ``warning_end``): same number, same kind, ``raised_at`` within 0.15 s,
   ``start``/``end`` within 0.15 s. The engine is causal, so they should be identical. **Target: every
@@ -139,7 +139,7 @@ def run_session(mic, played: Path, work: Path, *, play_s: float) -> dict:
     for p in (events, record, result, work / "raw.json"):
         p.unlink(missing_ok=True)
     duration = play_s + TAIL_S + 3.0  # + the pre-roll before playback starts (about 1.5 s)
-    cmd = [sys.executable, "-m", "voice_coach.cli", "live", "--device", "pulse", "--events", str(events), "--record", str(record),
+    cmd = [sys.executable, "-m", "voice_coach.cli.main", "live", "--device", "pulse", "--events", str(events), "--record", str(record),
            "--json", str(result), "--duration", f"{duration:.1f}", "--quiet"]
     out_log, err_log = open(work / "live.stdout", "w"), open(work / "live.stderr", "w")
     load_before = load_average()
@@ -233,7 +233,7 @@ def max_delta(a: list[dict], b: list[dict]) -> float | None:
 
 
 def file_warnings(path: Path) -> list[dict]:
-    from voice_coach.pipeline import analyze_file
+    from voice_coach.app.analyze import analyze_file
 
     res = analyze_file(path, transcribe=False)
     return [{k: w[k] for k in ("kind", "raised_at", "start", "end")} for w in res["warnings"] if w["speaker"] == "agent"]
@@ -368,7 +368,7 @@ def write_report(rep: Report, mode: str, playfile: Path, pieces: list[Piece], se
         + ("**One live session per actor** (each plays its actor's piece of the file and self-calibrates afresh, as a real session with one agent does). "
            if mode == "per-actor" else "**One live session for the whole file** (`--one-session`: the first actor's baseline serves all four voices; a stress test). ")
         + "Played in real time by `paplay --device=vmic` into the null sink of a private PulseAudio server whose monitor is the default source, "
-        "captured by `python -m voice_coach.cli live --device pulse --events EV --record REC --duration D --quiet`, no profile (self-calibration), "
+        "captured by `python -m voice_coach.cli.main live --device pulse --events EV --record REC --duration D --quiet`, no profile (self-calibration), "
         "bundled tiny.en transcribing beside the prosody as in any live session. "
         f"Machine: {machine_summary()} (**shared with other jobs**; load average per session below). {versions('faster-whisper', 'ctranslate2', 'numpy')}."
     )

@@ -39,8 +39,8 @@ else:  # pragma: no cover
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from voice_coach.events import Word
-from voice_coach.phrases import (
+from voice_coach.engine.events import Word
+from voice_coach.analysis.phrases import (
     MatchOptions,
     PhraseSpotter,
     find_phrases,
@@ -185,7 +185,7 @@ def main() -> int:
         print("espeak-ng is not installed (apt-get install espeak-ng)", file=sys.stderr)
         return 2
 
-    from voice_coach.model import load_model, model_label
+    from voice_coach.asr.model import load_model, model_label
 
     corpus = tomllib.loads(CORPUS.read_text(encoding="utf-8"))["sentence"]
     pb = load_phrasebook()

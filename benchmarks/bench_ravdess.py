@@ -7,7 +7,7 @@ Needs ``../shared/data/ravdess`` (RAVDESS actors 01-12, neutral, calm and angry 
 it the benchmark writes a fragment saying so and checks nothing.
 
 Ranking with a profile. Per actor, a profile is calibrated on the actor's 4 neutral clips
-(``voice_coach.calibrate.calibrate_files``, as ``voice-coach calibrate`` does); every calm and every
+(``voice_coach.app.calibrate.calibrate_files``, as ``voice-coach calibrate`` does); every calm and every
 angry clip of that actor is then scored with ``analyze_file(clip, profile=..., transcribe=False)``,
 the clip's score being ``agent.summary.agitation_mean``. For every same-actor (calm, angry) pair the
 angry clip must score higher; a clip whose score is None loses all its pairs (and is listed).
@@ -34,8 +34,8 @@ COMMAND = "python benchmarks/bench_ravdess.py"
 
 def part1(clips, rep: Report) -> list[tuple]:
     """Adds part 1 to ``rep``; returns the per-clip score rows."""
-    from voice_coach.calibrate import calibrate_files
-    from voice_coach.pipeline import analyze_file
+    from voice_coach.app.calibrate import calibrate_files
+    from voice_coach.app.analyze import analyze_file
 
     actors = sorted({c.actor for c in clips})
     from voice_coach.errors import AudioError

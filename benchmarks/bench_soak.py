@@ -6,7 +6,7 @@ The recording is ``bench_live.py``'s: ``samples/calm_then_rushed.wav`` repeated 
 (30 minutes: 27 copies, 1818 s, cached in ``benchmarks/.cache/live/``). Each mode runs in a fresh
 subprocess, so that its memory is its own; RSS is sampled with psutil every 10 s of wall time.
 
-(a) Synchronous, stream time. ``voice_coach.engine.Engine`` with a bare
+(a) Synchronous, stream time. ``voice_coach.engine.core.Engine`` with a bare
     ``streaming_asr.OnlineTranscriber`` (the live settings: bundled tiny.en, beam 1), fed 50 ms
     blocks as fast as it goes. The engine calls the transcriber's ``process()`` after every block
     in the same thread, and ``process()`` transcribes whenever 1 s of new audio has arrived, so the
@@ -20,13 +20,13 @@ subprocess, so that its memory is its own; RSS is sampled with psutil every 10 s
 
 (b) The engine as ``voice-coach live`` runs it: each voice's ``OnlineTranscriber`` behind
     ``AsyncTranscriber(max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)`` (``voice_coach/cli.py``), fed by
-    ``voice_coach.live.ReplaySource(path, speed=--speed)`` through ``LiveSession``. If the ASR
+    ``voice_coach.app.live.ReplaySource(path, speed=--speed)`` through ``LiveSession``. If the ASR
     falls more than ``max_backlog_s`` behind it skips (``asr`` status events, reported; with
     ``AsyncTranscriber`` batching all queued audio into one call it usually keeps up even at 4x);
     prosody and warnings must not care. Reported: RSS every minute of stream, the ``metrics`` events' lag (wall
     seconds from the audio being "captured" by the replay to the event), the ``asr`` events.
     **Targets: metrics lag p95 <= 0.5 s; prosody warnings identical in kind and timing (start,
-    end, and the stream time each was raised) to ``voice_coach.pipeline.analyze_file(path,
+    end, and the stream time each was raised) to ``voice_coach.app.analyze.analyze_file(path,
     transcribe=False)``,** which is also checked for (a).
 
 Memory, both modes: **flat = the highest RSS in the last quarter of the run within 10 % (or
@@ -99,12 +99,12 @@ def _warning_events(events) -> list:
 
 def child_sync(path: Path) -> dict:
     """Mode (a): Engine + bare OnlineTranscriber, one thread, stream time."""
-    from voice_coach.audio import iter_audio
+    from voice_coach.sources.decode import iter_audio
     from voice_coach.config import Config
-    from voice_coach.engine import ChannelMap, Engine
-    from voice_coach.model import load_model
-    from voice_coach.result import build_result
-    from voice_coach.streaming_asr import OnlineTranscriber
+    from voice_coach.engine.core import ChannelMap, Engine
+    from voice_coach.asr.model import load_model
+    from voice_coach.output.result import build_result
+    from voice_coach.asr.streaming import OnlineTranscriber
 
     cfg = Config()
     model = load_model()
@@ -173,14 +173,14 @@ class Collector:
 
 def child_live(path: Path, speed: float) -> dict:
     """Mode (b): the engine as the live command builds it, fed by ReplaySource at ``speed``."""
-    from voice_coach.cli import LIVE_MAX_ASR_BACKLOG_S
+    from voice_coach.cli.main import LIVE_MAX_ASR_BACKLOG_S
     from voice_coach.config import Config
-    from voice_coach.engine import ChannelMap, Engine
-    from voice_coach.live import LiveSession, ReplaySource
-    from voice_coach.model import load_model
-    from voice_coach.result import build_result
-    from voice_coach.streaming_asr import OnlineTranscriber
-    from voice_coach.transcribe import AsyncTranscriber
+    from voice_coach.engine.core import ChannelMap, Engine
+    from voice_coach.app.live import LiveSession, ReplaySource
+    from voice_coach.asr.model import load_model
+    from voice_coach.output.result import build_result
+    from voice_coach.asr.streaming import OnlineTranscriber
+    from voice_coach.asr.transcribe import AsyncTranscriber
 
     cfg = Config()
     model = load_model()
@@ -222,7 +222,7 @@ def run_child(mode: str, args, out: Path) -> dict:
 
 
 def reference(path: Path) -> dict:
-    from voice_coach.pipeline import analyze_file
+    from voice_coach.app.analyze import analyze_file
 
     events = []
     t0 = time.perf_counter()

@@ -4,10 +4,10 @@
 
 On the same ~10-minute recording (``make_long_recording.py``), alternating a, b, c, a, b, c, ...:
 
-(a) the reference: bare faster-whisper, ``voice_coach.model.load_model()`` (the bundled tiny.en,
+(a) the reference: bare faster-whisper, ``voice_coach.asr.model.load_model()`` (the bundled tiny.en,
     int8, CPU) then ``model.transcribe(path, beam_size=5, word_timestamps=True, vad_filter=True,
     language="en")``, consuming every segment;
-(b) ``voice_coach.pipeline.analyze_file(path)``: decoding, transcription, prosody, cues, warnings
+(b) ``voice_coach.app.analyze.analyze_file(path)``: decoding, transcription, prosody, cues, warnings
     and the JSON result;
 (c) for attribution only: (b)'s own transcription step alone (``ChunkedTranscriber``).
 
@@ -47,7 +47,7 @@ RSS_TARGET_MIB = 1024.0
 
 def bare_whisper(path: Path) -> int:
     """(a): a plain faster-whisper pass; returns the number of words."""
-    from voice_coach.model import load_model
+    from voice_coach.asr.model import load_model
 
     model = load_model()
     segments, _info = model.transcribe(str(path), beam_size=5, word_timestamps=True, vad_filter=True, language="en")
@@ -55,13 +55,13 @@ def bare_whisper(path: Path) -> int:
 
 
 def pipeline_transcriber(path: Path) -> int:
-    """(c): the transcription that (b) runs, alone: the file decoded by ``voice_coach.audio`` and
+    """(c): the transcription that (b) runs, alone: the file decoded by ``voice_coach.sources.decode`` and
     fed to the pipeline's ``ChunkedTranscriber`` (28 s chunks cut at quiet points), in this thread.
     (b) - (c) is what the analysis adds; (c) - (a) is what the chunked transcription costs."""
-    from voice_coach.audio import iter_audio
+    from voice_coach.sources.decode import iter_audio
     from voice_coach.config import TranscriptionConfig
-    from voice_coach.model import load_model
-    from voice_coach.transcribe import ChunkedTranscriber
+    from voice_coach.asr.model import load_model
+    from voice_coach.asr.transcribe import ChunkedTranscriber
 
     t = ChunkedTranscriber(load_model(), TranscriptionConfig())
     words = 0
@@ -73,7 +73,7 @@ def pipeline_transcriber(path: Path) -> int:
 
 def full_analysis(path: Path, **kwargs) -> dict:
     """(b): the whole analysis."""
-    from voice_coach.pipeline import analyze_file
+    from voice_coach.app.analyze import analyze_file
 
     return analyze_file(path, **kwargs)
 
@@ -82,7 +82,7 @@ def full_analysis(path: Path, **kwargs) -> dict:
 def child_main(path: str, transcribe: bool, bare: bool = False) -> None:
     """Analyse ``path`` and serialise its JSON result (or, with ``bare``, run (a) on it), then print
     one JSON line of measurements."""
-    from voice_coach.result import to_json
+    from voice_coach.output.result import to_json
 
     if bare:
         with measure() as t:
@@ -141,7 +141,7 @@ def main() -> None:
         child_main(args.child, transcribe=not args.no_transcribe, bare=args.bare)
         return
 
-    from voice_coach.model import load_model
+    from voice_coach.asr.model import load_model
 
     path = long_recording()
     dur = duration_s(path)

@@ -3,7 +3,7 @@
     python benchmarks/bench_warnings.py
 
 Streams (``warning_streams.py``), all analysed with NO profile (self-calibration), prosody only
-(the warnings never wait for words), through ``voice_coach.engine.Engine`` as ``analyze_file`` does:
+(the warnings never wait for words), through ``voice_coach.engine.core.Engine`` as ``analyze_file`` does:
 
 * 12 actor streams: each RAVDESS actor's 12 calm sentences, then their 8 angry ones, 1-2 s pauses;
 * the same 12 as narrow-band phone audio (8 kHz, 300-3400 Hz, mu-law);
@@ -59,8 +59,8 @@ class Raised:
 
 def run_stream(stream: Stream, config) -> list[Raised]:
     """Every warning the engine raises on ``stream`` (prosody only, no profile)."""
-    from voice_coach.engine import ChannelMap, Engine
-    from voice_coach.events import WarningStarted
+    from voice_coach.engine.core import ChannelMap, Engine
+    from voice_coach.engine.events import WarningStarted
 
     channels = ChannelMap.for_input(stream.channels, 0)
     engine = Engine(config=config, channels=channels)

@@ -41,10 +41,14 @@ class VirtualMic:
 
     def play(self, path: Path) -> subprocess.Popen:
         """Start playing ``path`` into the virtual microphone (returns at once)."""
-        return subprocess.Popen(["paplay", "--device=vmic", str(path)], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            ["paplay", "--device=vmic", str(path)], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
 
     def pactl(self, *args: str) -> str:
-        return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, timeout=10, check=True).stdout
+        return subprocess.run(
+            ["pactl", *args], env=self.env, capture_output=True, text=True, timeout=10, check=True
+        ).stdout
 
 
 def start_virtual_mic() -> tuple[VirtualMic | None, str]:
@@ -56,14 +60,20 @@ def start_virtual_mic() -> tuple[VirtualMic | None, str]:
     env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), PULSE_RUNTIME_PATH=str(runtime / "pulse"), HOME=str(runtime))
     env.pop("PULSE_SERVER", None)
     cmd = [
-        "pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
+        "pulseaudio",
+        "--daemonize=yes",
+        "--exit-idle-time=-1",
+        "-n",
         "--load=module-native-protocol-unix",
         "--load=module-null-sink sink_name=vmic rate=16000 channels=1",
         "--load=module-always-sink",
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=20)
     if proc.returncode != 0:
-        return None, f"pulseaudio would not start: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}"
+        return (
+            None,
+            f"pulseaudio would not start: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}",
+        )
     mic = VirtualMic(env, runtime)
     for _ in range(50):
         try:
@@ -101,7 +111,7 @@ def _reinitialize_portaudio() -> str:
 
 
 def alsa_pulse_device() -> str:
-    """"" if PortAudio lists the ALSA ``pulse`` device, else why not (for pytest.skip)."""
+    """ "" if PortAudio lists the ALSA ``pulse`` device, else why not (for pytest.skip)."""
     why = _reinitialize_portaudio()
     if why:
         return why

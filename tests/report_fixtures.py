@@ -13,8 +13,8 @@ import contextlib
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -27,14 +27,32 @@ STEP_S = 0.1
 # One minute of a call, repeated for longer fixtures. (speaker, start_s, end_s, text)
 _SCRIPT: list[tuple[str, float, float, str]] = [
     ("agent", 0.6, 7.6, "Thank you for calling Northwind Energy, my name is Sam, how can I help you today?"),
-    ("customer", 8.2, 14.6, "I have been charged twice this month for the same bill and nobody has called me back "
-     "like they promised last week."),
-    ("agent", 15.0, 22.4, "I understand, that sounds really frustrating. Let me pull up your account and check "
-     "the billing."),
-    ("customer", 22.9, 29.6, "This is the third time I am calling about the same problem and every time I get a "
-     "different answer."),
-    ("agent", 30.2, 36.4, "Okay so what happened is the payment went through twice because you should have "
-     "waited for the confirmation before retrying."),
+    (
+        "customer",
+        8.2,
+        14.6,
+        "I have been charged twice this month for the same bill and nobody has called me back "
+        "like they promised last week.",
+    ),
+    (
+        "agent",
+        15.0,
+        22.4,
+        "I understand, that sounds really frustrating. Let me pull up your account and check the billing.",
+    ),
+    (
+        "customer",
+        22.9,
+        29.6,
+        "This is the third time I am calling about the same problem and every time I get a different answer.",
+    ),
+    (
+        "agent",
+        30.2,
+        36.4,
+        "Okay so what happened is the payment went through twice because you should have "
+        "waited for the confirmation before retrying.",
+    ),
     ("customer", 36.8, 43.0, "I want to speak to your manager right now, this is ridiculous."),
     ("agent", 42.6, 48.2, "Please, please just let me fix it, I can refund the second payment today."),
     ("customer", 48.6, 51.6, "Fine, how long will that take to show up?"),
@@ -60,8 +78,12 @@ def _words_for(text: str, start_s: float, end_s: float) -> list[dict]:
     for i, tok in enumerate(tokens):
         s, e = float(edges[i]), float(edges[i + 1]) - 0.04
         out.append(
-            {"start": round(s, 3), "end": round(e, 3), "text": " " + tok,
-             "probability": round(0.55 + 0.45 * ((i * 7919) % 97) / 97, 4)}
+            {
+                "start": round(s, 3),
+                "end": round(e, 3),
+                "text": " " + tok,
+                "probability": round(0.55 + 0.45 * ((i * 7919) % 97) / 97, 4),
+            }
         )
     return out
 
@@ -182,38 +204,83 @@ def build_result(
             words[speaker].extend(_words_for(text, off + s, off + e))
         if off + 48.0 > duration_s:
             continue
-        warnings.append({"start": round(off + 31.2, 2), "end": round(off + 35.6, 2), "kind": "fast",
-                         "speaker": "agent", "message": "Talking fast: 172 wpm, calm range is 120-150."})
-        warnings.append({"start": round(off + 45.0, 2), "end": round(off + 47.6, 2), "kind": "high_pitch",
-                         "speaker": "agent", "message": "Pitch 3.4 st above your calm baseline."})
+        warnings.append(
+            {
+                "start": round(off + 31.2, 2),
+                "end": round(off + 35.6, 2),
+                "kind": "fast",
+                "speaker": "agent",
+                "message": "Talking fast: 172 wpm, calm range is 120-150.",
+            }
+        )
+        warnings.append(
+            {
+                "start": round(off + 45.0, 2),
+                "end": round(off + 47.6, 2),
+                "kind": "high_pitch",
+                "speaker": "agent",
+                "message": "Pitch 3.4 st above your calm baseline.",
+            }
+        )
         bumps["pace"].append((off + 30.6, off + 36.2, 34.0))
         bumps["pitch"].append((off + 44.6, off + 48.0, 3.6))
         bumps["loud"].append((off + 44.6, off + 48.0, 3.5))
         bumps["agit"].append((off + 43.0, off + 48.0, 0.35))
         bumps["cust_agit"].append((off + 37.0, off + 43.0, 0.55))
-        events.append({"start": round(off + 42.6, 2), "end": round(off + 43.0, 2), "kind": "interruption",
-                       "speaker": "agent", "interrupted": "customer"})
+        events.append(
+            {
+                "start": round(off + 42.6, 2),
+                "end": round(off + 43.0, 2),
+                "kind": "interruption",
+                "speaker": "agent",
+                "interrupted": "customer",
+            }
+        )
         if off + 56.0 <= duration_s:
-            events.append({"start": round(off + 51.6, 2), "end": round(off + 56.0, 2), "kind": "dead_air",
-                           "speaker": "agent"})
+            events.append(
+                {"start": round(off + 51.6, 2), "end": round(off + 56.0, 2), "kind": "dead_air", "speaker": "agent"}
+            )
 
     for speaker, category, needle in _PHRASES:
         toks = needle.lower().split()
         ws = words[speaker]
         for i in range(len(ws) - len(toks) + 1):
-            got = [w["text"].strip(" ,.?!").lower() for w in ws[i:i + len(toks)]]
+            got = [w["text"].strip(" ,.?!").lower() for w in ws[i : i + len(toks)]]
             if got == toks:
-                phrases.append({"start": ws[i]["start"], "end": ws[i + len(toks) - 1]["end"],
-                                "speaker": speaker, "category": category, "text": needle})
+                phrases.append(
+                    {
+                        "start": ws[i]["start"],
+                        "end": ws[i + len(toks) - 1]["end"],
+                        "speaker": speaker,
+                        "category": category,
+                        "text": needle,
+                    }
+                )
     phrases.sort(key=lambda p: p["start"])
 
     agent_tl = _speaker_timeline(
-        n, turns["agent"], base_hz=190.0, base_db=-24.0, rng=rng, pitch_bumps=bumps["pitch"],
-        loud_bumps=bumps["loud"], pace_bumps=bumps["pace"], agitation_bumps=bumps["agit"])
-    baseline = {"source": "self-calibrated", "pitch_median_hz": 190.0, "loudness_median_db": -24.0,
-                "articulation_rate_sps": 3.35}
-    agent = {"words": words["agent"], "timeline": agent_tl,
-             "summary": _summary(agent_tl, words["agent"], 190.0), "baseline": baseline}
+        n,
+        turns["agent"],
+        base_hz=190.0,
+        base_db=-24.0,
+        rng=rng,
+        pitch_bumps=bumps["pitch"],
+        loud_bumps=bumps["loud"],
+        pace_bumps=bumps["pace"],
+        agitation_bumps=bumps["agit"],
+    )
+    baseline = {
+        "source": "self-calibrated",
+        "pitch_median_hz": 190.0,
+        "loudness_median_db": -24.0,
+        "articulation_rate_sps": 3.35,
+    }
+    agent = {
+        "words": words["agent"],
+        "timeline": agent_tl,
+        "summary": _summary(agent_tl, words["agent"], 190.0),
+        "baseline": baseline,
+    }
 
     result: dict = {
         "schema_version": 1,
@@ -230,37 +297,81 @@ def build_result(
         return result
 
     cust_tl = _speaker_timeline(
-        n, turns["customer"], base_hz=125.0, base_db=-27.0, rng=rng, pitch_bumps=[], loud_bumps=[],
-        pace_bumps=[], agitation_bumps=bumps["cust_agit"])
-    result["customer"] = {"words": words["customer"], "timeline": cust_tl,
-                          "summary": _summary(cust_tl, words["customer"], 125.0),
-                          "baseline": {"source": None, "pitch_median_hz": None,
-                                       "loudness_median_db": None, "articulation_rate_sps": None}}
+        n,
+        turns["customer"],
+        base_hz=125.0,
+        base_db=-27.0,
+        rng=rng,
+        pitch_bumps=[],
+        loud_bumps=[],
+        pace_bumps=[],
+        agitation_bumps=bumps["cust_agit"],
+    )
+    result["customer"] = {
+        "words": words["customer"],
+        "timeline": cust_tl,
+        "summary": _summary(cust_tl, words["customer"], 125.0),
+        "baseline": {
+            "source": None,
+            "pitch_median_hz": None,
+            "loudness_median_db": None,
+            "articulation_rate_sps": None,
+        },
+    }
     result["events"] = events
     result["phrases"] = phrases
     moments_fast = [w["start"] for w in warnings if w["kind"] == "fast"]
     moments_pitch = [w["start"] for w in warnings if w["kind"] == "high_pitch"]
     result["scorecard"] = {
         "items": [
-            {"id": "pace", "advice": "Talk slowly", "verdict": "warn",
-             "value": "172 wpm vs 140 baseline", "moments": moments_fast},
-            {"id": "pitch", "advice": "Keep a low tone", "verdict": "warn",
-             "value": "+3.4 st at peak", "moments": moments_pitch},
-            {"id": "loudness", "advice": "Keep your voice down", "verdict": "pass",
-             "value": "+0.6 dB median", "moments": []},
-            {"id": "empathy", "advice": "Acknowledge the feeling", "verdict": "pass",
-             "value": "2 empathy phrases", "moments": [p["start"] for p in phrases if p["category"] == "empathy"]},
-            {"id": "blame", "advice": "Avoid blaming language", "verdict": "fail",
-             "value": "1 blaming phrase", "moments": [p["start"] for p in phrases if p["category"] == "blame"]},
-            {"id": "interruptions", "advice": "Let the customer finish", "verdict": "warn",
-             "value": f"{sum(e['kind'] == 'interruption' for e in events)} interruption(s)",
-             "moments": [e["start"] for e in events if e["kind"] == "interruption"]},
+            {
+                "id": "pace",
+                "advice": "Talk slowly",
+                "verdict": "warn",
+                "value": "172 wpm vs 140 baseline",
+                "moments": moments_fast,
+            },
+            {
+                "id": "pitch",
+                "advice": "Keep a low tone",
+                "verdict": "warn",
+                "value": "+3.4 st at peak",
+                "moments": moments_pitch,
+            },
+            {
+                "id": "loudness",
+                "advice": "Keep your voice down",
+                "verdict": "pass",
+                "value": "+0.6 dB median",
+                "moments": [],
+            },
+            {
+                "id": "empathy",
+                "advice": "Acknowledge the feeling",
+                "verdict": "pass",
+                "value": "2 empathy phrases",
+                "moments": [p["start"] for p in phrases if p["category"] == "empathy"],
+            },
+            {
+                "id": "blame",
+                "advice": "Avoid blaming language",
+                "verdict": "fail",
+                "value": "1 blaming phrase",
+                "moments": [p["start"] for p in phrases if p["category"] == "blame"],
+            },
+            {
+                "id": "interruptions",
+                "advice": "Let the customer finish",
+                "verdict": "warn",
+                "value": f"{sum(e['kind'] == 'interruption' for e in events)} interruption(s)",
+                "moments": [e["start"] for e in events if e["kind"] == "interruption"],
+            },
         ],
         "overall": 72,
     }
     if hostile_text:
         result["warnings"][0]["message"] = "<img src=x onerror=alert(1)> too fast"
-        result["phrases"][0]["category"] = "empathy\"><script>alert(2)</script>"
+        result["phrases"][0]["category"] = 'empathy"><script>alert(2)</script>'
         result["scorecard"]["items"][0]["advice"] = "Talk <b>slowly</b>"
     return result
 
@@ -346,8 +457,10 @@ def screenshot(
     html_path, png_path = Path(html_path).resolve(), Path(png_path)
     with headless_chrome(width=width, height=height) as driver:
         # The window size includes browser chrome in some versions; fix the viewport exactly.
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
         driver.get(html_path.as_uri())
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -361,7 +474,9 @@ def screenshot(
         if scroll_to:
             driver.execute_script(
                 "var el = document.querySelector(arguments[0]);"
-                "if (el) window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 60);", scroll_to)
+                "if (el) window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 60);",
+                scroll_to,
+            )
         time.sleep(0.4)  # let plotly finish drawing
         png_path.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(png_path))

@@ -27,7 +27,9 @@ def glide_f0(f0_hz: float, f1_hz: float, seconds: float, t: np.ndarray) -> np.nd
     return f0_hz * (f1_hz / f0_hz) ** (t / seconds)
 
 
-def voice(seconds: float, *, f0_hz: float = 120.0, level_db: float = -30.0, syllables_per_s: float = 4.0, seed: int = 0) -> np.ndarray:
+def voice(
+    seconds: float, *, f0_hz: float = 120.0, level_db: float = -30.0, syllables_per_s: float = 4.0, seed: int = 0
+) -> np.ndarray:
     """A voice-like signal: a harmonic source at ``f0_hz`` (with slight vibrato) shaped into
     syllables at ``syllables_per_s``; each syllable is a raised-sine envelope over 70 % of its slot.
     ``level_db`` is the RMS level of the syllable peaks region, roughly."""

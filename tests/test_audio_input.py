@@ -2,11 +2,11 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import need, write_wav
 from signals import SR, tone
-from voice_coach.audio import is_dual_mono, iter_audio, load_audio, parse_channel, probe
+
 from voice_coach.errors import AudioError
+from voice_coach.sources.decode import is_dual_mono, iter_audio, load_audio, parse_channel, probe
 
 
 def _encode(src, dst, *args):
@@ -17,7 +17,13 @@ def _encode(src, dst, *args):
 
 @pytest.mark.parametrize(
     "suffix, args",
-    [(".flac", []), (".mp3", []), (".ogg", ["-c:a", "libvorbis"]), (".m4a", ["-c:a", "aac"]), ("_ulaw.wav", ["-ar", "8000", "-c:a", "pcm_mulaw"])],
+    [
+        (".flac", []),
+        (".mp3", []),
+        (".ogg", ["-c:a", "libvorbis"]),
+        (".m4a", ["-c:a", "aac"]),
+        ("_ulaw.wav", ["-ar", "8000", "-c:a", "pcm_mulaw"]),
+    ],
 )
 def test_formats_decode_to_16k_float32(tmp_path, suffix, args):
     src = write_wav(tmp_path / "src.wav", tone(440, 2.0, level_db=-12), sr=44100)
@@ -30,7 +36,7 @@ def test_formats_decode_to_16k_float32(tmp_path, suffix, args):
     audio = load_audio(dst)
     assert audio.dtype == np.float32 and audio.shape[0] == 1
     assert audio.shape[1] == pytest.approx(2 * SR, abs=0.06 * SR)  # codec padding
-    spectrum = np.abs(np.fft.rfft(audio[0][: SR]))
+    spectrum = np.abs(np.fft.rfft(audio[0][:SR]))
     assert np.argmax(spectrum) == pytest.approx(440, abs=2)  # 1 Hz bins
 
 
@@ -40,7 +46,11 @@ def test_stereo_channels_are_kept_and_selected(tmp_path):
     audio = load_audio(path)
     assert audio.shape[0] == 2
     assert probe(path).channels == 2
-    assert parse_channel("left", channels=2) == 0 and parse_channel("right", channels=2) == 1 and parse_channel("1", channels=2) == 1
+    assert (
+        parse_channel("left", channels=2) == 0
+        and parse_channel("right", channels=2) == 1
+        and parse_channel("1", channels=2) == 1
+    )
     with pytest.raises(AudioError, match="has 1 channel"):
         parse_channel(1, channels=1)
     with pytest.raises(AudioError, match="must be 0, 1, left or right"):
@@ -67,7 +77,10 @@ BAD = {
     "directory": ("dir", "is a directory"),
     "zero-byte": (b"", "empty file"),
     "text named .wav": (b"hello, this is not audio\n" * 20, "not a readable audio file"),
-    "random bytes": (bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)), "not a readable audio file"),
+    "random bytes": (
+        bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)),
+        "not a readable audio file",
+    ),
     "truncated header": ("truncated", "not a readable audio file"),
 }
 

@@ -1,12 +1,12 @@
 import csv
 
 import pytest
-from typer.testing import CliRunner
-
 from conftest import write_wav
 from signals import voice
-from voice_coach.batch import AgentIdentity
-from voice_coach.cli import app
+from typer.testing import CliRunner
+
+from voice_coach.app.batch import AgentIdentity
+from voice_coach.cli.main import app
 from voice_coach.errors import ConfigError
 
 
@@ -25,16 +25,41 @@ def test_folder_in_parallel_with_summary_index_and_agents(calls, tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(
         app,
-        ["analyze", str(calls), "-r", "--jobs", "2", "--json", str(out), "--html", str(out), "--summary", str(out / "summary.csv"), "--agent-from", r"(?P<agent>[^/]+)/[^/]+$", "-q"],
+        [
+            "analyze",
+            str(calls),
+            "-r",
+            "--jobs",
+            "2",
+            "--json",
+            str(out),
+            "--html",
+            str(out),
+            "--summary",
+            str(out / "summary.csv"),
+            "--agent-from",
+            r"(?P<agent>[^/]+)/[^/]+$",
+            "-q",
+        ],
     )
     assert res.exit_code == 1  # the broken file
     assert "broken.wav" in res.output and "1 of 4 recordings failed" in res.output
     # alice/call0 and bob/call0 share a stem: their outputs keep their folders, none is overwritten.
-    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.json")) == ["alice/call0.json", "alice/call1.json", "bob/call0.json"]
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.json")) == [
+        "alice/call0.json",
+        "alice/call1.json",
+        "bob/call0.json",
+    ]
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert len(rows) == 3
     assert sorted(r["agent"] for r in rows) == ["alice", "alice", "bob"]
-    assert {"calm_score", "warnings_loud", "speaking_rate_wpm", "pitch_vs_baseline_st", "loudness_vs_baseline_db"} <= set(rows[0])
+    assert {
+        "calm_score",
+        "warnings_loud",
+        "speaking_rate_wpm",
+        "pitch_vs_baseline_st",
+        "loudness_vs_baseline_db",
+    } <= set(rows[0])
     index = (out / "summary.html").read_text()
     assert "By agent" in index and ".html" in index
 

@@ -12,20 +12,31 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile as sf
-
-from voice_coach import capture
-from voice_coach.capture import MicrophoneSource, list_input_devices, resolve_device
-from voice_coach.errors import DeviceError
-
 from pulse import pulse_vmic, virtual_mic  # noqa: F401  (fixtures)
+
+from voice_coach.errors import DeviceError
+from voice_coach.sources import microphone as capture
+from voice_coach.sources.microphone import MicrophoneSource, list_input_devices, resolve_device
 
 SR = 16000
 DEVICES = [
     {"index": 0, "name": "pulse", "max_input_channels": 32, "default_samplerate": 44100.0, "is_default": False},
     {"index": 1, "name": "default", "max_input_channels": 32, "default_samplerate": 44100.0, "is_default": True},
     {"index": 3, "name": "Mic", "max_input_channels": 1, "default_samplerate": 48000.0, "is_default": False},
-    {"index": 4, "name": "USB Headset Mic", "max_input_channels": 1, "default_samplerate": 48000.0, "is_default": False},
-    {"index": 5, "name": "USB Headset Monitor", "max_input_channels": 2, "default_samplerate": 48000.0, "is_default": False},
+    {
+        "index": 4,
+        "name": "USB Headset Mic",
+        "max_input_channels": 1,
+        "default_samplerate": 48000.0,
+        "is_default": False,
+    },
+    {
+        "index": 5,
+        "name": "USB Headset Monitor",
+        "max_input_channels": 2,
+        "default_samplerate": 48000.0,
+        "is_default": False,
+    },
 ]
 
 
@@ -37,8 +48,18 @@ def fake_devices(monkeypatch):
 
 @pytest.mark.parametrize(
     "spec, index",
-    [(None, None), ("", None), ("default", None), (4, 4), ("4", 4), (" 5 ", 5), ("PULSE", 0),
-     ("headset mic", 4), ("monitor", 5), ("mic", 3)],  # "mic": the exact name wins over substrings
+    [
+        (None, None),
+        ("", None),
+        ("default", None),
+        (4, 4),
+        ("4", 4),
+        (" 5 ", 5),
+        ("PULSE", 0),
+        ("headset mic", 4),
+        ("monitor", 5),
+        ("mic", 3),
+    ],  # "mic": the exact name wins over substrings
 )
 def test_resolve_device(fake_devices, spec, index):
     assert resolve_device(spec) == index
@@ -46,10 +67,12 @@ def test_resolve_device(fake_devices, spec, index):
 
 @pytest.mark.parametrize(
     "spec, message",
-    [("usb headset", r"'usb headset' matches several input devices \(4: USB Headset Mic, 5: USB Headset Monitor\)"),
-     ("bluetooth", r"no input device named like 'bluetooth'; inputs: 0: pulse, 1: default, 3: Mic"),
-     (9, r"no input device with index 9; inputs: 0: pulse"),
-     ("2", r"no input device with index 2")],
+    [
+        ("usb headset", r"'usb headset' matches several input devices \(4: USB Headset Mic, 5: USB Headset Monitor\)"),
+        ("bluetooth", r"no input device named like 'bluetooth'; inputs: 0: pulse, 1: default, 3: Mic"),
+        (9, r"no input device with index 9; inputs: 0: pulse"),
+        ("2", r"no input device with index 2"),
+    ],
 )
 def test_resolve_device_errors_name_the_choices(fake_devices, spec, message):
     with pytest.raises(DeviceError, match=message):
@@ -100,7 +123,10 @@ class FakeSoundDevice:
 
     def query_devices(self, device=None, kind=None):
         if device is None and kind is None:
-            return [{"name": "Speakers", "index": 6, "max_input_channels": 0, "default_samplerate": 48000.0}, self.device]
+            return [
+                {"name": "Speakers", "index": 6, "max_input_channels": 0, "default_samplerate": 48000.0},
+                self.device,
+            ]
         return self.device
 
     def InputStream(self, **kwargs):
@@ -229,8 +255,9 @@ def _test_wav(path):
 
         import soxr
 
-        wav = subprocess.run(["espeak-ng", "--stdout", "Thank you for calling, how can I help?"],
-                             capture_output=True, check=True).stdout
+        wav = subprocess.run(
+            ["espeak-ng", "--stdout", "Thank you for calling, how can I help?"], capture_output=True, check=True
+        ).stdout
         speech, sr = sf.read(io.BytesIO(wav), dtype="float32")
         parts.append(soxr.resample(speech, sr, rate).astype(np.float32))
     sf.write(str(path), np.concatenate(parts), rate)

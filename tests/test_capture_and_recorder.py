@@ -8,15 +8,27 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from voice_coach.capture import resolve_device
 from voice_coach.errors import DeviceError
-from voice_coach.recorder import WavRecorder
+from voice_coach.sources.microphone import resolve_device
+from voice_coach.sources.recorder import WavRecorder
 
 DEVICES = [
     {"index": 0, "name": "pulse", "max_input_channels": 32, "default_samplerate": 44100.0, "is_default": False},
     {"index": 1, "name": "default", "max_input_channels": 32, "default_samplerate": 44100.0, "is_default": True},
-    {"index": 4, "name": "USB Headset Mic", "max_input_channels": 1, "default_samplerate": 48000.0, "is_default": False},
-    {"index": 5, "name": "USB Headset Monitor", "max_input_channels": 2, "default_samplerate": 48000.0, "is_default": False},
+    {
+        "index": 4,
+        "name": "USB Headset Mic",
+        "max_input_channels": 1,
+        "default_samplerate": 48000.0,
+        "is_default": False,
+    },
+    {
+        "index": 5,
+        "name": "USB Headset Monitor",
+        "max_input_channels": 2,
+        "default_samplerate": 48000.0,
+        "is_default": False,
+    },
 ]
 
 
@@ -50,7 +62,7 @@ def test_recorder_survives_kill_9(tmp_path):
     script = textwrap.dedent(
         f"""
         import time, numpy as np
-        from voice_coach.recorder import WavRecorder
+        from voice_coach.sources.recorder import WavRecorder
         rec = WavRecorder({str(path)!r})
         block = np.full(800, 0.25, np.float32)  # 50 ms
         t0 = time.monotonic()

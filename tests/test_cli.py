@@ -6,13 +6,12 @@ import time
 
 import numpy as np
 import pytest
-
-from voice_coach.config import Config
-from typer.testing import CliRunner
-
 from conftest import SAMPLES, write_wav
 from signals import voice
-from voice_coach.cli import app
+from typer.testing import CliRunner
+
+from voice_coach.cli.main import app
+from voice_coach.config import Config
 
 runner = CliRunner()
 SAMPLE = SAMPLES / "calm_then_rushed.wav"
@@ -28,11 +27,11 @@ def sample_outputs(tmp_path_factory):
 
 def test_help_is_fast_and_explains():
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "voice_coach.cli", "--help"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "--help"], capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
     assert proc.returncode == 0 and "analyze" in proc.stdout and "calibrate" in proc.stdout
     # Not a timing test: it guards against importing faster-whisper/librosa at start-up.
-    code = "import sys, voice_coach.cli; print(any(m in sys.modules for m in ('faster_whisper', 'librosa', 'ctranslate2', 'av')))"
+    code = "import sys, voice_coach.cli.main; print(any(m in sys.modules for m in ('faster_whisper', 'librosa', 'ctranslate2', 'av')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     assert elapsed < 10
 
@@ -44,7 +43,16 @@ def test_sample_result_follows_the_contract(sample_outputs):
     assert r["config"]["warnings"]["sustain_s"] == Config().warnings.sustain_s  # the configuration is echoed
     agent = r["agent"]
     assert set(agent) >= {"words", "timeline", "summary", "baseline"}
-    assert set(agent["summary"]) >= {"talk_time_s", "speaking_rate_wpm", "articulation_rate_sps", "pitch_median_hz", "pitch_spread_st", "loudness_median_db", "agitation_mean", "calm_score"}
+    assert set(agent["summary"]) >= {
+        "talk_time_s",
+        "speaking_rate_wpm",
+        "articulation_rate_sps",
+        "pitch_median_hz",
+        "pitch_spread_st",
+        "loudness_median_db",
+        "agitation_mean",
+        "calm_score",
+    }
     assert r["customer"] is None
     words = agent["words"]
     text = " ".join(w["text"] for w in words).lower()
@@ -161,7 +169,9 @@ def test_calibrate_from_four_short_sentences_counts_speech_across_files(tmp_path
     # calibration block of speech, together they are enough. Each file ends in a partial block.
     files = []
     for i in range(4):
-        y = np.concatenate([np.zeros(4000, np.float32), voice(1.3, f0_hz=118, level_db=-31, seed=i), np.zeros(4000, np.float32)])
+        y = np.concatenate(
+            [np.zeros(4000, np.float32), voice(1.3, f0_hz=118, level_db=-31, seed=i), np.zeros(4000, np.float32)]
+        )
         files.append(str(write_wav(tmp_path / f"s{i}.wav", y)))
     prof = tmp_path / "agent.json"
     res = runner.invoke(app, ["calibrate", *files, "--out", str(prof)])
@@ -212,7 +222,9 @@ def test_report_command_from_a_saved_result(sample_outputs, tmp_path):
     assert "calm_then_rushed.wav" in page
 
 
-@pytest.mark.parametrize("content, fragment", [(None, "no such file"), ("{", "invalid JSON"), ('{"a": 1}', "not a voice-coach result")])
+@pytest.mark.parametrize(
+    "content, fragment", [(None, "no such file"), ("{", "invalid JSON"), ('{"a": 1}', "not a voice-coach result")]
+)
 def test_report_command_bad_input(tmp_path, content, fragment):
     src = tmp_path / "r.json"
     if content is not None:

@@ -3,11 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from voice_coach.agitation import Cues, agitation_score, calm_score, cues, ramp, semitones
-from voice_coach.baseline import Baseline, BaselineEstimator, load_profile, save_profile
+from voice_coach.analysis.baseline import Baseline, BaselineEstimator, load_profile, save_profile
+from voice_coach.analysis.cues import CueTracker
 from voice_coach.config import BaselineConfig, Config, WarningConfig
-from voice_coach.cues import CueTracker
 from voice_coach.errors import ConfigError
+from voice_coach.signal.agitation import Cues, agitation_score, calm_score, cues, ramp, semitones
 
 
 # ---------------------------------------------------------------- config
@@ -99,7 +99,9 @@ def test_agitated_blocks_do_not_pull_the_baseline_up():
     _feed(est, 120, -30, 6)  # provisional baseline from calm speech
     assert est.estimate().loudness_median_db == pytest.approx(-30)
     for _ in range(100):  # 10 s of agitated speech, marked so by the speaker analysis
-        est.add(voiced=np.ones(10, bool), f0_hz=np.full(10, 220.0), loudness_db=np.full(10, -15.0), rate_sps=6.0, calm=False)
+        est.add(
+            voiced=np.ones(10, bool), f0_hz=np.full(10, 220.0), loudness_db=np.full(10, -15.0), rate_sps=6.0, calm=False
+        )
     b = est.estimate()
     assert b.loudness_median_db == pytest.approx(-30) and b.pitch_median_hz == pytest.approx(120, rel=0.01)
     assert est.rejected_s == pytest.approx(10.0)
@@ -121,7 +123,12 @@ def test_profile_round_trip_and_errors(tmp_path):
     p = tmp_path / "agent.json"
     save_profile(Baseline(118.0, -31.5, 4.2, "profile", 40.0), p, sources=["calm.wav"])
     b = load_profile(p)
-    assert (b.pitch_median_hz, b.loudness_median_db, b.articulation_rate_sps, b.source) == (118.0, -31.5, 4.2, "profile")
+    assert (b.pitch_median_hz, b.loudness_median_db, b.articulation_rate_sps, b.source) == (
+        118.0,
+        -31.5,
+        4.2,
+        "profile",
+    )
     assert not list(tmp_path.glob(".*tmp"))
     with pytest.raises(ConfigError, match="profile not found"):
         load_profile(tmp_path / "none.json")
@@ -210,6 +217,8 @@ def test_scattered_hot_steps_in_calm_speech_raise_nothing():
 
 def test_several_cues_at_once_are_one_agitated_warning():
     tr = CueTracker(WarningConfig(sustain_s=1.0))
-    series = [{"loud": 1.0, "high_pitch": 1.0, "fast": 0.0, "agitated": 0.9}] * 30 + [{"loud": 0, "high_pitch": 0, "fast": 0, "agitated": 0}] * 30
+    series = [{"loud": 1.0, "high_pitch": 1.0, "fast": 0.0, "agitated": 0.9}] * 30 + [
+        {"loud": 0, "high_pitch": 0, "fast": 0, "agitated": 0}
+    ] * 30
     starts = [c.kind for _, c in _run(tr, series) if not c.ended]
     assert starts == ["agitated"]

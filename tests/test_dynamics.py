@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice_coach.dynamics import (
+from voice_coach.analysis.dynamics import (
     ConversationEvent,
     ConversationEventStarted,
     DynamicsConfig,

@@ -2,11 +2,11 @@ import json
 
 import numpy as np
 import pytest
-
 from signals import SR, silence, voice
-from voice_coach.baseline import Baseline
-from voice_coach.engine import ChannelMap, Engine
-from voice_coach.result import build_result, to_csv, to_json
+
+from voice_coach.analysis.baseline import Baseline
+from voice_coach.engine.core import ChannelMap, Engine
+from voice_coach.output.result import build_result, to_csv, to_json
 
 
 def run(y, *, chunk=1600, profile=None, channels=ChannelMap()):
@@ -22,12 +22,23 @@ def run(y, *, chunk=1600, profile=None, channels=ChannelMap()):
 
 def calm_then(seconds_calm=24, **hot):
     calm = voice(seconds_calm, f0_hz=120, level_db=-30, syllables_per_s=4)
-    return np.concatenate([calm, voice(8, **{"f0_hz": 120, "level_db": -30, "syllables_per_s": 4, "seed": 3, **hot}), voice(6, f0_hz=120, level_db=-30, syllables_per_s=4, seed=4)])
+    return np.concatenate(
+        [
+            calm,
+            voice(8, **{"f0_hz": 120, "level_db": -30, "syllables_per_s": 4, "seed": 3, **hot}),
+            voice(6, f0_hz=120, level_db=-30, syllables_per_s=4, seed=4),
+        ]
+    )
 
 
 @pytest.mark.parametrize(
     "hot, kind",
-    [({"level_db": -18}, "loud"), ({"f0_hz": 190}, "high_pitch"), ({"syllables_per_s": 7}, "fast"), ({"level_db": -18, "f0_hz": 190}, "agitated")],
+    [
+        ({"level_db": -18}, "loud"),
+        ({"f0_hz": 190}, "high_pitch"),
+        ({"syllables_per_s": 7}, "fast"),
+        ({"level_db": -18, "f0_hz": 190}, "agitated"),
+    ],
 )
 def test_each_behaviour_gives_one_warning_of_its_kind_in_the_right_place(hot, kind):
     _, events, result = run(calm_then(**hot))
@@ -108,7 +119,9 @@ def test_stereo_analyzes_both_voices_and_csv_has_both():
     assert result["warnings"][0]["speaker"] == "customer"
     assert result["customer"]["summary"]["pitch_median_hz"] == pytest.approx(225, rel=0.2)
     header = to_csv(result).splitlines()[0].split(",")
-    assert "agent_pitch_hz" in header and "customer_agitation" in header and header[-2:] == ["warning", "warning_message"]
+    assert (
+        "agent_pitch_hz" in header and "customer_agitation" in header and header[-2:] == ["warning", "warning_message"]
+    )
 
 
 def test_channel_map():

@@ -3,15 +3,15 @@
 import json
 
 import pytest
+from conftest import SAMPLES
 from typer.testing import CliRunner
 
-from conftest import SAMPLES
-from voice_coach.cli import app
-from voice_coach.engine import Engine
-from voice_coach.live import Clock, EventsWriter, LiveSession, ReplaySource
-from voice_coach.live_view import ViewState, render
-from voice_coach.pipeline import analyze_file
-from voice_coach.result import build_result
+from voice_coach.app.analyze import analyze_file
+from voice_coach.app.live import Clock, EventsWriter, LiveSession, ReplaySource
+from voice_coach.cli.main import app
+from voice_coach.engine.core import Engine
+from voice_coach.output.live_view import ViewState, render
+from voice_coach.output.result import build_result
 
 SAMPLE = SAMPLES / "calm_then_rushed.wav"
 
@@ -70,7 +70,7 @@ def test_clock_lag():
 
 
 def test_view_shows_one_cue_and_calm_again():
-    from voice_coach.events import BaselineReady, Metrics, WarningEnded, WarningStarted
+    from voice_coach.engine.events import BaselineReady, Metrics, WarningEnded, WarningStarted
 
     state = ViewState()
     state.handle(BaselineReady(6.0, "agent", "self-calibrated", {}))
@@ -85,7 +85,9 @@ def test_view_shows_one_cue_and_calm_again():
 @pytest.mark.slow
 def test_live_replay_cli_writes_result_events_and_transcribes(tmp_path):
     events, out = tmp_path / "ev.jsonl", tmp_path / "live.json"
-    res = CliRunner().invoke(app, ["live", "--replay", str(SAMPLES / "jfk.flac"), "--quiet", "--events", str(events), "--json", str(out)])
+    res = CliRunner().invoke(
+        app, ["live", "--replay", str(SAMPLES / "jfk.flac"), "--quiet", "--events", str(events), "--json", str(out)]
+    )
     assert res.exit_code == 0, res.output
     result = json.loads(out.read_text())
     assert result["schema_version"] == 1 and result["live"]["stop_reason"] == "end of replayed file"

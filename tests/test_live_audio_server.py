@@ -9,7 +9,6 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import SAMPLES
 from pulse import virtual_mic  # noqa: F401  (the fixture)
 
@@ -28,7 +27,21 @@ def calm_then_rushed_clip(tmp_path_factory):
 def test_live_on_a_virtual_microphone(virtual_mic, calm_then_rushed_clip, tmp_path):  # noqa: F811
     clip, seconds = calm_then_rushed_clip
     events, record, result = tmp_path / "ev.jsonl", tmp_path / "rec.wav", tmp_path / "rec.json"
-    cmd = [sys.executable, "-m", "voice_coach.cli", "live", "--device", "pulse", "--events", str(events), "--record", str(record), "--duration", str(seconds + 4), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "voice_coach.cli.main",
+        "live",
+        "--device",
+        "pulse",
+        "--events",
+        str(events),
+        "--record",
+        str(record),
+        "--duration",
+        str(seconds + 4),
+        "--quiet",
+    ]
     live = subprocess.Popen(cmd, env=virtual_mic.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3.0)  # model loaded and stream open before the audio starts
     player = virtual_mic.play(clip)
@@ -51,7 +64,11 @@ def test_live_on_a_virtual_microphone(virtual_mic, calm_then_rushed_clip, tmp_pa
 
     info = sf.info(str(record))
     assert info.samplerate == 16000 and info.duration == pytest.approx(seconds + 4, abs=1.0)
-    ffprobe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(record)], capture_output=True, text=True)
+    ffprobe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(record)],
+        capture_output=True,
+        text=True,
+    )
     if ffprobe.returncode == 0 and ffprobe.stdout.strip():
         assert float(ffprobe.stdout) == pytest.approx(info.duration, abs=0.1)
     r = json.loads(result.read_text())
@@ -68,7 +85,17 @@ def test_audio_server_going_away_ends_the_session_cleanly(tmp_path):
         pytest.skip(f"no audio server: {why}")
     try:
         record, result = tmp_path / "rec.wav", tmp_path / "rec.json"
-        cmd = [sys.executable, "-m", "voice_coach.cli", "live", "--device", "pulse", "--record", str(record), "--quiet"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "voice_coach.cli.main",
+            "live",
+            "--device",
+            "pulse",
+            "--record",
+            str(record),
+            "--quiet",
+        ]
         live = subprocess.Popen(cmd, env=mic.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(4.0)
         mic.play(SAMPLES / "jfk.flac")

@@ -11,9 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_coach.errors import ConfigError
-from voice_coach.events import Word
-from voice_coach.phrases import (
+from voice_coach.analysis.phrases import (
     _MORE,
     PROTECTED_TOKENS,
     MatchOptions,
@@ -26,6 +24,8 @@ from voice_coach.phrases import (
     load_phrasebook,
     normalize_text,
 )
+from voice_coach.engine.events import Word
+from voice_coach.errors import ConfigError
 
 
 def words_of(text: str, *, start_s: float = 0.0, step_s: float = 0.4) -> list[Word]:
@@ -318,7 +318,7 @@ def test_matches_are_in_time_order():
 
 def _reference_align(comp, toks, s, opts):
     """The whole table, no band, no early exit: the definition the fast version must meet."""
-    from voice_coach.phrases import _tok_match
+    from voice_coach.analysis.phrases import _tok_match
 
     m, k = comp.n, comp.budget
     n = min(len(toks) - s, 2 * m + k)
@@ -561,7 +561,7 @@ def test_missing_file(tmp_path):
 def test_phrases_found_in_synthesised_speech(tmp_path):
     import soundfile as sf
 
-    from voice_coach.model import load_model
+    from voice_coach.asr.model import load_model
 
     sentences = [
         ("I'm sorry you've had to deal with all of this.", "acknowledgement"),

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-
 from signals import SR, glide, glide_f0, silence, tone
+
 from voice_coach.config import ProsodyConfig
-from voice_coach.prosody import FrameAnalyzer, Frames, analyze_frames, frame_times_s
+from voice_coach.signal.prosody import FrameAnalyzer, Frames, analyze_frames, frame_times_s
 
 
 @pytest.mark.parametrize("f_hz", [70, 100, 147, 220, 330, 480])
@@ -24,12 +24,13 @@ def test_pitch_follows_a_glide():
     assert np.percentile(rel, 95) < 0.02
 
 
-
 def two_harmonics(f0_hz: float, h2_gain: float, seconds: float = 1.0) -> np.ndarray:
     """A fundamental plus a 2nd harmonic ``h2_gain`` times stronger, as a vowel whose first
     formant sits on the 2nd harmonic."""
     t = np.arange(int(seconds * SR)) / SR
-    return (0.05 * (np.sin(2 * np.pi * f0_hz * t) + h2_gain * np.sin(2 * np.pi * 2 * f0_hz * t + 0.5))).astype(np.float32)
+    return (0.05 * (np.sin(2 * np.pi * f0_hz * t) + h2_gain * np.sin(2 * np.pi * 2 * f0_hz * t + 0.5))).astype(
+        np.float32
+    )
 
 
 @pytest.mark.parametrize("f_hz", [250, 256, 262])
@@ -41,6 +42,7 @@ def test_strong_second_harmonic_above_fmax_is_not_an_octave_error(f_hz):
     assert frames.voiced.mean() > 0.95
     assert np.nanmedian(frames.f0_hz) == pytest.approx(f_hz, rel=0.01)
     assert np.nanmax(frames.f0_hz) <= ProsodyConfig().fmax_hz
+
 
 @pytest.mark.parametrize("level_db", [-6.0, -20.0, -40.0])
 def test_loudness_of_a_sine_is_its_rms_level(level_db):
@@ -103,18 +105,28 @@ def phone_vowel(f0_hz: float, *, dominant: int = 3, seconds: float = 2.0, vibrat
     than its neighbours, with 5 Hz vibrato."""
     t = np.arange(int(seconds * SR)) / SR
     phase = 2 * np.pi * np.cumsum(f0_hz * (1 + vibrato * np.sin(2 * np.pi * 5 * t))) / SR
-    y = sum((3.0 if h == dominant else 0.5 * dominant / h) * np.sin(h * phase + h) for h in range(dominant, int(3400 // f0_hz)))
+    y = sum(
+        (3.0 if h == dominant else 0.5 * dominant / h) * np.sin(h * phase + h)
+        for h in range(dominant, int(3400 // f0_hz))
+    )
     return (0.02 * y / np.std(y)).astype(np.float32)
 
 
 @pytest.mark.parametrize("f_hz, dominant", [(110, 3), (120, 3), (100, 4), (200, 2)])
 def test_phone_vowel_without_its_fundamental_gets_the_fundamental(f_hz, dominant):
-    from voice_coach.prosody import FrameGeometry, yin
     from numpy.lib.stride_tricks import sliding_window_view
+
+    from voice_coach.signal.prosody import FrameGeometry, yin
 
     y = phone_vowel(f_hz, dominant=dominant)
     geo = FrameGeometry.from_config(ProsodyConfig(), SR)
-    framewise, _ = yin(sliding_window_view(y, geo.frame_length)[:: geo.hop], sr=SR, win=geo.win, tau_min=geo.tau_min, tau_max=geo.tau_max)
+    framewise, _ = yin(
+        sliding_window_view(y, geo.frame_length)[:: geo.hop],
+        sr=SR,
+        win=geo.win,
+        tau_min=geo.tau_min,
+        tau_max=geo.tau_max,
+    )
     # YIN's first dip under its threshold is the strong harmonic's period, frame after frame ...
     assert np.median(framewise) == pytest.approx(dominant * f_hz, rel=0.05)
     # ... while the tracked pitch is the voice's.
@@ -125,7 +137,7 @@ def test_phone_vowel_without_its_fundamental_gets_the_fundamental(f_hz, dominant
 
 
 def _raw(cands_hz, costs, voiced=None):
-    from voice_coach.prosody import PITCH_CANDIDATES, _Raw
+    from voice_coach.signal.prosody import PITCH_CANDIDATES, _Raw
 
     n = len(cands_hz)
     lf = np.full((n, PITCH_CANDIDATES), np.log2(100.0))
@@ -137,7 +149,7 @@ def _raw(cands_hz, costs, voiced=None):
 
 
 def test_pitch_path_ignores_single_frames_an_octave_off():
-    from voice_coach.prosody import _Tracker
+    from voice_coach.signal.prosody import _Tracker
 
     # 60 voiced frames with two candidates, 120 Hz and 240 Hz. 120 Hz is the deeper dip, except in
     # four single frames where 240 Hz is slightly deeper: frame by frame, F0 would jump an octave.
@@ -150,7 +162,7 @@ def test_pitch_path_ignores_single_frames_an_octave_off():
 
 
 def test_pitch_path_follows_a_real_octave_change():
-    from voice_coach.prosody import _Tracker
+    from voice_coach.signal.prosody import _Tracker
 
     # 30 frames clearly at 120 Hz, then 30 frames clearly at 240 Hz (the voice really jumped).
     cands = np.tile([120.0, 240.0], (60, 1))

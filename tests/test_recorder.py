@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from voice_coach.errors import DeviceError
-from voice_coach.recorder import WavRecorder
+from voice_coach.sources.recorder import WavRecorder
 
 SR = 16000
 
@@ -73,7 +73,7 @@ def test_kill_9_leaves_a_file_soundfile_and_ffmpeg_read(tmp_path):
     script = textwrap.dedent(
         f"""
         import time, numpy as np
-        from voice_coach.recorder import WavRecorder
+        from voice_coach.sources.recorder import WavRecorder
         rec = WavRecorder({str(path)!r}, channels=2)
         n = 0
         t0 = time.monotonic()
@@ -104,8 +104,19 @@ def test_kill_9_leaves_a_file_soundfile_and_ffmpeg_read(tmp_path):
     if shutil.which("ffprobe") is None or shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
     probe = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=sample_rate,channels:format=duration", "-of", "json", str(path)],
-        capture_output=True, text=True, check=True,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=sample_rate,channels:format=duration",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert '"sample_rate": "16000"' in probe.stdout and '"channels": 2' in probe.stdout
     decoded = subprocess.run(

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from report_fixtures import build_result, write_tone_wav
+
 from voice_coach.errors import VoiceCoachError
-from voice_coach.report import (
+from voice_coach.output.report import (
     ReportError,
     ReportOptions,
     render_index,
@@ -24,8 +24,8 @@ from voice_coach.report import (
     summary_row,
     write_summary_csv,
 )
-from voice_coach.report.html import _json_for_script
-from voice_coach.report.timeline import X0_MS, decimate_minmax
+from voice_coach.output.report.html import _json_for_script
+from voice_coach.output.report.timeline import X0_MS, decimate_minmax
 
 
 class Page(HTMLParser):
@@ -223,11 +223,19 @@ def test_scorecard_moments_are_time_links(tmp_path):
 @pytest.mark.parametrize(
     "scorecard, labels, verdict_classes, moments",
     [
-        ({"items": [{"name": "Pace", "status": True, "times": [{"start": 3.0, "end": 4.0}]}]},
-         ["Pace"], ["good"], [3.0]),
+        (
+            {"items": [{"name": "Pace", "status": True, "times": [{"start": 3.0, "end": 4.0}]}]},
+            ["Pace"],
+            ["good"],
+            [3.0],
+        ),
         ([{"label": "Tone", "passed": False, "moments": [[5.5, 6.0]]}], ["Tone"], ["bad"], [5.5]),
-        ({"pace": {"verdict": "WARN", "value": 170, "moments": [1, "x", None, 2.5]}, "overall": 60},
-         ["pace"], ["warn"], [1.0, 2.5]),
+        (
+            {"pace": {"verdict": "WARN", "value": 170, "moments": [1, "x", None, 2.5]}, "overall": 60},
+            ["pace"],
+            ["warn"],
+            [1.0, 2.5],
+        ),
         ({"pace": "pass", "empathy": "fail", "score": "B+"}, ["pace", "empathy"], ["good", "bad"], []),
         ({"items": {"pace": {"verdict": "maybe"}}}, ["pace"], ["neutral"], []),
         ({}, [], [], []),
@@ -246,9 +254,16 @@ def test_scorecard_shapes_are_tolerated(tmp_path, scorecard, labels, verdict_cla
 
 
 def _minimal(**over) -> dict:
-    r = {"schema_version": 1, "source": "x.wav", "duration_s": 3.0, "model": "tiny.en", "config": {},
-         "agent": {"words": [], "timeline": [], "summary": {}, "baseline": {"source": None}},
-         "customer": None, "warnings": []}
+    r = {
+        "schema_version": 1,
+        "source": "x.wav",
+        "duration_s": 3.0,
+        "model": "tiny.en",
+        "config": {},
+        "agent": {"words": [], "timeline": [], "summary": {}, "baseline": {"source": None}},
+        "customer": None,
+        "warnings": [],
+    }
     r.update(over)
     return r
 
@@ -259,17 +274,32 @@ def _minimal(**over) -> dict:
         _minimal(),
         _minimal(agent=None, warnings=None),
         {"schema_version": 1},
-        _minimal(agent={"words": [{"start": 0.1, "end": None, "text": " hi", "probability": None},
-                                  {"start": None, "end": 1, "text": "lost"}, {"start": 1, "end": 2, "text": "  "}],
-                        "timeline": [{"t": 0.05, "pitch_hz": None, "pitch_st": None, "loudness_db": None,
-                                      "wpm": None, "speaking": False}] * 3,
-                        "summary": {k: None for k in ("talk_time_s", "speaking_rate_wpm", "calm_score")},
-                        "baseline": None},
-                 warnings=[{"start": 1.0, "end": None, "kind": None, "speaker": None, "message": None},
-                           {"start": "bad"}]),
-        _minimal(agent={"words": [], "summary": {}, "baseline": {},
-                        "timeline": [{"t": i / 10 + 0.05, "pitch_hz": 200.0, "loudness_db": -20.0, "speaking": True}
-                                     for i in range(30)]}),
+        _minimal(
+            agent={
+                "words": [
+                    {"start": 0.1, "end": None, "text": " hi", "probability": None},
+                    {"start": None, "end": 1, "text": "lost"},
+                    {"start": 1, "end": 2, "text": "  "},
+                ],
+                "timeline": [
+                    {"t": 0.05, "pitch_hz": None, "pitch_st": None, "loudness_db": None, "wpm": None, "speaking": False}
+                ]
+                * 3,
+                "summary": {k: None for k in ("talk_time_s", "speaking_rate_wpm", "calm_score")},
+                "baseline": None,
+            },
+            warnings=[{"start": 1.0, "end": None, "kind": None, "speaker": None, "message": None}, {"start": "bad"}],
+        ),
+        _minimal(
+            agent={
+                "words": [],
+                "summary": {},
+                "baseline": {},
+                "timeline": [
+                    {"t": i / 10 + 0.05, "pitch_hz": 200.0, "loudness_db": -20.0, "speaking": True} for i in range(30)
+                ],
+            }
+        ),
     ],
     ids=["empty", "null-pieces", "bare", "nulls-everywhere", "no-baseline-columns"],
 )
@@ -280,9 +310,16 @@ def test_missing_pieces_render(tmp_path, result):
 
 
 def test_no_baseline_falls_back_to_absolute_units(tmp_path):
-    result = _minimal(agent={"words": [], "summary": {}, "baseline": {},
-                             "timeline": [{"t": i / 10 + 0.05, "pitch_hz": 200.0, "loudness_db": -20.0,
-                                           "speaking": True} for i in range(30)]})
+    result = _minimal(
+        agent={
+            "words": [],
+            "summary": {},
+            "baseline": {},
+            "timeline": [
+                {"t": i / 10 + 0.05, "pitch_hz": 200.0, "loudness_db": -20.0, "speaking": True} for i in range(30)
+            ],
+        }
+    )
     out, text, page = _render(tmp_path, result)
     titles = [a["text"] for a in page.data()["figure"]["layout"]["annotations"]]
     assert titles == ["Pitch (Hz)", "Loudness (dBFS)"]
@@ -405,8 +442,10 @@ def test_summary_row_of_an_empty_result():
 
 
 def test_summary_csv_columns_and_cells(tmp_path):
-    rows = [summary_row(build_result(), agent="sam"),
-            summary_row(_minimal(source="=HYPERLINK(\"http://x\")"), agent=None)]
+    rows = [
+        summary_row(build_result(), agent="sam"),
+        summary_row(_minimal(source='=HYPERLINK("http://x")'), agent=None),
+    ]
     path = write_summary_csv(rows, tmp_path / "summary.csv")
     assert [p.name for p in tmp_path.iterdir()] == ["summary.csv"]
     with path.open(newline="", encoding="utf-8") as fh:
@@ -414,9 +453,19 @@ def test_summary_csv_columns_and_cells(tmp_path):
         got = list(reader)
         header = reader.fieldnames
     assert header[:6] == ["source", "agent", "duration_s", "calm_score", "agitation_mean", "warnings_total"]
-    assert {"warnings_fast", "warnings_loud", "warnings_high_pitch", "warnings_agitated",
-            "warnings_customer_agitated", "warnings_mirroring", "pitch_vs_baseline_st",
-            "loudness_vs_baseline_db", "speaking_rate_wpm", "scorecard_overall", "scorecard_pace"} <= set(header)
+    assert {
+        "warnings_fast",
+        "warnings_loud",
+        "warnings_high_pitch",
+        "warnings_agitated",
+        "warnings_customer_agitated",
+        "warnings_mirroring",
+        "pitch_vs_baseline_st",
+        "loudness_vs_baseline_db",
+        "speaking_rate_wpm",
+        "scorecard_overall",
+        "scorecard_pace",
+    } <= set(header)
     assert len(header) == len(set(header))
     assert got[0]["warnings_fast"] == "1" and got[0]["calm_score"] == str(rows[0]["calm_score"])
     assert got[1]["calm_score"] == "" and got[1]["scorecard_pace"] == ""
@@ -451,7 +500,7 @@ def test_index_links_and_sorting_data(tmp_path):
     assert "<b>.wav" not in _markup(text) and "call 0 &lt;b&gt;.wav" in text
     # Per-agent table, since agents are known.
     (agents,) = [a for t, a in page.tags if t == "table" and a.get("id") == "agents"]
-    agent_table = text[text.index('<table id="agents"'):]
+    agent_table = text[text.index('<table id="agents"') :]
     assert '<td data-v="sam" title="sam">sam</td><td class="num" data-v="2.0">2</td>' in agent_table
     assert agents["data-default-sort"] == "3"  # mean calm score, worst first
     assert not [a for t, a in page.tags if t == "script" and "src" in a]
@@ -466,33 +515,44 @@ def test_index_without_agents_has_no_agent_table(tmp_path):
 
 
 def test_overlapping_speech_is_grouped_into_turns():
-    from voice_coach.report.html import _turns
+    from voice_coach.output.report.html import _turns
 
     def w(sp, t):
         return {"speaker": sp, "start": t, "end": t + 0.3, "text": "x", "p": 1.0}
 
-    words = sorted([w("agent", t) for t in (0.0, 0.4, 0.8, 1.2, 1.6, 5.0, 5.4)]
-                   + [w("customer", 0.5)]  # a backchannel inside the agent's turn
-                   + [w("customer", t) for t in (2.0, 2.4, 2.8, 3.2)], key=lambda x: x["start"])
+    words = sorted(
+        [w("agent", t) for t in (0.0, 0.4, 0.8, 1.2, 1.6, 5.0, 5.4)]
+        + [w("customer", 0.5)]  # a backchannel inside the agent's turn
+        + [w("customer", t) for t in (2.0, 2.4, 2.8, 3.2)],
+        key=lambda x: x["start"],
+    )
     turns = [(t[0]["speaker"], [x["start"] for x in t]) for t in _turns(words)]
     # The agent talks on through it; the customer's next words come 3 agent words later: a new turn.
-    assert turns == [("agent", [0.0, 0.4, 0.8, 1.2, 1.6]), ("customer", [0.5]),
-                     ("customer", [2.0, 2.4, 2.8, 3.2]), ("agent", [5.0, 5.4])]
+    assert turns == [
+        ("agent", [0.0, 0.4, 0.8, 1.2, 1.6]),
+        ("customer", [0.5]),
+        ("customer", [2.0, 2.4, 2.8, 3.2]),
+        ("agent", [5.0, 5.4]),
+    ]
 
 
 def test_analyzer_baseline_figures_win_over_recomputed_ones(tmp_path):
     result = build_result(20.0)
-    result["agent"]["summary"].update(pitch_vs_baseline_st=3.23, loudness_vs_baseline_db=2.0,
-                                      articulation_vs_baseline=1.18)
+    result["agent"]["summary"].update(
+        pitch_vs_baseline_st=3.23, loudness_vs_baseline_db=2.0, articulation_vs_baseline=1.18
+    )
     row = summary_row(result, agent=None)
     assert (row["pitch_vs_baseline_st"], row["loudness_vs_baseline_db"], row["articulation_vs_baseline_pct"]) == (
-        3.23, 2.0, 18.0)
+        3.23,
+        2.0,
+        18.0,
+    )
     out, text, page = _render(tmp_path, result)
     assert "+3.2\u2009st" in text and "+2.0\u2009dB" in text and "+18\u2009%" in text
 
 
 def test_y_range_keeps_the_band_and_peaks_but_not_onset_dips():
-    from voice_coach.report.timeline import _robust_range
+    from voice_coach.output.report.timeline import _robust_range
 
     v = np.r_[np.full(98, 0.5), -60.0, 9.0]  # one onset dip, one real peak
     lo, hi = _robust_range([v, np.array([np.nan])], (-3.0, 3.0))

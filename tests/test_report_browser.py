@@ -11,7 +11,6 @@ import json
 import time
 
 import pytest
-
 from report_fixtures import build_result, chrome_available, headless_chrome, write_tone_wav
 
 pytestmark = pytest.mark.skipif(chrome_available() is not None, reason=str(chrome_available()))
@@ -40,14 +39,15 @@ def _requests(driver) -> list[dict]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> dict:
     """A 20 s call: report in out/, audio in audio/ (linked as ../audio/call 1.wav)."""
-    from voice_coach.report import render_report
+    from voice_coach.output.report import render_report
 
     root = tmp_path_factory.mktemp("browser")
     (root / "audio").mkdir()
     wav = write_tone_wav(root / "audio" / "call 1.wav", duration_s=20.0)
     result = build_result(20.0)
-    result["warnings"].append({"start": 12.35, "end": 14.0, "kind": "loud", "speaker": "agent",
-                               "message": "Louder than your calm baseline."})
+    result["warnings"].append(
+        {"start": 12.35, "end": 14.0, "kind": "loud", "speaker": "agent", "message": "Louder than your calm baseline."}
+    )
     html_path = root / "out" / "report.html"
     render_report(result, html_path, audio_path=wav)
     return {"html": html_path, "wav": wav, "result": result}
@@ -128,14 +128,17 @@ def test_report_runs_offline_and_warning_click_seeks_audio(report):
         first = next(i for i, r in enumerate(requests) if r["url"] == html_uri)
         ours = requests[first:]
         assert any(r["url"] == wav_uri for r in ours), f"audio never requested: {ours}"
-        stray = [r["url"] for r in ours
-                 if r["url"] not in (html_uri, wav_uri) and not r["url"].startswith(("data:", "blob:"))]
+        stray = [
+            r["url"]
+            for r in ours
+            if r["url"] not in (html_uri, wav_uri) and not r["url"].startswith(("data:", "blob:"))
+        ]
         assert not stray, f"the report requested more than itself and its audio: {stray}"
 
 
 def test_long_report_without_audio_selects_and_refines_on_zoom(tmp_path):
     """A 1-hour call, no audio: player hidden, clicks still select, zooming re-decimates."""
-    from voice_coach.report import render_report
+    from voice_coach.output.report import render_report
 
     html_path = tmp_path / "report.html"
     render_report(build_result(3600.0, customer=False), html_path)
@@ -149,11 +152,15 @@ def test_long_report_without_audio_selects_and_refines_on_zoom(tmp_path):
         assert "focus" in word.get_attribute("class")
 
         # Points of the pitch trace between 10:00 and 11:00 (x is ms on the date axis, t=0 at X0).
-        count_in = ("return document.getElementById('timeline').data[0].x.filter(function (v) {"
-                    " return v >= 86400000 + 600000 && v <= 86400000 + 660000; }).length;")
+        count_in = (
+            "return document.getElementById('timeline').data[0].x.filter(function (v) {"
+            " return v >= 86400000 + 600000 && v <= 86400000 + 660000; }).length;"
+        )
         before = driver.execute_script(count_in)
-        driver.execute_script("Plotly.relayout(document.getElementById('timeline'),"
-                              "{'xaxis.range': [86400000 + 600000, 86400000 + 660000]})")
+        driver.execute_script(
+            "Plotly.relayout(document.getElementById('timeline'),"
+            "{'xaxis.range': [86400000 + 600000, 86400000 + 660000]})"
+        )
         _wait(driver, count_in.replace("return ", f"return {before} < ", 1))
         after = driver.execute_script(count_in)
         # Full resolution inside the window: ~600 frames of which the voiced ones carry pitch.
@@ -164,7 +171,7 @@ def test_long_report_without_audio_selects_and_refines_on_zoom(tmp_path):
 
 
 def test_index_sorts_by_clicking_headings(tmp_path):
-    from voice_coach.report import render_index, summary_row
+    from voice_coach.output.report import render_index, summary_row
 
     rows = []
     for i, score in enumerate([81, 42, None, 67]):
@@ -172,8 +179,10 @@ def test_index_sorts_by_clicking_headings(tmp_path):
         r["agent"]["summary"]["calm_score"] = score
         rows.append(summary_row(r, agent="sam" if i % 2 else "jo"))
     out = render_index(rows, tmp_path / "index.html", report_links={r["source"]: f"{r['source']}.html" for r in rows})
-    order = ("return Array.prototype.map.call(document.querySelectorAll('#calls tbody tr'),"
-             " function (tr) { return tr.cells[0].textContent; });")
+    order = (
+        "return Array.prototype.map.call(document.querySelectorAll('#calls tbody tr'),"
+        " function (tr) { return tr.cells[0].textContent; });"
+    )
     with headless_chrome() as driver:
         driver.get(out.as_uri())
         _wait(driver, "return document.body.dataset.ready === '1'")

@@ -3,11 +3,11 @@
 import json
 
 import pytest
+from conftest import SAMPLES
 from typer.testing import CliRunner
 
-from conftest import SAMPLES
-from voice_coach.cli import app
-from voice_coach.scorecard import build_scorecard
+from voice_coach.analysis.scorecard import build_scorecard
+from voice_coach.cli.main import app
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,17 @@ def test_scorecard_lines_name_advice_and_moments(call):
     r, _ = call
     card = r["scorecard"]
     ids = {i["id"]: i for i in card["items"]}
-    assert {"pace", "volume", "tone", "customer_agitation", "empathy", "choices", "interruptions", "dead_air", "defensive"} <= set(ids)
+    assert {
+        "pace",
+        "volume",
+        "tone",
+        "customer_agitation",
+        "empathy",
+        "choices",
+        "interruptions",
+        "dead_air",
+        "defensive",
+    } <= set(ids)
     assert ids["empathy"]["verdict"] == "good" and ids["empathy"]["moments"]
     assert ids["defensive"]["verdict"] in ("warn", "bad") and ids["defensive"]["moments"]
     assert ids["interruptions"]["count"] == 1 and ids["dead_air"]["count"] == 1
@@ -76,7 +86,11 @@ def test_scorecard_lines_name_advice_and_moments(call):
 def _result(**over):
     base = {
         "config": {"agitation": {"rushed_wpm": 160, "comfortable_wpm_max": 150}},
-        "agent": {"words": [{"start": 0, "end": 1, "text": "hi"}], "timeline": [], "summary": {"speaking_rate_wpm": 135.0}},
+        "agent": {
+            "words": [{"start": 0, "end": 1, "text": "hi"}],
+            "timeline": [],
+            "summary": {"speaking_rate_wpm": 135.0},
+        },
         "customer": None,
         "warnings": [],
         "events": [],
@@ -90,13 +104,19 @@ def test_scorecard_calm_call_scores_high_and_defensive_words_cost():
     calm = build_scorecard(_result())
     ids = {i["id"]: i for i in calm["items"]}
     assert ids["pace"]["verdict"] == "good" and ids["defensive"]["verdict"] == "good"
-    bad = build_scorecard(_result(phrases=[{"start": 3.0, "end": 4.0, "speaker": "agent", "category": "defensive", "text": "calm down"}] * 2))
+    bad = build_scorecard(
+        _result(
+            phrases=[{"start": 3.0, "end": 4.0, "speaker": "agent", "category": "defensive", "text": "calm down"}] * 2
+        )
+    )
     assert {i["id"]: i for i in bad["items"]}["defensive"]["verdict"] == "bad"
     assert bad["overall"] < calm["overall"]
 
 
 def test_scorecard_customer_phrases_do_not_count_against_the_agent():
-    r = _result(phrases=[{"start": 3.0, "end": 4.0, "speaker": "customer", "category": "defensive", "text": "calm down"}])
+    r = _result(
+        phrases=[{"start": 3.0, "end": 4.0, "speaker": "customer", "category": "defensive", "text": "calm down"}]
+    )
     assert {i["id"]: i for i in build_scorecard(r)["items"]}["defensive"]["verdict"] == "good"
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voice_coach.asr.streaming import OnlineTranscriber, normalise_word, simulate_realtime, transcribe_stream
+from voice_coach.engine.events import Word
 from voice_coach.errors import ConfigError
-from voice_coach.events import Word
-from voice_coach.streaming_asr import OnlineTranscriber, normalise_word, simulate_realtime, transcribe_stream
 
 SR = 16000
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -254,8 +254,12 @@ def test_hallucination_filters():
             if len(audio) < 3.2 * SR:
                 return iter([]), None
             loop = [FakeWord(0.1 * i, 0.1 * i + 0.1, " thank you") for i in range(20)]
-            music = [FakeWord(2.0, 2.5, " ♪"), FakeWord(2.5, 2.6, " ..."), FakeWord(2.6, 2.8, " um", 0.02),
-                     FakeWord(2.8, 3.0, " yes", 0.8)]
+            music = [
+                FakeWord(2.0, 2.5, " ♪"),
+                FakeWord(2.5, 2.6, " ..."),
+                FakeWord(2.6, 2.8, " um", 0.02),
+                FakeWord(2.8, 3.0, " yes", 0.8),
+            ]
             return iter([FakeSegment(loop, " ".join(w.word for w in loop)), FakeSegment(music, "♪ ... um yes")]), None
 
     tr = OnlineTranscriber(Noisy([]), vad=False, buffer_trim_s=20.0)
@@ -268,7 +272,6 @@ def test_normalise_word():
     assert normalise_word(" Americans.") == "americans"
     assert normalise_word("Don't!") == "don't"
     assert normalise_word("♪") == ""
-
 
 
 # --- decoding loops, speech that really repeats, skipped speech, word times ----------------------
@@ -284,14 +287,16 @@ def repeated_speech(times: int = 4, *, phrase_s: float = 1.5, gap_s: float = 0.6
     for k in range(times):
         parts += [voice(phrase_s, syllables_per_s=4.0, seed=k), silence(gap_s)]
         step = phrase_s / len(PHRASE)
-        words += [FakeWord(round(t + i * step, 3), round(t + (i + 0.8) * step, 3), " " + w) for i, w in enumerate(PHRASE)]
+        words += [
+            FakeWord(round(t + i * step, 3), round(t + (i + 0.8) * step, 3), " " + w) for i, w in enumerate(PHRASE)
+        ]
         t += phrase_s + gap_s
     parts.append(silence(tail_s))
     return np.concatenate(parts), words
 
 
 def test_loop_filter_keeps_speech_that_really_repeats():
-    from voice_coach.loops import REPETITIVE_COMPRESSION_RATIO, SpeechEvidence, compression_ratio, loop_free_words
+    from voice_coach.asr.loops import REPETITIVE_COMPRESSION_RATIO, SpeechEvidence, compression_ratio, loop_free_words
 
     audio, words = repeated_speech()
     text = "".join(w.word for w in words)
@@ -300,7 +305,7 @@ def test_loop_filter_keeps_speech_that_really_repeats():
 
 
 def test_loop_filter_drops_loops():
-    from voice_coach.loops import SpeechEvidence, loop_free_words
+    from voice_coach.asr.loops import SpeechEvidence, loop_free_words
 
     audio, words = repeated_speech()
     end = len(audio) / SR
@@ -310,17 +315,25 @@ def test_loop_filter_drops_loops():
     assert loop_free_words(over_silence, "".join(w.word for w in over_silence), evidence) == []
     # a run that goes on past the end of the voiced audio: the heard part stays, the rest goes
     last = words[-1].end
-    run = words[-6:] + [FakeWord(last + 0.6 + 0.15 * i, last + 0.6 + 0.15 * i + 0.12, " " + PHRASE[i % 6]) for i in range(18)]
+    run = words[-6:] + [
+        FakeWord(last + 0.6 + 0.15 * i, last + 0.6 + 0.15 * i + 0.12, " " + PHRASE[i % 6]) for i in range(18)
+    ]
     kept = loop_free_words(run, "".join(w.word for w in run), evidence)
     assert kept == list(range(6))
     # thirty words squeezed into one second of speech: more words than a voice can carry
     squeezed = [FakeWord(0.2 + 0.03 * i, 0.2 + 0.03 * i + 0.025, " yes") for i in range(30)]
     assert loop_free_words(squeezed, "".join(w.word for w in squeezed), evidence) == []
     # words of no duration
-    instant = [FakeWord(1.0 + 0.01 * i, 1.0 + 0.01 * i, " " + w) for i, w in enumerate("so we can go there now then".split())]
+    instant = [
+        FakeWord(1.0 + 0.01 * i, 1.0 + 0.01 * i, " " + w)
+        for i, w in enumerate(["so", "we", "can", "go", "there", "now", "then"])
+    ]
     assert loop_free_words(instant, "".join(w.word for w in instant), evidence) == []
     # ordinary text that does not repeat is never second-guessed
-    plain = [FakeWord(end - 2.0 + 0.2 * i, end - 1.85 + 0.2 * i, " " + w) for i, w in enumerate("we have your order here now".split())]
+    plain = [
+        FakeWord(end - 2.0 + 0.2 * i, end - 1.85 + 0.2 * i, " " + w)
+        for i, w in enumerate(["we", "have", "your", "order", "here", "now"])
+    ]
     assert loop_free_words(plain, "".join(w.word for w in plain), evidence) == list(range(6))
 
 
@@ -338,18 +351,21 @@ class FixedWordsModel:
         if not inside:
             return iter([]), None
         seg = FakeSegment(inside, "".join(w.word for w in inside))
-        from voice_coach.loops import compression_ratio
+        from voice_coach.asr.loops import compression_ratio
 
         seg.compression_ratio = compression_ratio(seg.text)  # faster-whisper's Segment has it
         return iter([seg]), None
 
 
 def test_recordings_keep_repeated_speech_drop_loops_and_decode_deterministically():
+    from voice_coach.asr.transcribe import ChunkedTranscriber
     from voice_coach.config import TranscriptionConfig
-    from voice_coach.transcribe import ChunkedTranscriber
 
     audio, words = repeated_speech(6)  # 36 words compressing 6:1 (the old filter: over 4:1 and 20 words)
-    loop = [FakeWord(len(audio) / SR - 2.9 + 0.1 * i, len(audio) / SR - 2.9 + 0.1 * i + 0.08, " thank you") for i in range(20)]
+    loop = [
+        FakeWord(len(audio) / SR - 2.9 + 0.1 * i, len(audio) / SR - 2.9 + 0.1 * i + 0.08, " thank you")
+        for i in range(20)
+    ]
     model = FixedWordsModel(words + loop)
     tr = ChunkedTranscriber(model, TranscriptionConfig())
     tr.insert_audio(audio)
@@ -358,12 +374,11 @@ def test_recordings_keep_repeated_speech_drop_loops_and_decode_deterministically
     assert model.calls and all(c["temperature"] == 0.0 for c in model.calls)
 
 
-
 def test_recordings_decode_again_the_speech_whisper_skipped():
     from signals import silence, voice
 
+    from voice_coach.asr.transcribe import ChunkedTranscriber
     from voice_coach.config import TranscriptionConfig
-    from voice_coach.transcribe import ChunkedTranscriber
 
     audio = np.concatenate([silence(0.5), voice(1.5, seed=1), silence(1.0), voice(1.5, seed=2), silence(0.5)])
 
@@ -377,9 +392,13 @@ def test_recordings_decode_again_the_speech_whisper_skipped():
         def transcribe(self, audio, **options):
             self.calls.append(len(audio) / SR)
             if len(self.calls) == 1:
-                words = [FakeWord(0.6 + 0.45 * i, 0.95 + 0.45 * i, " " + w) for i, w in enumerate(["we", "can", "help"])]
+                words = [
+                    FakeWord(0.6 + 0.45 * i, 0.95 + 0.45 * i, " " + w) for i, w in enumerate(["we", "can", "help"])
+                ]
             else:
-                words = [FakeWord(0.3 + 0.45 * i, 0.65 + 0.45 * i, " " + w) for i, w in enumerate(["right", "away", "now"])]
+                words = [
+                    FakeWord(0.3 + 0.45 * i, 0.65 + 0.45 * i, " " + w) for i, w in enumerate(["right", "away", "now"])
+                ]
             return iter([FakeSegment(words, "".join(w.word for w in words))]), None
 
     model = SkippingModel()
@@ -399,8 +418,8 @@ def test_recordings_decode_again_the_speech_whisper_skipped():
 
 
 def test_pauses_folded_into_words_are_cut_out():
-    from voice_coach.rate import talk_time_s
-    from voice_coach.transcribe import trimmed_to_speech
+    from voice_coach.asr.transcribe import trimmed_to_speech
+    from voice_coach.signal.rate import talk_time_s
 
     speech = [(0.5, 2.0), (3.2, 4.5)]  # two phrases, 1.2 s of silence between them
     words = [
@@ -420,7 +439,7 @@ def test_pauses_folded_into_words_are_cut_out():
 
 
 def test_a_sentence_final_word_of_no_duration_is_kept_and_a_squeezed_run_dropped():
-    from voice_coach.loops import SpeechEvidence, loop_free_words
+    from voice_coach.asr.loops import SpeechEvidence, loop_free_words
 
     audio, spoken = repeated_speech()
     evidence = SpeechEvidence(audio)
@@ -445,7 +464,7 @@ def test_live_keeps_repeated_speech():
 # --- the real model -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def model():
-    from voice_coach.model import load_model
+    from voice_coach.asr.model import load_model
 
     return load_model()
 

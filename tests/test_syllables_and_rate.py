@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-
 from signals import SR, silence, voice
-from voice_coach.events import Word
-from voice_coach.prosody import analyze_frames
-from voice_coach.rate import rolling_wpm, talk_spans, talk_time_s, words_per_minute
-from voice_coach.syllables import SyllablePicker, articulation_rate, bridge_gaps, syllable_nuclei
+
+from voice_coach.engine.events import Word
+from voice_coach.signal.prosody import analyze_frames
+from voice_coach.signal.rate import rolling_wpm, talk_spans, talk_time_s, words_per_minute
+from voice_coach.signal.syllables import SyllablePicker, articulation_rate, bridge_gaps, syllable_nuclei
 
 
 @pytest.mark.parametrize("rate", [2.5, 4.0, 5.5, 7.0])
@@ -26,14 +26,15 @@ def test_unvoiced_bursts_are_not_syllables():
 
 
 def test_streaming_picker_matches_batch():
-    frames = analyze_frames(np.concatenate([voice(3, syllables_per_s=5), silence(0.5), voice(2, syllables_per_s=3, seed=2)]), sr=SR)
+    frames = analyze_frames(
+        np.concatenate([voice(3, syllables_per_s=5), silence(0.5), voice(2, syllables_per_s=3, seed=2)]), sr=SR
+    )
     batch = syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01)
     picker = SyllablePicker(hop_s=0.01)
     stream = []
     for i in range(0, len(frames), 7):
         stream += picker.feed(frames.loudness_db[i : i + 7], frames.voiced[i : i + 7])
     assert stream == list(batch)
-
 
 
 def held_vowel(*, f0_hz: float = 140.0, rise_s: float = 0.06, hold_s: float = 0.5, decay_db: float = 4.0) -> np.ndarray:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from signals import SR, silence, voice
+
 from voice_coach.config import Config
-from voice_coach.engine import ChannelMap, Engine
-from voice_coach.events import WarningStarted
+from voice_coach.engine.core import ChannelMap, Engine
+from voice_coach.engine.events import WarningStarted
 
 BURST_S = 1.5
 PAUSE_S = 1.5
@@ -30,8 +30,10 @@ def bursts(n: int, *, seed: int = 0, **style) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def warnings_of(audio: np.ndarray, *, channels: int = 1, config: Config = Config()) -> tuple[list[WarningStarted], dict]:
-    from voice_coach.result import build_result
+def warnings_of(
+    audio: np.ndarray, *, channels: int = 1, config: Config = Config()
+) -> tuple[list[WarningStarted], dict]:
+    from voice_coach.output.result import build_result
 
     engine = Engine(config=config, channels=ChannelMap.for_input(channels, 0))
     events = []
@@ -82,7 +84,10 @@ def test_calm_bursts_of_varying_level_and_pitch_raise_nothing():
     rng = np.random.default_rng(7)
     parts = []
     for i in range(30):
-        parts += [voice(BURST_S, f0_hz=120 * 2 ** (rng.uniform(-1.5, 1.5) / 12), level_db=-30 + rng.uniform(-3, 3), seed=i), silence(PAUSE_S)]
+        parts += [
+            voice(BURST_S, f0_hz=120 * 2 ** (rng.uniform(-1.5, 1.5) / 12), level_db=-30 + rng.uniform(-3, 3), seed=i),
+            silence(PAUSE_S),
+        ]
     raised, _ = warnings_of(np.concatenate(parts))
     assert raised == []
 
@@ -96,7 +101,9 @@ def test_a_single_loud_syllable_raises_nothing():
 
 def test_silence_and_the_other_party_do_not_end_an_episode():
     # Loud bursts, then 20 s of silence, then more loud bursts: still the same warning.
-    audio = np.concatenate([bursts(CALM_BURSTS), bursts(3, seed=100, level_db=-18.0), silence(20.0), bursts(3, seed=200, level_db=-18.0)])
+    audio = np.concatenate(
+        [bursts(CALM_BURSTS), bursts(3, seed=100, level_db=-18.0), silence(20.0), bursts(3, seed=200, level_db=-18.0)]
+    )
     raised, result = warnings_of(audio)
     assert len(raised) == 1
     assert result["warnings"][0]["end"] > ONSET_S + 9 * (BURST_S + PAUSE_S) - PAUSE_S  # lasted to the end
@@ -116,7 +123,9 @@ def test_customer_anger_and_mirroring_across_turns():
             hot_customer = i >= 12
             hot_agent = agent_hot_from is not None and i >= agent_hot_from
             a = voice(BURST_S, seed=i, **{**CALM, **(dict(level_db=-18.0) if hot_agent else {})})
-            c = voice(BURST_S, seed=500 + i, **{**CALM, "f0_hz": 200.0, **(dict(level_db=-18.0) if hot_customer else {})})
+            c = voice(
+                BURST_S, seed=500 + i, **{**CALM, "f0_hz": 200.0, **(dict(level_db=-18.0) if hot_customer else {})}
+            )
             gap = silence(0.8)
             left += [a, gap, np.zeros_like(c), gap]
             right += [np.zeros_like(a), gap, c, gap]

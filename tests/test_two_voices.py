@@ -1,14 +1,13 @@
 """Two voices: leak rejection, de-escalation mode, mirroring (synthetic two-channel fixtures)."""
 
 import numpy as np
-import pytest
+from signals import SR, voice
 
-from signals import SR, silence, voice
-from voice_coach.crosstalk import leak_mask
-from voice_coach.engine import ChannelMap, Engine
-from voice_coach.events import Word
-from voice_coach.prosody import analyze_frames
-from voice_coach.result import build_result
+from voice_coach.engine.core import ChannelMap, Engine
+from voice_coach.engine.events import Word
+from voice_coach.output.result import build_result
+from voice_coach.signal.crosstalk import leak_mask
+from voice_coach.signal.prosody import analyze_frames
 
 
 def run(agent, customer, chunk=3200, config=None):
@@ -61,7 +60,9 @@ def test_customer_leaking_into_agent_mic_is_not_the_agent_talking():
 
 
 def test_leaked_words_are_dropped_from_the_agent():
-    a, c = turns([("agent", voice(8, f0_hz=110, level_db=-30)), ("customer", voice(6, f0_hz=220, level_db=-20, seed=4))])
+    a, c = turns(
+        [("agent", voice(8, f0_hz=110, level_db=-30)), ("customer", voice(6, f0_hz=220, level_db=-20, seed=4))]
+    )
     a = a + leaked(c, gain_db=-10)
     eng, _, _ = run(a, c)
     kept = eng._drop_leaked_words([Word(2.0, 2.5, "mine"), Word(10.0, 10.5, "theirs")])
@@ -101,8 +102,12 @@ def test_deescalation_tightens_the_agents_thresholds():
     calm_customer = [("customer", voice(8, f0_hz=210, level_db=-30, seed=3))]
     angry_customer = [("customer", voice(8, f0_hz=320, level_db=-14, seed=3))]
     mid_loud = [("agent", voice(6, f0_hz=110, level_db=-24.0, seed=6))]
-    _, _, quiet = run(*turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + calm_customer + mid_loud), config=cfg)
-    _, _, tense = run(*turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + angry_customer + mid_loud), config=cfg)
+    _, _, quiet = run(
+        *turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + calm_customer + mid_loud), config=cfg
+    )
+    _, _, tense = run(
+        *turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + angry_customer + mid_loud), config=cfg
+    )
     assert [w for w in quiet["warnings"] if w["speaker"] == "agent"] == []
     agent_w = [w for w in tense["warnings"] if w["speaker"] == "agent"]
     assert agent_w, tense["warnings"]

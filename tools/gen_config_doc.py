@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = {"ProsodyConfig": "prosody", "RateConfig": "rate", "BaselineConfig": "baseline", "AgitationConfig": "agitation", "WarningConfig": "warnings", "DeescalationConfig": "deescalation", "TranscriptionConfig": "transcription"}
+TABLES = {
+    "ProsodyConfig": "prosody",
+    "RateConfig": "rate",
+    "BaselineConfig": "baseline",
+    "AgitationConfig": "agitation",
+    "WarningConfig": "warnings",
+    "DeescalationConfig": "deescalation",
+    "TranscriptionConfig": "transcription",
+}
 HEAD = """# Configuration
 
 Every threshold and window is a field of a dataclass in `voice_coach/config.py`. A TOML file
@@ -39,7 +47,14 @@ def render() -> str:
     for node in tree.body:
         if not (isinstance(node, ast.ClassDef) and node.name in TABLES):
             continue
-        out += [f"## `[{TABLES[node.name]}]`", "", ast.get_docstring(node) or "", "", "| setting | default | meaning |", "|---|---|---|"]
+        out += [
+            f"## `[{TABLES[node.name]}]`",
+            "",
+            ast.get_docstring(node) or "",
+            "",
+            "| setting | default | meaning |",
+            "|---|---|---|",
+        ]
         for i, stmt in enumerate(node.body):
             if not isinstance(stmt, ast.AnnAssign):
                 continue

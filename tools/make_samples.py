@@ -78,8 +78,7 @@ CALM_SENTENCES = [
     ("Which one would you prefer?", 0.50),
 ]
 RUSHED_SENTENCES = [
-    ("Look, I already told you, the refund takes five to seven days, "
-     "there is nothing else I can do right now.", 0.90),
+    ("Look, I already told you, the refund takes five to seven days, there is nothing else I can do right now.", 0.90),
     ("No, I cannot speed it up, it is not up to me, it is up to the bank.", 0.20),
     ("I have explained this again and again, you need to listen to what I am saying.", 0.15),
     ("If you want to complain you can send us an email, but it will not change anything.", 0.25),
@@ -114,27 +113,45 @@ DEAD_AIR_S = 7.0
 INTERRUPTION_OVERLAP_S = 1.0
 CALL = [
     Line("agent", AGENT_CALM, 0.40, "Thank you for calling, my name is Alex, how can I help you today?"),
-    Line("customer", CUSTOMER_CALM, 0.60,
-         "Hi, I ordered a coffee machine two weeks ago and it still hasn't arrived."),
+    Line("customer", CUSTOMER_CALM, 0.60, "Hi, I ordered a coffee machine two weeks ago and it still hasn't arrived."),
     Line("agent", AGENT_CALM, 0.50, "I am sorry to hear that. Could you please give me your order number?"),
     Line("customer", CUSTOMER_CALM, 0.70, "Yes, it is four five seven, two one nine."),
     Line("agent", AGENT_CALM, 0.40, "Thank you. Let me look it up for you."),
     # The agent searches in silence: dead air on both channels.
     Line("agent", AGENT_CALM, DEAD_AIR_S, "Thanks for waiting. I can see the parcel was held up at the depot."),
-    Line("customer", CUSTOMER_TENSE, 0.40,
-         "Held up again? This is the second time this has happened, and I need it this week."),
+    Line(
+        "customer",
+        CUSTOMER_TENSE,
+        0.40,
+        "Held up again? This is the second time this has happened, and I need it this week.",
+    ),
     Line("agent", AGENT_CALM, 0.80, "I understand how frustrating this must be.", "empathy"),
-    Line("customer", CUSTOMER_ANGRY, 0.30,
-         "No, you do not understand, I have waited two weeks and nobody has called me back!"),
+    Line(
+        "customer",
+        CUSTOMER_ANGRY,
+        0.30,
+        "No, you do not understand, I have waited two weeks and nobody has called me back!",
+    ),
     # The agent talks over the end of the customer's sentence.
     Line("agent", AGENT_CALM, -INTERRUPTION_OVERLAP_S, "Would you prefer a replacement or a refund?", "choice"),
     Line("customer", CUSTOMER_ANGRY, 0.30, "I want my machine, not one more promise, this is ridiculous!"),
     # tiny.en hears espeak-ng's "our" as "how it"; given "are", espeak-ng says what it hears as "our".
-    Line("agent", AGENT_MIRRORING, 0.40, "Calm down, that's our policy, I cannot send it any faster.", "defensive",
-         spoken="Calm down, that's are policy, I cannot send it any faster."),
+    Line(
+        "agent",
+        AGENT_MIRRORING,
+        0.40,
+        "Calm down, that's our policy, I cannot send it any faster.",
+        "defensive",
+        spoken="Calm down, that's are policy, I cannot send it any faster.",
+    ),
     Line("customer", CUSTOMER_ANGRY, 0.30, "Don't tell me to calm down! I want to speak to your manager, right now!"),
-    Line("agent", AGENT_MIRRORING, 0.35,
-         "Look, the manager will tell you exactly the same thing, there is nothing else I can do.", "defensive"),
+    Line(
+        "agent",
+        AGENT_MIRRORING,
+        0.35,
+        "Look, the manager will tell you exactly the same thing, there is nothing else I can do.",
+        "defensive",
+    ),
 ]
 CHANNELS = {"agent": 0, "customer": 1}
 
@@ -216,8 +233,12 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def style_dict(style: Style) -> dict:
-    return {"name": style.name, "espeak_speed_wpm": style.speed_wpm, "espeak_pitch": style.pitch,
-            "level_dbfs": style.level_dbfs}
+    return {
+        "name": style.name,
+        "espeak_speed_wpm": style.speed_wpm,
+        "espeak_pitch": style.pitch,
+        "level_dbfs": style.level_dbfs,
+    }
 
 
 def make_calm_then_rushed(out: Path, workdir: Path) -> None:
@@ -231,22 +252,31 @@ def make_calm_then_rushed(out: Path, workdir: Path) -> None:
             pieces += [pause, speech]
             start = cursor + len(pause)
             cursor = start + len(speech)
-            utterances.append({"start": round(start / SAMPLE_RATE, 3), "end": round(cursor / SAMPLE_RATE, 3),
-                               "text": text, "style": style.name})
+            utterances.append(
+                {
+                    "start": round(start / SAMPLE_RATE, 3),
+                    "end": round(cursor / SAMPLE_RATE, 3),
+                    "text": text,
+                    "style": style.name,
+                }
+            )
     pieces.append(np.zeros(round(TAIL_SILENCE_S * SAMPLE_RATE), dtype=np.float32))
     audio = np.concatenate(pieces)
     write_wav(out / "calm_then_rushed.wav", audio)
     first_rushed = next(u for u in utterances if u["style"] == AGENT_RUSHED.name)
-    write_json(out / "calm_then_rushed.truth.json", {
-        "file": "calm_then_rushed.wav",
-        "sample_rate": SAMPLE_RATE,
-        "duration_s": round(len(audio) / SAMPLE_RATE, 3),
-        "voice": AGENT_VOICE,
-        "styles": {s.name: style_dict(s) for s in (AGENT_CALM, AGENT_RUSHED)},
-        "calm": {"start": utterances[0]["start"], "end": utterances[len(CALM_SENTENCES) - 1]["end"]},
-        "rushed": {"start": first_rushed["start"], "end": utterances[-1]["end"]},
-        "utterances": utterances,
-    })
+    write_json(
+        out / "calm_then_rushed.truth.json",
+        {
+            "file": "calm_then_rushed.wav",
+            "sample_rate": SAMPLE_RATE,
+            "duration_s": round(len(audio) / SAMPLE_RATE, 3),
+            "voice": AGENT_VOICE,
+            "styles": {s.name: style_dict(s) for s in (AGENT_CALM, AGENT_RUSHED)},
+            "calm": {"start": utterances[0]["start"], "end": utterances[len(CALM_SENTENCES) - 1]["end"]},
+            "rushed": {"start": first_rushed["start"], "end": utterances[-1]["end"]},
+            "utterances": utterances,
+        },
+    )
 
 
 def make_call_stereo(out: Path, workdir: Path) -> None:
@@ -263,42 +293,69 @@ def make_call_stereo(out: Path, workdir: Path) -> None:
     utterances = []
     for start, speaker, style, text, phrase, speech in placed:
         audio[start : start + len(speech), CHANNELS[speaker]] += speech
-        utterances.append({
-            "start": round(start / SAMPLE_RATE, 3), "end": round((start + len(speech)) / SAMPLE_RATE, 3),
-            "channel": CHANNELS[speaker], "speaker": speaker, "text": text, "style": style.name,
-            "phrase_category": phrase,
-        })
+        utterances.append(
+            {
+                "start": round(start / SAMPLE_RATE, 3),
+                "end": round((start + len(speech)) / SAMPLE_RATE, 3),
+                "channel": CHANNELS[speaker],
+                "speaker": speaker,
+                "text": text,
+                "style": style.name,
+                "phrase_category": phrase,
+            }
+        )
     write_wav(out / "call_stereo.wav", audio)
 
     events = []
     for before, after in zip(utterances, utterances[1:]):
         gap = after["start"] - before["end"]
         if gap < 0:
-            events.append({"kind": "interruption", "start": after["start"], "end": before["end"],
-                           "speaker": after["speaker"], "interrupted": before["speaker"],
-                           "overlap_s": round(-gap, 3)})
+            events.append(
+                {
+                    "kind": "interruption",
+                    "start": after["start"],
+                    "end": before["end"],
+                    "speaker": after["speaker"],
+                    "interrupted": before["speaker"],
+                    "overlap_s": round(-gap, 3),
+                }
+            )
         elif gap >= DEAD_AIR_S - 0.01:
-            events.append({"kind": "dead_air", "start": before["end"], "end": after["start"],
-                           "speaker": None, "duration_s": round(gap, 3)})
-    write_json(out / "call_stereo.truth.json", {
-        "file": "call_stereo.wav",
-        "sample_rate": SAMPLE_RATE,
-        "duration_s": round(total / SAMPLE_RATE, 3),
-        "channels": {"0": "agent (left)", "1": "customer (right)"},
-        "voices": voices,
-        "styles": {
-            "agent": {s.name: style_dict(s) for s in (AGENT_CALM, AGENT_MIRRORING)},
-            "customer": {s.name: style_dict(s) for s in (CUSTOMER_CALM, CUSTOMER_TENSE, CUSTOMER_ANGRY)},
+            events.append(
+                {
+                    "kind": "dead_air",
+                    "start": before["end"],
+                    "end": after["start"],
+                    "speaker": None,
+                    "duration_s": round(gap, 3),
+                }
+            )
+    write_json(
+        out / "call_stereo.truth.json",
+        {
+            "file": "call_stereo.wav",
+            "sample_rate": SAMPLE_RATE,
+            "duration_s": round(total / SAMPLE_RATE, 3),
+            "channels": {"0": "agent (left)", "1": "customer (right)"},
+            "voices": voices,
+            "styles": {
+                "agent": {s.name: style_dict(s) for s in (AGENT_CALM, AGENT_MIRRORING)},
+                "customer": {s.name: style_dict(s) for s in (CUSTOMER_CALM, CUSTOMER_TENSE, CUSTOMER_ANGRY)},
+            },
+            "utterances": utterances,
+            "events": events,
         },
-        "utterances": utterances,
-        "events": events,
-    })
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate the synthetic demo recordings from espeak-ng and sox.")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "samples",
-                        help="folder to write into (default: the repository's samples/)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "samples",
+        help="folder to write into (default: the repository's samples/)",
+    )
     args = parser.parse_args(argv)
     try:
         require_tools()

@@ -28,8 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fixture", action="store_true", help="render the synthetic 60 s call first")
     ap.add_argument("--width", type=int, default=1400)
     ap.add_argument("--height", type=int, default=1000)
-    ap.add_argument("--click", default="#warnings button",
-                    help="CSS selector to click before the shot ('' for none)")
+    ap.add_argument("--click", default="#warnings button", help="CSS selector to click before the shot ('' for none)")
     ap.add_argument("--scroll-to", default="", help="CSS selector to scroll to the top of the view")
     args = ap.parse_args(argv)
     why = chrome_available()
@@ -39,15 +38,21 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         report = args.report
         if args.fixture:
-            from voice_coach.report import render_report
+            from voice_coach.output.report import render_report
 
             wav = write_tone_wav(Path(tmp) / "call.wav", duration_s=60.0)
             report = Path(tmp) / "report.html"
             render_report(build_result(60.0), report, audio_path=wav)
         if report is None:
             ap.error("give REPORT.html, or --fixture")
-        screenshot(report, args.png, width=args.width, height=args.height,
-                   click=args.click or None, scroll_to=args.scroll_to or None)
+        screenshot(
+            report,
+            args.png,
+            width=args.width,
+            height=args.height,
+            click=args.click or None,
+            scroll_to=args.scroll_to or None,
+        )
     print(args.png)
     return 0
 

@@ -15,13 +15,13 @@ Unknown tables or keys are an error (a typo must not be silently ignored). Resul
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .dynamics import DynamicsConfig
-from .errors import ConfigError
+from voice_coach.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -193,6 +193,46 @@ class DeescalationConfig:
 
 
 @dataclass(frozen=True)
+class DynamicsConfig:
+    """Thresholds for conversation dynamics. Times in seconds; every threshold is inclusive.
+
+    interruption_min_overlap_s: overlap that makes a talk-over an interruption (0.5 s).
+    report_customer_interruptions: also report the customer interrupting the agent.
+    dead_air_min_s: silence on both sides that counts as dead air (6 s).
+    dead_air_count_edges: count silence before the first and after the last speech too.
+    monologue_max_s: continuous talk by one speaker that counts as a monologue (40 s).
+    monologue_bridge_gap_s: pauses shorter than this do not end a monologue (1.5 s), unless the
+        other speaker talks during the pause.
+    report_customer_monologues: also report the customer's monologues (off: the advice is the agent's).
+    hop_s, min_speech_s, bridge_gap_s: how ``DynamicsTracker`` turns per-frame activity into
+        segments, as ``segments_from_activity`` does: frame hop, shortest segment kept, and the
+        longest pause bridged inside a segment.
+    """
+
+    interruption_min_overlap_s: float = 0.5
+    report_customer_interruptions: bool = True
+    dead_air_min_s: float = 6.0
+    dead_air_count_edges: bool = False
+    monologue_max_s: float = 40.0
+    monologue_bridge_gap_s: float = 1.5
+    report_customer_monologues: bool = False
+    hop_s: float = 0.01
+    min_speech_s: float = 0.1
+    bridge_gap_s: float = 0.3
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name.endswith("_s") and not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"DynamicsConfig.{f.name} must be a finite number >= 0, got {value!r}")
+        if self.hop_s <= 0:
+            raise ValueError(f"DynamicsConfig.hop_s must be > 0, got {self.hop_s!r}")
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
 class TranscriptionConfig:
     """faster-whisper settings."""
 
@@ -235,7 +275,7 @@ class Config:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, origin: str = "config") -> "Config":
+    def from_dict(cls, data: dict[str, Any], *, origin: str = "config") -> Config:
         config = cls()
         for table, values in data.items():
             known = {f.name: f for f in fields(cls)}
@@ -248,7 +288,7 @@ class Config:
         return config
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> "Config":
+    def from_toml(cls, path: str | Path) -> Config:
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

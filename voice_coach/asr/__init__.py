@@ -1,0 +1,1 @@
+"""Speech recognition: the bundled model, one-pass file transcription and live LocalAgreement streaming."""

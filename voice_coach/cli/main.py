@@ -1,0 +1,585 @@
+"""The ``voice-coach`` command. Heavy modules are imported inside the commands, so ``--help`` is quick.
+
+Every ``VoiceCoachError`` becomes one line on stderr and a non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help=(
+        "voice-coach: checks that a contact-centre agent talks slowly and calmly, in a low tone, "
+        "against their own calm baseline. Offline: audio never leaves this machine.\n\n"
+        "Start with: [bold]voice-coach analyze samples/calm_then_rushed.wav[/]"
+    ),
+)
+
+AUDIO_SUFFIXES = {
+    ".wav",
+    ".flac",
+    ".mp3",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".m4a",
+    ".aac",
+    ".mp4",
+    ".webm",
+    ".wma",
+    ".aif",
+    ".aiff",
+}
+
+AgentChannel = typer.Option(
+    "0",
+    "--agent-channel",
+    help="Channel of a stereo recording that is the agent: 0, 1, left or right. The other one is the customer.",
+)
+ConfigOpt = typer.Option(
+    None, "--config", help="TOML file of thresholds and windows (see docs/configuration.md).", show_default=False
+)
+ModelOpt = typer.Option(
+    None,
+    "--model",
+    help="faster-whisper model: a name such as small.en (downloaded when first asked for; needs a network) or a local CTranslate2 folder. Default: the bundled tiny.en.",
+    show_default=False,
+)
+ProfileOpt = typer.Option(
+    None,
+    "--profile",
+    help="Calm-baseline profile from 'voice-coach calibrate'. Without it the baseline is learned from the early part of the call.",
+    show_default=False,
+)
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"voice-coach: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _expand_inputs(paths: list[Path], *, recursive: bool = False) -> list[Path]:
+    """Files as given; folders expand to the audio files inside them (sorted)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            pattern = "**/*" if recursive else "*"
+            found = sorted(f for f in p.glob(pattern) if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+            if not found:
+                out.append(p)  # reported as "is a directory" / no audio by the analyzer
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def _check_output(target: Path | None, many: bool, flag: str) -> None:
+    if target is None:
+        return
+    if many:
+        if target.exists() and not target.is_dir():
+            _fail(f"{flag} {target}: with several inputs this must be a folder, and a file of that name exists")
+    elif not target.is_dir() and not target.parent.exists():
+        _fail(f"{flag} {target}: folder {target.parent} does not exist")
+
+
+@app.command()
+def analyze(
+    files: list[Path] = typer.Argument(
+        ..., help="Recordings (WAV, FLAC, MP3, OGG, M4A, ...) or folders of them.", show_default=False
+    ),
+    agent_channel: str = AgentChannel,
+    profile: Path | None = ProfileOpt,
+    config: Path | None = ConfigOpt,
+    model: str | None = ModelOpt,
+    phrases: Path | None = typer.Option(
+        None,
+        "--phrases",
+        help="TOML phrasebook that extends the built-in de-escalation phrases (see docs/phrases.md).",
+        show_default=False,
+    ),
+    json_out: Path | None = typer.Option(
+        None,
+        "--json",
+        help="Write the JSON result here (a folder when there are several inputs: <stem>.json).",
+        show_default=False,
+    ),
+    csv_out: Path | None = typer.Option(
+        None,
+        "--csv",
+        help="Write the timeline as CSV, one row per 0.1 s with the active warning (a folder for several inputs).",
+        show_default=False,
+    ),
+    html_out: Path | None = typer.Option(
+        None, "--html", help="Write the interactive HTML report (a folder for several inputs).", show_default=False
+    ),
+    embed_audio: bool = typer.Option(
+        False, "--embed-audio", help="With --html: embed the audio in the page instead of linking it by relative path."
+    ),
+    summary: Path | None = typer.Option(
+        None,
+        "--summary",
+        help="Batch summary: one CSV row per call, plus an index page (same name, .html) linking each call's report, sortable by calm score.",
+        show_default=False,
+    ),
+    agent_from: str | None = typer.Option(
+        None,
+        "--agent-from",
+        help="Regular expression with a named group 'agent' matched on each file path, e.g. '(?P<agent>[^/]+)/[^/]+$' for one folder per agent.",
+        show_default=False,
+    ),
+    agent_map: Path | None = typer.Option(
+        None, "--agent-map", help="Sidecar CSV with columns 'file' and 'agent'.", show_default=False
+    ),
+    jobs: int = typer.Option(
+        1, "--jobs", "-j", min=1, max=64, help="Analyze this many files at once, in worker processes."
+    ),
+    recursive: bool = typer.Option(
+        False, "--recursive", "-r", help="Look for recordings in sub-folders of folder inputs."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No terminal summary (outputs and errors only)."),
+) -> None:
+    """Analyze recordings: transcript, pace, pitch and loudness against the calm baseline, warnings.
+
+    Without --json/--csv/--html, prints a summary: key figures against the baseline and each warning
+    with its time and the words spoken then.
+    """
+    from voice_coach.errors import VoiceCoachError
+
+    inputs = _expand_inputs(files, recursive=recursive)
+    many = len(inputs) > 1
+    for target, flag in ((json_out, "--json"), (csv_out, "--csv"), (html_out, "--html")):
+        _check_output(target, many, flag)
+    if summary is not None:
+        if summary.is_dir():
+            _fail(f"--summary {summary}: is a folder; give a file name such as {summary / 'summary.csv'}")
+        summary.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        cfg, base = _load_settings(config, profile)
+        from voice_coach.app.batch import AgentIdentity
+
+        identity = AgentIdentity(agent_from, agent_map)
+        if phrases is not None:
+            from voice_coach.analysis.phrases import load_phrasebook
+
+            load_phrasebook(phrases)  # fail early, with one line, before any work
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from voice_coach.app.batch import Job, Outputs, output_names, run_batch
+
+    outputs = Outputs(json_out, csv_out, html_out, embed_audio)
+    options = {"config": cfg, "agent_channel": agent_channel, "profile": base, "model": model}
+    names = output_names(inputs)
+    job_list = [
+        Job(p, identity(p), outputs.for_input(p, many, names[p]), options, embed_audio, phrases) for p in inputs
+    ]
+    console = Console()
+    failures, rows, links = 0, [], {}
+    show_summary = not quiet and not (json_out or csv_out or html_out or summary)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_stderr(),
+        transient=True,
+    ) as bar:
+        overall = bar.add_task(
+            f"{len(inputs)} recordings" if many else inputs[0].name, total=len(inputs) if many else None
+        )
+
+        def per_file(job):
+            if many:
+                return None
+            return lambda done, total: bar.update(overall, completed=done, total=total)
+
+        for outcome in run_batch(job_list, workers=jobs, keep_results=show_summary, progress=per_file):
+            if many:
+                bar.advance(overall)
+            if outcome.error:
+                failures += 1
+                bar.console.print(
+                    f"voice-coach: error: {outcome.error}", style="red", markup=False, highlight=False, soft_wrap=True
+                )
+                continue
+            rows.append(outcome.row)
+            if "html" in outcome.written:
+                links[outcome.row.get("source", str(outcome.path))] = str(Path(outcome.written["html"]).resolve())
+            if show_summary and outcome.result is not None:
+                from voice_coach.output.summary_view import render_result
+
+                render_result(outcome.result, console)
+            elif not quiet:
+                r = outcome.row
+                bar.console.print(
+                    f"{outcome.path}: {r.get('warnings_total', 0)} warning(s), calm score {r.get('calm_score')}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
+    if summary is not None and rows:
+        from voice_coach.output.report import render_index, write_summary_csv
+
+        rows.sort(key=lambda r: str(r.get("source")))
+        write_summary_csv(rows, summary)
+        render_index(rows, summary.with_suffix(".html"), report_links=links)
+        if not quiet:
+            typer.echo(f"Batch summary: {summary} and {summary.with_suffix('.html')}", err=True)
+    if failures:
+        if many:
+            typer.echo(f"voice-coach: {failures} of {len(inputs)} recordings failed", err=True)
+        raise typer.Exit(1)
+
+
+def _load_settings(config: Path | None, profile: Path | None):
+    from voice_coach.analysis.baseline import load_profile
+    from voice_coach.config import load_config
+
+    return load_config(config), (load_profile(profile) if profile else None)
+
+
+@app.command()
+def report(
+    result_file: Path = typer.Argument(
+        ..., help="A JSON result from 'voice-coach analyze --json' or 'voice-coach live'.", show_default=False
+    ),
+    html_out: Path = typer.Option(..., "--html", help="The HTML file to write.", show_default=False),
+    audio: Path | None = typer.Option(
+        None,
+        "--audio",
+        help="The call's audio (default: the result's source, when that file exists).",
+        show_default=False,
+    ),
+    embed_audio: bool = typer.Option(
+        False, "--embed-audio", help="Embed the audio in the page instead of linking it by relative path."
+    ),
+) -> None:
+    """Write the interactive HTML report of an analysed call (one offline, self-contained file)."""
+    import json
+
+    from voice_coach.errors import VoiceCoachError
+
+    try:
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"{result_file}: no such file")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        _fail(f"{result_file}: not a JSON result (invalid JSON)")
+    except OSError as exc:
+        _fail(f"{result_file}: cannot read ({exc.strerror})")
+    if not isinstance(result, dict) or result.get("schema_version") != 1 or "agent" not in result:
+        _fail(f"{result_file}: not a voice-coach result (schema_version 1)")
+    if not html_out.parent.exists():
+        _fail(f"--html {html_out}: folder {html_out.parent} does not exist")
+    if audio is None and result.get("source") and Path(result["source"]).is_file():
+        audio = Path(result["source"])
+    if audio is not None and not audio.is_file():
+        _fail(f"--audio {audio}: no such file")
+    try:
+        from voice_coach.output.report import render_report
+
+        render_report(result, html_out, audio_path=audio, embed_audio=embed_audio)
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+    typer.echo(f"Wrote {html_out}")
+
+
+@app.command()
+def calibrate(
+    files: list[Path] = typer.Argument(
+        ..., help="Recordings of the agent speaking calmly (30 s or more in all is best).", show_default=False
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the profile (JSON).", show_default=False),
+    agent_channel: str = AgentChannel,
+    config: Path | None = ConfigOpt,
+) -> None:
+    """Make a calm-baseline profile from recordings of the agent's calm speech."""
+    from voice_coach.errors import VoiceCoachError
+
+    if not out.parent.exists():
+        _fail(f"--out {out}: folder {out.parent} does not exist")
+    try:
+        from voice_coach.app.calibrate import calibrate_files
+
+        cfg, _ = _load_settings(config, None)
+        baseline = calibrate_files(_expand_inputs(files), config=cfg, agent_channel=agent_channel, out=out)
+    except VoiceCoachError as exc:
+        _fail(str(exc), 1)
+    typer.echo(
+        f"Wrote {out}: pitch {baseline.pitch_median_hz or 0:.0f} Hz, loudness {baseline.loudness_median_db:.1f} dBFS, "
+        f"articulation {baseline.articulation_rate_sps or 0:.2f} syll/s from {baseline.speech_s:.0f} s of voiced speech"
+    )
+
+
+@app.command()
+def live(
+    device: str | None = typer.Option(
+        None,
+        "--device",
+        "-d",
+        help="Input device: index or part of its name (see 'voice-coach devices'). Default: the system's default input.",
+        show_default=False,
+    ),
+    channels: int = typer.Option(1, "--channels", min=1, max=8, help="Channels to capture from the device."),
+    agent_channel: str = AgentChannel,
+    customer_channel: str | None = typer.Option(
+        None,
+        "--customer-channel",
+        help="Channel that carries the customer (a two-channel device), analyzed with its own baseline.",
+        show_default=False,
+    ),
+    customer_device: str | None = typer.Option(
+        None,
+        "--customer-device",
+        help="A second input that carries the customer: a loopback or monitor (with PulseAudio, the monitor of the sink that plays the caller).",
+        show_default=False,
+    ),
+    phrases: Path | None = typer.Option(
+        None, "--phrases", help="TOML phrasebook that extends the built-in de-escalation phrases.", show_default=False
+    ),
+    profile: Path | None = ProfileOpt,
+    config: Path | None = ConfigOpt,
+    model: str | None = ModelOpt,
+    record: Path | None = typer.Option(
+        None,
+        "--record",
+        help="Record the captured audio to this WAV file as it arrives (crash-safe: its header is kept up to date).",
+        show_default=False,
+    ),
+    events: Path | None = typer.Option(
+        None,
+        "--events",
+        help="Write every event as a JSON line, flushed as written (for overlays and softphone plugins).",
+        show_default=False,
+    ),
+    json_out: Path | None = typer.Option(
+        None,
+        "--json",
+        help="Where to write the result on stop. Default: next to --record, else voice-coach-live-<time>.json here.",
+        show_default=False,
+    ),
+    duration: float | None = typer.Option(
+        None,
+        "--duration",
+        min=0.1,
+        help="Stop after this many seconds of audio. Default: run until Ctrl-C.",
+        show_default=False,
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No live view (run headless with --events)."),
+    bell: bool = typer.Option(False, "--bell", help="Ring the terminal bell when a warning starts."),
+    replay: Path | None = typer.Option(
+        None,
+        "--replay",
+        help="Play a recording in real time instead of a microphone (to try voice-coach without a call).",
+        show_default=False,
+    ),
+) -> None:
+    """Coach live beside a call: listens to the microphone and shows one clear cue.
+
+    CALM while you talk at your calm baseline; a single cue ("Slow down", "Lower your voice",
+    "Bring your pitch down") after about 2 s of rushed, loud or high speech, and CALM again when you
+    settle. Stops on Ctrl-C or after --duration, then writes the same JSON result as 'analyze'.
+    """
+    import time as _time
+
+    from voice_coach.errors import VoiceCoachError
+
+    for target, flag in ((record, "--record"), (events, "--events"), (json_out, "--json")):
+        if target is not None and not target.parent.exists():
+            _fail(f"{flag} {target}: folder {target.parent} does not exist")
+    try:
+        cfg, base = _load_settings(config, profile)
+        from voice_coach.sources.decode import parse_channel, probe
+
+        if replay is not None:
+            channels = probe(replay).channels
+        agent = parse_channel(agent_channel, channels=channels)
+        customer = (
+            parse_channel(customer_channel, channels=channels, what="--customer-channel")
+            if customer_channel is not None
+            else None
+        )
+        if customer is not None and customer == agent:
+            _fail("--customer-channel must differ from --agent-channel")
+        if customer_device is not None and customer_channel is not None:
+            _fail("give either --customer-device or --customer-channel, not both")
+        from voice_coach.analysis.phrases import load_phrasebook
+
+        book = load_phrasebook(phrases)
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+    result_path = json_out or (
+        record.with_suffix(".json") if record else Path(_time.strftime("voice-coach-live-%Y%m%d-%H%M%S.json"))
+    )
+
+    from rich.console import Console
+
+    from voice_coach.app.live import EventsWriter, LiveSession, ReplaySource
+    from voice_coach.asr.model import load_model, model_label
+    from voice_coach.asr.streaming import OnlineTranscriber
+    from voice_coach.asr.transcribe import AsyncTranscriber
+    from voice_coach.engine.core import ChannelMap, Engine
+    from voice_coach.output.result import build_result, write_json
+
+    console = Console()
+    try:
+        asr_model = load_model(model)
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+
+    def make_transcriber(_speaker):
+        inner = OnlineTranscriber(
+            asr_model, language=cfg.transcription.language, beam_size=cfg.transcription.live_beam_size
+        )
+        return AsyncTranscriber(inner, max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)
+
+    if customer_device is not None:
+        channel_map = ChannelMap(0, 1)  # DualSource delivers (agent, customer)
+    else:
+        channel_map = ChannelMap(agent, customer)
+    engine = Engine(config=cfg, channels=channel_map, profile=base, transcriber=make_transcriber, phrasebook=book)
+    consumers: list = []
+    recorder = None
+    end = None
+    try:
+        if replay is not None:
+            source_cm = ReplaySource(replay)
+        else:
+            from voice_coach.sources.microphone import MicrophoneSource, resolve_device
+
+            source_cm = MicrophoneSource(resolve_device(device), channels=channels)
+            if customer_device is not None:
+                from voice_coach.app.live import DualSource
+
+                source_cm = DualSource(
+                    source_cm, MicrophoneSource(resolve_device(customer_device), channels=1), agent_channel=agent
+                )
+        with source_cm as source:
+            if events is not None:
+                consumers.append(EventsWriter(events))
+            if record is not None:
+                from voice_coach.sources.recorder import WavRecorder
+
+                recorder = WavRecorder(
+                    record, samplerate=16000, channels=2 if customer_device is not None else channels
+                )
+            if not quiet:
+                from voice_coach.output.live_view import LiveView
+
+                consumers.append(LiveView(console, bell=bell, source=source))
+            n_in = 2 if customer_device is not None else channels
+            session = LiveSession(
+                engine=engine,
+                source=source,
+                consumers=consumers,
+                recorder=recorder,
+                duration_s=duration,
+                channels_in=n_in,
+            )
+            end = session.run()
+    except VoiceCoachError as exc:
+        if end is None and not engine.finished:
+            _close_all(consumers, recorder)
+            _fail(str(exc))
+    finally:
+        _close_all(consumers, recorder)
+    result = build_result(
+        engine,
+        source=str(record) if record else ("replay:" + str(replay) if replay else f"live:{device or 'default'}"),
+        model=model_label(model),
+    )
+    result["live"] = {
+        "overflows": end.overflows if end else 0,
+        "stop_reason": end.reason if end else "error",
+        "record": str(record) if record else None,
+    }
+    write_json(result, result_path)
+    if not quiet:
+        from voice_coach.output.summary_view import render_result
+
+        render_result(result, console)
+    typer.echo(
+        f"voice-coach: {end.reason if end else 'stopped'}; result written to {result_path}"
+        + (f"; recording in {record}" if record else ""),
+        err=True,
+    )
+    if end and end.overflows:
+        typer.echo(f"voice-coach: {end.overflows} input overflow(s): some audio was dropped by the device", err=True)
+    if end and end.error:
+        _fail(end.error, 1)
+
+
+LIVE_MAX_ASR_BACKLOG_S = 6.0
+"""Live: if transcription falls this far behind real time, it skips ahead (and says so)."""
+
+
+def _close_all(consumers, recorder) -> None:
+    for c in consumers:
+        try:
+            c.close()
+        except Exception:
+            pass
+    consumers.clear()
+    if recorder is not None:
+        try:
+            recorder.close()
+        except Exception:
+            pass
+
+
+@app.command()
+def devices() -> None:
+    """List audio input devices: index, name, channels and default sample rate."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from voice_coach.errors import VoiceCoachError
+
+    try:
+        from voice_coach.sources.microphone import list_input_devices
+
+        found = list_input_devices()
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+    if not found:
+        typer.echo("No audio input devices found.")
+        return
+    table = Table("index", "name", "channels", "default rate (Hz)", "")
+    for d in found:
+        table.add_row(
+            str(d["index"]),
+            d["name"],
+            str(d["max_input_channels"]),
+            f"{d['default_samplerate']:.0f}",
+            "default" if d.get("is_default") else "",
+        )
+    Console().print(table)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("voice-coach: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The streaming engine (one for files and microphones) and the typed events it emits."""

@@ -1,0 +1,1 @@
+"""Consumers of the engine: the JSON/CSV result, terminal views and the HTML report."""

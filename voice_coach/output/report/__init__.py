@@ -1,0 +1,18 @@
+"""Trainer-facing reports: one interactive HTML page per call, plus batch summaries.
+
+``render_report`` writes a self-contained HTML file (plotly.js inlined, audio embedded or linked
+relatively). ``summary_row`` / ``write_summary_csv`` / ``render_index`` summarise a folder of calls.
+See docs/report.md.
+"""
+
+from voice_coach.output.report.batch import render_index, summary_row, write_summary_csv
+from voice_coach.output.report.html import ReportError, ReportOptions, render_report
+
+__all__ = [
+    "ReportError",
+    "ReportOptions",
+    "render_index",
+    "render_report",
+    "summary_row",
+    "write_summary_csv",
+]

@@ -1,0 +1,279 @@
+"""Reading a schema-1 result tolerantly: every piece may be missing, null, or hand-edited.
+
+The HTML report and the batch summaries share these readers, so both see the same warnings, words
+and scorecard items. Nothing here formats HTML.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "Intervals",
+    "baseline_deltas",
+    "clock",
+    "css_token",
+    "num",
+    "scorecard_items",
+    "semitones",
+    "spans_of",
+    "warnings_of",
+    "words_of",
+]
+
+
+def num(value: Any) -> float | None:
+    """A finite float, or None for null / NaN / non-numbers (results may be hand-edited)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def clock(t_s: float | None, *, tenths: bool = False) -> str:
+    """Seconds as m:ss (h:mm:ss past an hour), optionally with tenths."""
+    if t_s is None:
+        return "—"
+    t_s = max(0.0, t_s)
+    if tenths:
+        whole = int(t_s)
+        frac = int(round((t_s - whole) * 10))
+        if frac == 10:
+            whole, frac = whole + 1, 0
+    else:
+        whole, frac = int(round(t_s)), None
+    h, rem = divmod(whole, 3600)
+    m, s = divmod(rem, 60)
+    out = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    return out + (f".{frac}" if frac is not None else "")
+
+
+def css_token(value: Any) -> str:
+    """A class-name-safe token from a kind/category/verdict string."""
+    return re.sub(r"[^a-z0-9_-]+", "-", str(value).lower()).strip("-")[:40] or "other"
+
+
+def semitones(hz: float | None, base: float | None) -> float | None:
+    if hz is None or base is None or hz <= 0 or base <= 0:
+        return None
+    return 12 * math.log2(hz / base)
+
+
+def baseline_deltas(summary: Mapping, baseline: Mapping) -> dict[str, float | None]:
+    """The agent against their calm baseline: pitch (st), loudness (dB), articulation rate (%).
+
+    The analyzer's own figures (``pitch_vs_baseline_st``, ``loudness_vs_baseline_db`` and the ratio
+    ``articulation_vs_baseline`` in the summary) win when present; otherwise they are computed from
+    the medians, so hand-made or older results still get them.
+    """
+    pitch = num(summary.get("pitch_vs_baseline_st"))
+    if pitch is None:
+        pitch = semitones(num(summary.get("pitch_median_hz")), num(baseline.get("pitch_median_hz")))
+    loud = num(summary.get("loudness_vs_baseline_db"))
+    if loud is None:
+        a, b = num(summary.get("loudness_median_db")), num(baseline.get("loudness_median_db"))
+        loud = a - b if a is not None and b is not None else None
+    ratio = num(summary.get("articulation_vs_baseline"))
+    if ratio is None:
+        a, b = num(summary.get("articulation_rate_sps")), num(baseline.get("articulation_rate_sps"))
+        ratio = a / b if a is not None and b else None
+    return {"pitch_st": pitch, "loudness_db": loud, "articulation_pct": (ratio - 1) * 100 if ratio else None}
+
+
+def warnings_of(result: Mapping) -> list[dict]:
+    out = []
+    for w in result.get("warnings") or []:
+        if not isinstance(w, Mapping):
+            continue
+        start = num(w.get("start"))
+        if start is None:
+            continue
+        end = num(w.get("end"))
+        raised = num(w.get("raised_at"))  # absent in results written before it existed
+        out.append(
+            {
+                "start": start,
+                "end": end if end is not None and end >= start else start,
+                "raised_at": raised if raised is not None and raised >= start else None,
+                "kind": str(w.get("kind") or "warning"),
+                "speaker": str(w.get("speaker") or "agent"),
+                "message": w.get("message"),
+            }
+        )
+    out.sort(key=lambda w: w["start"])
+    return out
+
+
+def spans_of(result: Mapping, key: str) -> list[dict]:
+    out = []
+    for item in result.get(key) or []:
+        if not isinstance(item, Mapping) or num(item.get("start")) is None:
+            continue
+        start = num(item.get("start"))
+        end = num(item.get("end"))
+        out.append({**item, "start": start, "end": end if end is not None and end >= start else start})
+    out.sort(key=lambda s: s["start"])
+    return out
+
+
+def words_of(result: Mapping) -> list[dict]:
+    """Agent and (if present) customer words, interleaved by start time."""
+    out = []
+    for speaker in ("agent", "customer"):
+        block = result.get(speaker)
+        if not isinstance(block, Mapping):
+            continue
+        for w in block.get("words") or []:
+            if not isinstance(w, Mapping):
+                continue
+            start = num(w.get("start"))
+            text = str(w.get("text") or "").strip()
+            if start is None or not text:
+                continue
+            end = num(w.get("end"))
+            out.append(
+                {
+                    "speaker": speaker,
+                    "start": start,
+                    "end": end if end is not None and end >= start else start,
+                    "text": text,
+                    "p": num(w.get("probability")),
+                }
+            )
+    out.sort(key=lambda w: (w["start"], w["speaker"]))
+    return out
+
+
+class Intervals:
+    """Overlap lookup for sorted spans: which spans overlap [start, end]?"""
+
+    def __init__(self, spans: Sequence[dict]):
+        self.spans = sorted(spans, key=lambda s: s["start"])
+        self.starts = [s["start"] for s in self.spans]
+        self.max_len = max((s["end"] - s["start"] for s in self.spans), default=0.0)
+
+    def overlapping(self, start: float, end: float) -> Iterable[dict]:
+        lo = bisect.bisect_left(self.starts, start - self.max_len - 1e-9)
+        hi = bisect.bisect_right(self.starts, end)
+        for s in self.spans[lo:hi]:
+            if s["start"] <= end and s["end"] >= start and (s["end"] > start or s["start"] == start):
+                yield s
+
+
+_VERDICT_CLASS = {
+    "pass": "good",
+    "passed": "good",
+    "ok": "good",
+    "good": "good",
+    "true": "good",
+    "met": "good",
+    "yes": "good",
+    "warn": "warn",
+    "warning": "warn",
+    "borderline": "warn",
+    "partial": "warn",
+    "attention": "warn",
+    "fail": "bad",
+    "failed": "bad",
+    "bad": "bad",
+    "false": "bad",
+    "missed": "bad",
+    "no": "bad",
+}
+_LABEL_KEYS = ("label", "name", "title", "id", "key")
+_ADVICE_KEYS = ("advice", "description", "check", "rule", "text")
+_VERDICT_KEYS = ("verdict", "status", "result", "passed", "pass", "ok", "grade")
+_VALUE_KEYS = ("value", "detail", "details", "evidence", "measured", "score", "summary")
+_MOMENT_KEYS = ("moments", "times", "timestamps", "at", "spans")
+
+
+def _moment(m: Any) -> tuple[float, float | None] | None:
+    if isinstance(m, Mapping):
+        starts = [num(m.get(k)) for k in ("start", "t", "time", "at", "start_s")]
+        ends = [num(m.get(k)) for k in ("end", "end_s")]
+        start = next((v for v in starts if v is not None), None)
+        end = next((v for v in ends if v is not None), None)
+        return (start, end) if start is not None else None
+    if isinstance(m, (list, tuple)) and m:
+        start = num(m[0])
+        end = num(m[1]) if len(m) > 1 else None
+        return (start, end) if start is not None else None
+    v = num(m)
+    return (v, None) if v is not None else None
+
+
+def scorecard_items(result: Mapping) -> tuple[list[dict], Any]:
+    """Normalise the scorecard, whatever its exact shape, to (items, overall).
+
+    Accepts {"items": [...], "overall": x}, a bare list of items, or a dict of id -> item (or of
+    id -> scalar verdict). Each item becomes {label, advice, verdict, cls, value, moments, extra}.
+    """
+    sc = result.get("scorecard")
+    if sc is None:
+        return [], None
+    overall = None
+    raw: list[tuple[str | None, Any]] = []
+    if isinstance(sc, Mapping):
+        overall = next((sc[k] for k in ("overall", "score", "total", "overall_score") if k in sc), None)
+        items = sc.get("items", sc.get("checks", sc.get("criteria")))
+        if isinstance(items, Mapping):
+            raw = list(items.items())
+        elif isinstance(items, list):
+            raw = [(None, it) for it in items]
+        else:
+            skip = {"overall", "score", "total", "overall_score", "version", "schema_version"}
+            raw = [(k, v) for k, v in sc.items() if k not in skip]
+    elif isinstance(sc, list):
+        raw = [(None, it) for it in sc]
+    out = []
+    for key, item in raw:
+        if not isinstance(item, Mapping):
+            item = {"verdict": item} if isinstance(item, (bool, str)) else {"value": item}
+        used: set[str] = set()
+
+        def pick(keys: Sequence[str]) -> Any:
+            for k in keys:
+                if k in item and item[k] is not None and k not in used:
+                    used.add(k)
+                    return item[k]
+            return None
+
+        label = pick(_LABEL_KEYS) or key or "item"
+        advice = pick(_ADVICE_KEYS)
+        verdict = pick(_VERDICT_KEYS)
+        value = pick(_VALUE_KEYS)
+        moments_raw = pick(_MOMENT_KEYS) or []
+        if not isinstance(moments_raw, list):
+            moments_raw = [moments_raw]
+        moments = [m for m in (_moment(x) for x in moments_raw) if m]
+        if isinstance(verdict, bool):
+            verdict = "pass" if verdict else "fail"
+        cls = _VERDICT_CLASS.get(str(verdict).strip().lower(), "neutral") if verdict is not None else "neutral"
+        extra = [
+            (k, v)
+            for k, v in item.items()
+            if k not in used and isinstance(v, (str, int, float, bool)) and v is not None
+        ]
+        out.append(
+            {
+                "label": label,
+                "advice": advice,
+                "verdict": verdict,
+                "cls": cls,
+                "value": value,
+                "moments": moments,
+                "extra": extra,
+            }
+        )
+    return out, overall
+
+
+# --------------------------------------------------------------------------------------------------
+# HTML sections

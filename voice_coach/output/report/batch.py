@@ -1,0 +1,390 @@
+"""Batch review: one summary row per analysed call, a CSV of them, and an index page.
+
+Pure functions over schema-1 results (docs/CONTRACT.md); ``voice-coach analyze DIR`` calls them
+after writing each call's report. Rows are flat dicts of str/float/int/None, so they go straight to
+CSV; the index page is a small HTML file (no plotly) with sortable tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from voice_coach import __version__
+from voice_coach.output.files import write_text_atomic
+from voice_coach.output.report._result import baseline_deltas, clock, css_token, num, scorecard_items
+from voice_coach.output.report.html import _asset
+
+__all__ = ["WARNING_KINDS", "render_index", "summary_row", "write_summary_csv"]
+
+WARNING_KINDS = ("fast", "loud", "high_pitch", "agitated", "customer_agitated", "mirroring")
+"""Warning kinds of the contract; each gets a ``warnings_<kind>`` column, even when zero."""
+
+_LEADING = (
+    "source",
+    "agent",
+    "duration_s",
+    "calm_score",
+    "agitation_mean",
+    "warnings_total",
+    *(f"warnings_{k}" for k in WARNING_KINDS),
+    "talk_time_s",
+    "speaking_rate_wpm",
+    "articulation_rate_sps",
+    "baseline_articulation_rate_sps",
+    "articulation_vs_baseline_pct",
+    "pitch_median_hz",
+    "baseline_pitch_median_hz",
+    "pitch_vs_baseline_st",
+    "pitch_spread_st",
+    "loudness_median_db",
+    "baseline_loudness_median_db",
+    "loudness_vs_baseline_db",
+    "baseline_source",
+    "customer_agitation_mean",
+    "scorecard_overall",
+)
+
+
+def _r(v: float | None, digits: int) -> float | None:
+    return None if v is None else round(v, digits)
+
+
+def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
+    """One flat row summarising a call, for the batch CSV and index.
+
+    Parameters
+    ----------
+    result : Mapping
+        A schema-1 result.
+    agent : str or None
+        Who the agent is (e.g. from the folder name or a profile); "" when unknown.
+
+    Returns
+    -------
+    dict with the columns of ``_LEADING`` (None where unknown), then ``warnings_<kind>`` for kinds
+    outside the contract, then ``scorecard_<id>`` (verdict) and ``scorecard_<id>_value`` per
+    scorecard item. Differences against the baseline: ``pitch_vs_baseline_st`` (semitones),
+    ``loudness_vs_baseline_db`` (dB), ``articulation_vs_baseline_pct`` (percent).
+    """
+    a = result.get("agent") if isinstance(result.get("agent"), Mapping) else {}
+    s = a.get("summary") if isinstance(a.get("summary"), Mapping) else {}
+    b = a.get("baseline") if isinstance(a.get("baseline"), Mapping) else {}
+    c = result.get("customer") if isinstance(result.get("customer"), Mapping) else None
+    cs = c.get("summary") if c and isinstance(c.get("summary"), Mapping) else {}
+
+    counts: dict[str, int] = {k: 0 for k in WARNING_KINDS}
+    for w in result.get("warnings") or []:
+        if isinstance(w, Mapping):
+            kind = css_token(w.get("kind") or "other").replace("-", "_")
+            counts[kind] = counts.get(kind, 0) + 1
+
+    sps, sps_b = num(s.get("articulation_rate_sps")), num(b.get("articulation_rate_sps"))
+    loud, loud_b = num(s.get("loudness_median_db")), num(b.get("loudness_median_db"))
+    pitch, pitch_b = num(s.get("pitch_median_hz")), num(b.get("pitch_median_hz"))
+    delta = baseline_deltas(s, b)
+    row: dict[str, Any] = {
+        "source": str(result.get("source") or ""),
+        "agent": agent or "",
+        "duration_s": _r(num(result.get("duration_s")), 1),
+        "calm_score": _r(num(s.get("calm_score")), 1),
+        "agitation_mean": _r(num(s.get("agitation_mean")), 3),
+        "warnings_total": sum(counts.values()),
+        **{f"warnings_{k}": counts[k] for k in WARNING_KINDS},
+        "talk_time_s": _r(num(s.get("talk_time_s")), 1),
+        "speaking_rate_wpm": _r(num(s.get("speaking_rate_wpm")), 1),
+        "articulation_rate_sps": _r(sps, 2),
+        "baseline_articulation_rate_sps": _r(sps_b, 2),
+        "articulation_vs_baseline_pct": _r(delta["articulation_pct"], 1),
+        "pitch_median_hz": _r(pitch, 1),
+        "baseline_pitch_median_hz": _r(pitch_b, 1),
+        "pitch_vs_baseline_st": _r(delta["pitch_st"], 2),
+        "pitch_spread_st": _r(num(s.get("pitch_spread_st")), 2),
+        "loudness_median_db": _r(loud, 1),
+        "baseline_loudness_median_db": _r(loud_b, 1),
+        "loudness_vs_baseline_db": _r(delta["loudness_db"], 1),
+        "baseline_source": b.get("source") if b.get("source") is not None else None,
+        "customer_agitation_mean": _r(num(cs.get("agitation_mean")), 3) if c else None,
+        "scorecard_overall": None,
+    }
+    for kind, n in counts.items():
+        row.setdefault(f"warnings_{kind}", n)
+
+    items, overall = scorecard_items(result)
+    ov = num(overall)
+    row["scorecard_overall"] = ov if ov is not None else (str(overall) if overall is not None else None)
+    seen: dict[str, int] = {}
+    for it in items:
+        key = css_token(it["label"]).replace("-", "_")
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = f"{key}_{seen[key]}"
+        verdict = it["verdict"]
+        row[f"scorecard_{key}"] = None if verdict is None else str(verdict)
+        value = it["value"]
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, ensure_ascii=False)
+        row[f"scorecard_{key}_value"] = value
+    return row
+
+
+def _columns(rows: Sequence[Mapping]) -> list[str]:
+    cols = list(_LEADING)
+    seen = set(cols)
+    for row in rows:
+        for k in row:
+            if k not in seen:
+                seen.add(k)
+                cols.append(k)
+    return cols
+
+
+def _csv_cell(v: Any) -> Any:
+    """None -> empty; text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and not math.isfinite(v):
+        return ""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return v
+
+
+def write_summary_csv(rows: Iterable[Mapping], path: Path) -> Path:
+    """Write rows (from ``summary_row``) as a UTF-8 CSV, atomically.
+
+    Columns: the fixed leading columns of ``summary_row`` in order, then any others in order of
+    first appearance. Unknown values are empty cells.
+    """
+    rows = list(rows)
+    cols = _columns(rows)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_cell(row.get(k)) for k in cols})
+    write_text_atomic(Path(path), buf.getvalue())
+    return Path(path)
+
+
+# --------------------------------------------------------------------------------------------------
+# index page
+
+_CALL_COLUMNS: list[tuple[str, str, str]] = [  # (key, heading, kind: text|num|clock)
+    ("source", "Call", "file"),
+    ("agent", "Agent", "text"),
+    ("duration_s", "Length", "clock"),
+    ("calm_score", "Calm score", "num"),
+    ("warnings_total", "Warnings", "num"),
+    ("warnings_fast", "Fast", "num"),
+    ("warnings_loud", "Loud", "num"),
+    ("warnings_high_pitch", "High pitch", "num"),
+    ("warnings_agitated", "Agitated", "num"),
+    ("speaking_rate_wpm", "wpm", "num"),
+    ("pitch_vs_baseline_st", "Pitch vs base (st)", "num"),
+    ("loudness_vs_baseline_db", "Loudness vs base (dB)", "num"),
+    ("customer_agitation_mean", "Customer agitation", "num"),
+    ("scorecard_overall", "Scorecard", "num"),
+]
+
+_INDEX_JS = """
+(function () {
+  "use strict";
+  function key(td, num) {
+    var v = td.getAttribute("data-v");
+    if (v === null || v === "") return null;
+    return num ? parseFloat(v) : v.toLowerCase();
+  }
+  function sortBy(table, col, dir) {
+    var th = table.tHead.rows[0].cells[col], type = th.getAttribute("data-type");
+    var num = type !== "text" && type !== "file";
+    var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = key(a.cells[col], num), y = key(b.cells[col], num);
+      if (x === null && y === null) return 0;
+      if (x === null) return 1;            /* unknown values last, whatever the direction */
+      if (y === null) return -1;
+      var c = num ? x - y : (x < y ? -1 : x > y ? 1 : 0);
+      return dir === "ascending" ? c : -c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", dir);
+  }
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
+      th.addEventListener("click", function () {
+        sortBy(table, i, th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending");
+      });
+    });
+    var d = table.getAttribute("data-default-sort");
+    if (d !== null) sortBy(table, parseInt(d, 10), table.getAttribute("data-default-dir") || "ascending");
+  });
+  document.body.dataset.ready = "1";
+})();
+"""
+
+
+def _esc(v: Any) -> str:
+    return html.escape("" if v is None else str(v), quote=True)
+
+
+def _cell(value: Any, kind: str, link: str | None = None) -> str:
+    if kind in ("text", "file"):
+        text = "" if value is None else str(value)
+        shown = (Path(text.replace("\\", "/")).name or text) if kind == "file" else text
+        inner = _esc(shown) if link is None else f'<a href="{_esc(link)}">{_esc(shown)}</a>'
+        return f'<td data-v="{_esc(text)}" title="{_esc(text)}">{inner}</td>'
+    v = num(value)
+    if v is None:
+        return f'<td class="num" data-v="">{_esc(value) if value not in (None, "") else "—"}</td>'
+    if kind == "clock":
+        shown = clock(v)
+    else:
+        shown = f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}".rstrip("0").rstrip(".")
+    return f'<td class="num" data-v="{v!r}">{shown}</td>'
+
+
+def _relative_link(link: str, out_dir: Path) -> str:
+    """Links are written relative to the index's folder; URLs and relative paths are kept as given."""
+    if "://" in link or link.startswith(("data:", "#")):
+        return link
+    p = Path(link)
+    if p.is_absolute():
+        try:
+            link = os.path.relpath(p, out_dir.resolve())
+        except ValueError:  # another drive on Windows
+            return p.as_uri()
+    return "/".join(quote(part) for part in Path(link).as_posix().split("/"))
+
+
+def _agent_rows(rows: Sequence[Mapping]) -> list[dict]:
+    groups: dict[str, list[Mapping]] = {}
+    for r in rows:
+        if r.get("agent"):
+            groups.setdefault(str(r["agent"]), []).append(r)
+    out = []
+    for agent, rs in groups.items():
+
+        def vals(k: str) -> list[float]:
+            return [v for v in (num(r.get(k)) for r in rs) if v is not None]
+
+        calm, wpm, warns = vals("calm_score"), vals("speaking_rate_wpm"), vals("warnings_total")
+        durs = vals("duration_s")
+        out.append(
+            {
+                "agent": agent,
+                "calls": len(rs),
+                "duration_s": sum(durs) if durs else None,
+                "calm_mean": sum(calm) / len(calm) if calm else None,
+                "calm_min": min(calm) if calm else None,
+                "warnings_total": sum(warns) if warns else 0,
+                "warnings_per_call": sum(warns) / len(rs) if rs else None,
+                "wpm_mean": sum(wpm) / len(wpm) if wpm else None,
+            }
+        )
+    return out
+
+
+_AGENT_COLUMNS = [
+    ("agent", "Agent", "text"),
+    ("calls", "Calls", "num"),
+    ("duration_s", "Total length", "clock"),
+    ("calm_mean", "Mean calm score", "num"),
+    ("calm_min", "Worst calm score", "num"),
+    ("warnings_total", "Warnings", "num"),
+    ("warnings_per_call", "Warnings per call", "num"),
+    ("wpm_mean", "Mean wpm", "num"),
+]
+
+
+def _table(
+    table_id: str,
+    columns: Sequence[tuple[str, str, str]],
+    rows: Sequence[Mapping],
+    default_col: str,
+    links: Mapping[str, str] | None = None,
+) -> str:
+    default = next(i for i, (k, _, _) in enumerate(columns) if k == default_col)
+    head = "".join(f'<th scope="col" data-key="{_esc(k)}" data-type="{kind}">{_esc(h)}</th>' for k, h, kind in columns)
+    body = []
+    for r in rows:
+        cells = []
+        for k, _, kind in columns:
+            link = links.get(str(r.get("source"))) if links is not None and k == "source" else None
+            cells.append(_cell(r.get(k), kind, link))
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'<table id="{table_id}" class="sortable" data-default-sort="{default}" data-default-dir="ascending">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def render_index(rows: Sequence[Mapping], out_path: Path, *, report_links: Mapping[str, str]) -> Path:
+    """Write an index page of analysed calls, each linking to its report (atomically).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        From ``summary_row``.
+    out_path : Path
+        The index HTML file.
+    report_links : mapping of str to str
+        Row ``source`` -> that call's report path. Absolute paths are made relative to the index's
+        folder; relative paths are taken as already relative to it.
+
+    The calls table sorts by clicking a column heading (default: calm score ascending, worst first,
+    unknown scores last). When any row has a non-empty ``agent`` a per-agent table follows.
+    """
+    out_path = Path(out_path)
+    out_dir = out_path.parent
+    links = {str(k): _relative_link(str(v), out_dir) for k, v in report_links.items()}
+    cols = list(_CALL_COLUMNS)
+    if not any(r.get("agent") for r in rows):
+        cols = [c for c in cols if c[0] != "agent"]
+    if not any(r.get("customer_agitation_mean") is not None for r in rows):
+        cols = [c for c in cols if c[0] != "customer_agitation_mean"]
+    if not any(r.get("scorecard_overall") is not None for r in rows):
+        cols = [c for c in cols if c[0] != "scorecard_overall"]
+    calls = _table("calls", cols, rows, "calm_score", links)
+    agents = _agent_rows(rows)
+    agent_html = ""
+    if agents:
+        agent_html = (
+            '<section class="card"><h2>By agent</h2>'
+            + _table("agents", _AGENT_COLUMNS, agents, "calm_mean")
+            + "</section>"
+        )
+    total = sum(num(r.get("duration_s")) or 0 for r in rows)
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>voice-coach · {len(rows)} calls</title>
+<style>{_asset("report.css")}</style>
+</head>
+<body>
+<header class="top"><div><h1>Call review</h1><div class="muted small">{len(rows)} calls · {clock(total)} of audio ·
+voice-coach {_esc(__version__)}</div></div></header>
+<main>
+<section class="card"><h2>Calls</h2><p class="muted small">Worst calm score first. Click a heading to sort, a call to open its report.</p>
+{calls}</section>
+{agent_html}
+</main>
+<script>{_INDEX_JS}</script>
+</body>
+</html>
+"""
+    write_text_atomic(out_path, page)
+    return out_path

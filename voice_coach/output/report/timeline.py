@@ -1,0 +1,369 @@
+"""The timeline figure: stacked lanes (pitch, loudness, pace, customer agitation) on one time axis.
+
+Built with plotly's ``make_subplots(shared_xaxes=True)``; calm bands are shaded rectangles per lane
+and warnings are spans across all lanes. Long calls are min/max-decimated for the first draw; the
+page keeps the full-resolution series and re-decimates the visible window when the trainer zooms.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from voice_coach.output.report._result import num, warnings_of
+from voice_coach.output.report.options import ReportOptions
+
+__all__ = ["WARNING_COLOURS", "X0_MS", "build_figure", "decimate_minmax", "make_lanes", "speaker_timeline"]
+
+WARNING_COLOURS = {
+    "fast": "#f28e2b",
+    "loud": "#e15759",
+    "high_pitch": "#b07aa1",
+    "agitated": "#ff9da7",
+    "customer_agitated": "#9c755f",
+    "mirroring": "#76b7b2",
+}
+_OTHER_COLOUR = "#8c8c8c"
+_CALM_FILL = "rgba(89, 161, 79, 0.13)"
+
+X0_MS = 86_400_000.0
+"""Where t = 0 sits on the plot's date axis (1970-01-02 00:00, in ms). Plotly reads a 2- or 4-digit
+number on a date axis as a year, so elapsed milliseconds from 1970-01-01 would misplace points
+between 1 and 10 s; a whole-day offset keeps every value 8+ digits and the clock labels unchanged."""
+
+_SERIES_DECIMALS = {
+    "pitch_st": 2,
+    "pitch_hz": 1,
+    "loudness_rel_db": 1,
+    "loudness_db": 1,
+    "wpm": 1,
+    "syllables_per_s": 2,
+    "agitation": 3,
+}
+
+
+def decimate_minmax(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Reduce a series to at most ``max_points`` points, keeping each bin's minimum and maximum.
+
+    Parameters
+    ----------
+    t, y : np.ndarray, shape (n,)
+        Times (any unit) and values; NaN marks unknown values (silence, unvoiced).
+    max_points : int
+        Upper bound on the output length (>= 2).
+
+    Returns
+    -------
+    (t_out, y_out) : arrays of the same length <= max_points. A bin that holds only NaN yields one
+    NaN point, so gaps longer than a bin stay gaps in the drawn line; peaks are never averaged away.
+    """
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = y.size
+    if n <= max_points:
+        return t, y
+    nbins = max(1, max_points // 2)
+    edges = np.linspace(0, n, nbins + 1).astype(int)
+    out_t: list[float] = []
+    out_y: list[float] = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        if b <= a:
+            continue
+        seg = y[a:b]
+        ok = np.flatnonzero(~np.isnan(seg))
+        if ok.size == 0:
+            out_t.append(float(t[(a + b - 1) // 2]))
+            out_y.append(math.nan)
+            continue
+        i_min = a + ok[np.argmin(seg[ok])]
+        i_max = a + ok[np.argmax(seg[ok])]
+        for i in sorted({int(i_min), int(i_max)}):
+            out_t.append(float(t[i]))
+            out_y.append(float(y[i]))
+    return np.array(out_t), np.array(out_y)
+
+
+@dataclass
+class Speaker:
+    """One speaker's timeline as arrays: times and the numeric columns that have any value."""
+
+    name: str  # "agent" | "customer"
+    t: np.ndarray  # seconds, shape (n,)
+    cols: dict[str, np.ndarray]  # key -> values with NaN for null
+
+
+def speaker_timeline(name: str, block: Mapping | None) -> Speaker | None:
+    """The ``timeline`` of a result's agent/customer block, sorted by t; None when there is none."""
+    if not isinstance(block, Mapping):
+        return None
+    rows = [r for r in (block.get("timeline") or []) if isinstance(r, Mapping) and num(r.get("t")) is not None]
+    if not rows:
+        return None
+    rows.sort(key=lambda r: float(r["t"]))
+    t = np.array([float(r["t"]) for r in rows])
+    cols = {}
+    for key in _SERIES_DECIMALS:
+        vals = np.array([num(r.get(key)) if num(r.get(key)) is not None else math.nan for r in rows])
+        if np.isfinite(vals).any():
+            cols[key] = vals
+    return Speaker(name, t, cols)
+
+
+def _timebase(t: np.ndarray) -> dict | list:
+    """Compact encoding of the time axis: {t0, dt, n} when uniform (the contract's 0.1 s grid)."""
+    if t.size >= 2:
+        dt = (t[-1] - t[0]) / (t.size - 1)
+        if dt > 0 and np.max(np.abs(t - (t[0] + dt * np.arange(t.size)))) < 1e-3:
+            return {"t0": round(float(t[0]), 4), "dt": round(float(dt), 6), "n": int(t.size)}
+    return [round(float(v), 3) for v in t]
+
+
+def _x(t_s: float) -> float:
+    return round(X0_MS + t_s * 1000.0, 1)
+
+
+def _xs(t_s: Iterable[float]) -> list[float]:
+    return [_x(float(v)) for v in t_s]
+
+
+def _rounded_list(values: np.ndarray, decimals: int) -> list:
+    return [None if not math.isfinite(v) else round(float(v), decimals) for v in values]
+
+
+@dataclass
+class Lane:
+    """One stacked subplot: its traces, calm band (y0, y1) and optional right-hand trace."""
+
+    key: str
+    title: str
+    traces: list[tuple[str, str, str, dict]]  # (speaker, column, legend name, style)
+    band: tuple[float, float] | None
+    secondary: tuple[str, str, str, dict] | None = None  # drawn on a right-hand axis
+    y_range: tuple[float, float] | None = None
+
+
+def make_lanes(agent: Speaker | None, customer: Speaker | None, baseline: Mapping, opts: ReportOptions) -> list[Lane]:
+    """The lanes this result has data for, top to bottom: pitch, loudness, pace, agitation.
+
+    Relative columns (``pitch_st``, ``loudness_rel_db``) are preferred, with the calm band around
+    0; without them the absolute ones are drawn (loudness banded around the baseline if known).
+    The agitation lane appears only with a customer channel.
+    """
+    lanes: list[Lane] = []
+    a = agent.cols if agent else {}
+    blue = {"color": "#4e79a7", "width": 1.4}
+    if "pitch_st" in a:
+        lanes.append(
+            Lane(
+                "pitch",
+                "Pitch (st vs baseline)",
+                [("agent", "pitch_st", "Agent pitch", blue)],
+                (-opts.pitch_band_st, opts.pitch_band_st),
+            )
+        )
+    elif "pitch_hz" in a:
+        lanes.append(Lane("pitch", "Pitch (Hz)", [("agent", "pitch_hz", "Agent pitch", blue)], None))
+    if "loudness_rel_db" in a:
+        lanes.append(
+            Lane(
+                "loudness",
+                "Loudness (dB vs baseline)",
+                [("agent", "loudness_rel_db", "Agent loudness", blue)],
+                (-opts.loudness_band_db, opts.loudness_band_db),
+            )
+        )
+    elif "loudness_db" in a:
+        base = num(baseline.get("loudness_median_db"))
+        band = (base - opts.loudness_band_db, base + opts.loudness_band_db) if base is not None else None
+        lanes.append(Lane("loudness", "Loudness (dBFS)", [("agent", "loudness_db", "Agent loudness", blue)], band))
+    sps_style = {"color": "#59a14f", "width": 1.0, "dash": "dot"}
+    if "wpm" in a:
+        sec = ("agent", "syllables_per_s", "Agent syllables/s", sps_style) if "syllables_per_s" in a else None
+        lanes.append(
+            Lane("pace", "Pace (wpm)", [("agent", "wpm", "Agent wpm", blue)], tuple(opts.pace_band_wpm), secondary=sec)
+        )
+    elif "syllables_per_s" in a:
+        lanes.append(
+            Lane("pace", "Pace (syllables/s)", [("agent", "syllables_per_s", "Agent syllables/s", blue)], None)
+        )
+    if customer is not None and "agitation" in customer.cols:
+        traces = [("customer", "agitation", "Customer agitation", {"color": "#9c755f", "width": 1.6})]
+        if "agitation" in a:
+            dotted = {"color": "#4e79a7", "width": 1.0, "dash": "dot"}
+            traces.append(("agent", "agitation", "Agent agitation", dotted))
+        lanes.append(Lane("agitation", "Agitation (0–1)", traces, None, y_range=(0.0, 1.05)))
+    return lanes
+
+
+def _robust_range(columns: list[np.ndarray], band: tuple[float, float] | None) -> tuple[float, float] | None:
+    """A y range that always shows the calm band and every peak above it, but not deep dips.
+
+    Real tracks dip far below the band at each speech onset and offset (loudness 40-60 dB under the
+    baseline), which would squash the band into a line. So the bottom stops at the 2nd percentile,
+    and no lower than two band-widths under the band; the top is kept whole, because peaks above
+    the band are what the trainer is looking for.
+    """
+    finite = [c[np.isfinite(c)] for c in columns]
+    v = np.concatenate(finite) if finite else np.array([])
+    if v.size == 0:
+        return None
+    lo, hi = float(np.percentile(v, 2)), float(v.max())
+    if band:
+        lo = min(band[0], max(lo, band[0] - 2 * (band[1] - band[0])))
+        hi = max(hi, band[1])
+    pad = 0.06 * ((hi - lo) or 1.0)
+    return (round(lo - pad, 3), round(hi + pad, 3))
+
+
+def build_figure(
+    result: Mapping, speakers: dict[str, Speaker], lanes: list[Lane], duration_s: float, opts: ReportOptions
+) -> tuple[dict, dict]:
+    """The plotly figure (as JSON-able dict) and the page's data block for zoom refinement."""
+    from plotly.subplots import make_subplots
+
+    nrows = len(lanes)
+    specs = [[{"secondary_y": lane.secondary is not None}] for lane in lanes]
+    fig = make_subplots(
+        rows=nrows,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.045,
+        subplot_titles=[lane.title for lane in lanes],
+        specs=specs,
+    )
+    refine = any(sp.t.size > opts.max_points_per_trace for sp in speakers.values())
+    trace_map: list[dict] = []
+    series: dict[str, list] = {}
+
+    def add(lane_row: int, speaker: str, col: str, name: str, style: dict, secondary: bool) -> None:
+        sp = speakers[speaker]
+        t_s, y = decimate_minmax(sp.t, sp.cols[col], opts.max_points_per_trace)
+        fig.add_trace(
+            dict(
+                type="scatter",
+                mode="lines",
+                name=name,
+                x=_xs(t_s),
+                y=_rounded_list(y, _SERIES_DECIMALS[col]),
+                line=style,
+                connectgaps=False,
+                hovertemplate="%{y:.2f}<extra>" + html.escape(name) + "</extra>",
+            ),
+            row=lane_row,
+            col=1,
+            **({"secondary_y": True} if secondary else {}),
+        )
+        key = f"{speaker}.{col}"
+        trace_map.append({"i": len(fig.data) - 1, "key": key, "sp": speaker})
+        if refine:
+            series[key] = _rounded_list(sp.cols[col], _SERIES_DECIMALS[col])
+
+    for row, lane in enumerate(lanes, start=1):
+        for speaker, col, name, style in lane.traces:
+            add(row, speaker, col, name, style, False)
+        if lane.secondary:
+            add(row, *lane.secondary, True)
+        if lane.band:
+            fig.add_hrect(
+                y0=lane.band[0], y1=lane.band[1], row=row, col=1, fillcolor=_CALM_FILL, line_width=0, layer="below"
+            )
+        # An invisible, evenly spaced "clock" trace so a click anywhere on a lane (also in silence,
+        # where the data lines have gaps) reports a time.
+        sp0, col0 = lane.traces[0][0], lane.traces[0][1]
+        vals = speakers[sp0].cols[col0]
+        y_mid = float(np.nanmedian(vals)) if lane.band is None else sum(lane.band) / 2
+        n_clock = min(opts.max_points_per_trace // 4, max(2, int(duration_s * 10)))
+        xs = np.linspace(0.0, duration_s, n_clock)
+        fig.add_trace(
+            dict(
+                type="scatter",
+                mode="markers",
+                x=_xs(xs),
+                y=[round(y_mid, 3)] * n_clock,
+                marker={"opacity": 0, "size": 2},
+                hoverinfo="none",
+                showlegend=False,
+                name="clock",
+            ),
+            row=row,
+            col=1,
+        )
+        trace_map.append({"i": len(fig.data) - 1, "key": "clock", "sp": None})
+        y_range = lane.y_range or _robust_range([speakers[s].cols[c] for s, c, _, _ in lane.traces], lane.band)
+        fig.update_yaxes(
+            title_text=None,
+            row=row,
+            col=1,
+            fixedrange=True,
+            zeroline=False,
+            **({"secondary_y": False} if lane.secondary else {}),
+            **({"range": list(y_range)} if y_range else {}),
+        )
+        if lane.secondary:
+            fig.update_yaxes(
+                title_text="syll/s", row=row, col=1, secondary_y=True, fixedrange=True, showgrid=False, tickformat=".1f"
+            )
+
+    shapes = list(fig.layout.shapes or [])
+    warnings = warnings_of(result)
+    for w in warnings:
+        colour = WARNING_COLOURS.get(w["kind"], _OTHER_COLOUR)
+        shapes.append(
+            dict(
+                type="rect",
+                xref="x",
+                yref="paper",
+                x0=_x(w["start"]),
+                x1=_x(max(w["end"], w["start"] + 0.1)),
+                y0=0,
+                y1=1,
+                fillcolor=colour,
+                opacity=0.22,
+                line={"width": 0},
+                layer="below",
+                name="warning",
+            )
+        )
+
+    hours = duration_s >= 3600
+    prefix = "%H:" if hours else ""
+    fig.update_xaxes(
+        type="date",
+        range=[X0_MS, _x(duration_s)],
+        showspikes=True,
+        spikemode="across",
+        spikethickness=1,
+        spikecolor="#999",
+        hoverformat=prefix + "%M:%S.%1f",
+        tickformatstops=[
+            dict(dtickrange=[None, 1000], value=prefix + "%M:%S.%1f"),
+            dict(dtickrange=[1000, None], value=prefix + "%M:%S"),
+        ],
+    )
+    fig.update_layout(
+        template="plotly_white",
+        height=110 + 150 * nrows,
+        margin=dict(l=52, r=52, t=24, b=64),
+        hovermode="x unified",
+        dragmode="zoom",
+        shapes=shapes,
+        legend=dict(orientation="h", yanchor="top", y=-0.04, xanchor="left", x=0, font={"size": 11}),
+        font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12),
+    )
+    for ann in fig.layout.annotations:
+        ann.update(x=0, xanchor="left", font={"size": 12, "color": "#444"})
+    figure = json.loads(fig.to_json())
+    data = {
+        "traces": trace_map,
+        "refine": refine,
+        "x0_ms": X0_MS,
+        "max_points": opts.max_points_per_trace,
+        "time": {name: _timebase(sp.t) for name, sp in speakers.items()} if refine else {},
+        "series": series,
+    }
+    return figure, data

@@ -1,0 +1,1 @@
+"""Signal analysis: pure functions over numpy arrays (pitch, loudness, syllables, rates, cues)."""

@@ -1,0 +1,1 @@
+"""Audio at the edge: decoding files, capturing a microphone, recording a session."""
