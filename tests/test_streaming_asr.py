@@ -419,7 +419,8 @@ def test_recordings_decode_again_the_speech_whisper_skipped():
 
 def test_pauses_folded_into_words_are_cut_out():
     from voice_coach.asr.transcribe import trimmed_to_speech
-    from voice_coach.signal.rate import talk_time_s
+    from voice_coach.signal.activity import talk_time_s
+    from voice_coach.signal.rate import talk_spans
 
     speech = [(0.5, 2.0), (3.2, 4.5)]  # two phrases, 1.2 s of silence between them
     words = [
@@ -429,10 +430,10 @@ def test_pauses_folded_into_words_are_cut_out():
         Word(3.6, 4.5, "not", 0.9),
         Word(4.8, 4.8, "yes", 0.9),  # a last word of no duration, placed in the pause after the speech
     ]
-    assert talk_time_s(words) == pytest.approx(4.3)  # the pause counted as talk
+    assert talk_time_s(talk_spans(words)) == pytest.approx(4.3)  # the pause counted as talk
     trimmed = trimmed_to_speech(words, speech, offset_s=0.0)
     assert [(w.start_s, w.end_s) for w in trimmed] == [(0.5, 1.2), (1.2, 2.0), (3.15, 3.6), (3.6, 4.5), (4.5, 4.5)]
-    assert talk_time_s(trimmed) == pytest.approx(1.5 + 1.35)
+    assert talk_time_s(talk_spans(trimmed)) == pytest.approx(1.5 + 1.35)
     # on the stream clock, and words over no speech the VAD heard are left alone
     later = trimmed_to_speech([Word(12.0, 13.6, "ask", 0.9), Word(20.0, 21.0, "far", 0.9)], speech, offset_s=10.0)
     assert [(w.start_s, w.end_s) for w in later] == [(13.15, 13.6), (20.0, 21.0)]

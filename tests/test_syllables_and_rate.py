@@ -92,7 +92,7 @@ def test_wpm_ignores_long_pauses():
     assert talk_spans(words) == [(0.0, pytest.approx(7.9)), (60.0, pytest.approx(67.9))]
     # 40 words in 15.8 s of talk, though the call lasted 68 s.
     assert words_per_minute(words) == pytest.approx(40 / 15.8 * 60)
-    assert talk_time_s(words) == pytest.approx(15.8)
+    assert talk_time_s(talk_spans(words)) == pytest.approx(15.8)
 
 
 def test_wpm_unknown_without_talk():

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from voice_coach.config import DynamicsConfig
+from voice_coach.signal.activity import spans_from_mask, talk_time_s
 
 __all__ = [
     "ConversationEvent",
@@ -127,24 +128,7 @@ def segments_from_activity(
     -------
     Sorted, non-overlapping ``(start_s, end_s)`` pairs; ``end_s`` is the end of the last active frame.
     """
-    a = np.asarray(active, dtype=bool).ravel()
-    if a.size == 0:
-        return []
-    edges = np.diff(np.concatenate(([0], a.astype(np.int8), [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    bridge, min_len = _frames(bridge_gap_s, hop_s), _frames(min_speech_s, hop_s)
-    out: list[Segment] = []
-    cur_s = cur_e = None
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        if cur_s is not None and s - cur_e < bridge:
-            cur_e = e
-            continue
-        if cur_s is not None and cur_e - cur_s >= min_len:
-            out.append((cur_s * hop_s, cur_e * hop_s))
-        cur_s, cur_e = s, e
-    if cur_s is not None and cur_e - cur_s >= min_len:
-        out.append((cur_s * hop_s, cur_e * hop_s))
-    return out
+    return spans_from_mask(active, hop_s=hop_s, bridge_gap_s=bridge_gap_s, min_span_s=min_speech_s)
 
 
 def _check(segments: Sequence[Segment], name: str) -> list[Segment]:
@@ -155,11 +139,6 @@ def _check(segments: Sequence[Segment], name: str) -> list[Segment]:
         if i and s < segs[i - 1][1]:
             raise ValueError(f"{name} segments must be sorted and not overlap (segment {i} starts at {s})")
     return segs
-
-
-def talk_time_s(segments: Sequence[Segment]) -> float:
-    """Total speech time of one speaker (s)."""
-    return float(sum(e - s for s, e in segments))
 
 
 def talk_time_ratio(agent: Sequence[Segment], customer: Sequence[Segment]) -> float | None:
@@ -502,7 +481,7 @@ class DynamicsTracker:
         if a.shape != c.shape or a.ndim != 1:
             raise ValueError(f"agent and customer activity must be 1-D and of one length, got {a.shape} and {c.shape}")
         self._out = []
-        for fa, fc in zip(a.tolist(), c.tolist()):
+        for fa, fc in zip(a.tolist(), c.tolist(), strict=True):
             self._frame(fa, fc)
         return self._out
 
@@ -655,9 +634,12 @@ class DynamicsTracker:
             else:
                 e = run.end * hop
                 self._u_end = e if self._u_end is None else max(self._u_end, e)
-        if final or self._union_open:
-            return
-        # Announce silence that is certain to be dead air.
+        if not final and not self._union_open:
+            self._announce_dead_air()
+
+    def _announce_dead_air(self) -> None:
+        """Announce the silence since the last speech once it is certain to be dead air."""
+        cfg, hop = self.cfg, self._hop
         if self._u_end is None and not cfg.dead_air_count_edges:
             return
         last = 0.0 if self._u_end is None else self._u_end

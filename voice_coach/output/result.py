@@ -21,9 +21,9 @@ from voice_coach.analysis.scorecard import build_scorecard
 from voice_coach.analysis.speaker import STEP_S, SpeakerAnalyzer
 from voice_coach.engine.core import Engine
 from voice_coach.output.files import write_text_atomic
+from voice_coach.signal.activity import bridge_gaps, spans_from_mask, talk_time_s
 from voice_coach.signal.agitation import agitation_score, calm_score, cues
 from voice_coach.signal.rate import rolling_wpm, words_per_minute
-from voice_coach.signal.syllables import bridge_gaps
 
 SCHEMA_VERSION = 1
 
@@ -99,7 +99,7 @@ def _speaker_result(a: SpeakerAnalyzer) -> dict:
     ]
 
     voiced_pitch = pitch[np.isfinite(pitch)]
-    talk_time = float(sum(e - s for s, e in talk_spans_from_mask(phon, hop_s=hop_s, pause_min_s=cfg.rate.pause_min_s)))
+    talk_time = talk_time_s(spans_from_mask(phon, hop_s=hop_s, bridge_gap_s=cfg.rate.pause_min_s))
     known_ag = agitation[np.isfinite(agitation) & speaking]
     if not len(known_ag) and b is not None:
         known_ag = _step_agitation(level_rel, pitch_st, speaking, cfg)
@@ -158,21 +158,6 @@ def _step_agitation(level_rel: np.ndarray, pitch_st: np.ndarray, speaking: np.nd
         if score is not None:
             out.append(score)
     return np.asarray(out, dtype=float)
-
-
-def talk_spans_from_mask(active: np.ndarray, *, hop_s: float, pause_min_s: float) -> list[tuple[float, float]]:
-    """Spans of an activity mask, merging gaps shorter than ``pause_min_s``."""
-    if not len(active) or not active.any():
-        return []
-    idx = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
-    spans = [(s * hop_s, e * hop_s) for s, e in zip(idx[::2], idx[1::2])]
-    merged = [spans[0]]
-    for s, e in spans[1:]:
-        if s - merged[-1][1] < pause_min_s:
-            merged[-1] = (merged[-1][0], e)
-        else:
-            merged.append((s, e))
-    return merged
 
 
 def build_result(engine: Engine, *, source: str, model: str) -> dict:

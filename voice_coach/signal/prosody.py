@@ -331,7 +331,7 @@ class _Tracker:
             state = int(back[state])
             states.append(state)
         states.reverse()  # one per undecided frame, oldest first
-        for frame, cands, state in zip(self._undecided[:count], self._cands[:count], states[:count]):
+        for frame, cands, state in zip(self._undecided[:count], self._cands[:count], states[:count], strict=False):
             self._f0[frame - self._released] = float(2.0 ** cands[state])
         del self._undecided[:count], self._cands[:count], self._backs[:count]
 

@@ -12,27 +12,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from voice_coach.engine.events import Word
+from voice_coach.signal.activity import merge_spans, talk_time_s
 
 
 def talk_spans(words: Sequence[Word], *, pause_min_s: float = 0.5) -> list[tuple[float, float]]:
-    """Merged spans of talk, in seconds, sorted."""
-    spans: list[tuple[float, float]] = []
-    for w in sorted(words, key=lambda w: w.start_s):
-        start, end = w.start_s, max(w.end_s, w.start_s)
-        if spans and start - spans[-1][1] < pause_min_s:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
-        else:
-            spans.append((start, end))
-    return spans
-
-
-def talk_time_s(words: Sequence[Word], *, pause_min_s: float = 0.5) -> float:
-    return float(sum(e - s for s, e in talk_spans(words, pause_min_s=pause_min_s)))
+    """Merged spans of talk, in seconds, sorted: the words' spans with gaps under ``pause_min_s`` bridged."""
+    return merge_spans(((w.start_s, w.end_s) for w in words), min_gap=pause_min_s)
 
 
 def words_per_minute(words: Sequence[Word], *, pause_min_s: float = 0.5, min_talk_s: float = 1.0) -> float | None:
     """Words per minute of talk time, or None with less than ``min_talk_s`` of talk."""
-    talk = talk_time_s(words, pause_min_s=pause_min_s)
+    talk = talk_time_s(talk_spans(words, pause_min_s=pause_min_s))
     if talk < min_talk_s:
         return None
     return 60.0 * len(words) / talk

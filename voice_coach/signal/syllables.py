@@ -19,6 +19,7 @@ from collections import deque
 import numpy as np
 
 from voice_coach.config import RateConfig
+from voice_coach.signal.activity import bridge_gaps  # noqa: F401  (re-exported: phonation bridging)
 
 
 class SyllablePicker:
@@ -49,7 +50,7 @@ class SyllablePicker:
         found: list[int] = []
         lag = (self._smooth_n - 1) / 2  # a centred moving average, realised causally
         dip = self.config.syllable_min_dip_db
-        for level, is_voiced in zip(np.asarray(loudness_db, dtype=float), np.asarray(voiced, dtype=bool)):
+        for level, is_voiced in zip(np.asarray(loudness_db, dtype=float), np.asarray(voiced, dtype=bool), strict=False):
             i = self._index
             self._index += 1
             self._ring.append(level)
@@ -109,21 +110,6 @@ def syllable_nuclei(
     """Frame indices of syllable nuclei in whole arrays (see the module docstring)."""
     picker = SyllablePicker(hop_s=hop_s, config=config, silence_floor_db=silence_floor_db)
     return np.asarray(picker.feed(loudness_db, voiced), dtype=np.int64)
-
-
-def bridge_gaps(active: np.ndarray, *, max_gap: int) -> np.ndarray:
-    """``active`` with every inactive run of at most ``max_gap`` frames between two active frames
-    filled in. Used so that stop closures and short breaths count as phonation, pauses do not."""
-    active = np.asarray(active, dtype=bool)
-    if max_gap <= 0 or not active.any():
-        return active.copy()
-    out = active.copy()
-    idx = np.flatnonzero(active)
-    gaps = np.diff(idx) - 1
-    for start, gap in zip(idx[:-1], gaps):
-        if 0 < gap <= max_gap:
-            out[start + 1 : start + 1 + gap] = True
-    return out
 
 
 def articulation_rate(n_syllables: int, phonation_s: float, *, min_phonation_s: float = 1.0) -> float | None:
