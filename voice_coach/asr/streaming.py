@@ -37,7 +37,6 @@ no prompt by default: with tiny.en it made whisper skip or invent words (docs/li
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,15 +48,16 @@ from voice_coach import SAMPLE_RATE
 from voice_coach.asr.loops import SpeechEvidence, loop_free_words
 from voice_coach.engine.events import Word
 from voice_coach.errors import ConfigError
+from voice_coach.text import normalize_text
 
 __all__ = ["OnlineTranscriber", "RealtimeRun", "simulate_realtime", "transcribe_stream"]
 
-_WORD_CHARS = re.compile(r"[^\w']+")
 
 
 def normalise_word(text: str) -> str:
-    """Lower case, punctuation removed: the form two hypotheses are compared in."""
-    return _WORD_CHARS.sub("", text.lower()).strip("'")
+    """The form two hypotheses are compared in: ``voice_coach.text.normalize_text``, fillers kept
+    (a transcript keeps its "um"s), ``""`` for a token with no letters or digits."""
+    return normalize_text(text, drop_fillers=False)
 
 
 class OnlineTranscriber:
