@@ -19,7 +19,7 @@ subprocess, so that its memory is its own; RSS is sampled with psutil every 10 s
     the first.**
 
 (b) The engine as ``voice-coach live`` runs it: each voice's ``OnlineTranscriber`` behind
-    ``AsyncTranscriber(max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)`` (``voice_coach/cli.py``), fed by
+    ``AsyncTranscriber(max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)`` (``voice_coach/app/live.py``), fed by
     ``voice_coach.app.live.ReplaySource(path, speed=--speed)`` through ``LiveSession``. If the ASR
     falls more than ``max_backlog_s`` behind it skips (``asr`` status events, reported; with
     ``AsyncTranscriber`` batching all queued audio into one call it usually keeps up even at 4x);
@@ -173,7 +173,7 @@ class Collector:
 
 def child_live(path: Path, speed: float) -> dict:
     """Mode (b): the engine as the live command builds it, fed by ReplaySource at ``speed``."""
-    from voice_coach.cli.main import LIVE_MAX_ASR_BACKLOG_S
+    from voice_coach.app.live import LIVE_MAX_ASR_BACKLOG_S
     from voice_coach.config import Config
     from voice_coach.engine.core import ChannelMap, Engine
     from voice_coach.app.live import LiveSession, ReplaySource

@@ -1,147 +1,53 @@
 """Live coaching: a real-time source through the same engine, and the consumers of its events.
 
+``run_live`` is the live entry point, of the same shape as ``analyze_file``: it opens the source (a
+microphone, two devices, or a replayed recording), runs a ``LiveSession`` and writes the JSON result.
 ``LiveSession.run`` reads captured chunks, records them, feeds the engine, and hands every event to
 the consumers (the rich view, the JSONL events file). It stops on Ctrl-C, after ``duration_s``, at the
-end of a replayed file, or when the device fails, and always finishes the engine so that the result
-of what was heard can be written.
+end of a replayed file, when the device fails, or on any other error (the ASR worker's included), and
+always finishes the engine so that the result of what was heard can be written.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from voice_coach import SAMPLE_RATE
-from voice_coach.engine.core import Engine
+from voice_coach.analysis.baseline import Baseline
+from voice_coach.config import Config
+from voice_coach.engine.core import ChannelMap, Engine, TranscriberFactory
 from voice_coach.engine.events import event_to_dict
-from voice_coach.errors import DeviceError
+from voice_coach.errors import DeviceError, VoiceCoachError
+from voice_coach.sources.chunk import Chunk, LiveSource
+from voice_coach.sources.dual import DualSource
+from voice_coach.sources.replay import ReplaySource
 
+# Chunk, LiveSource, ReplaySource and DualSource live in voice_coach.sources; they are re-exported
+# here because the live session is where they are used together.
+__all__ = [
+    "Chunk",
+    "Clock",
+    "DualSource",
+    "EventsWriter",
+    "LiveRun",
+    "LiveSession",
+    "LiveSource",
+    "ReplaySource",
+    "SessionEnd",
+    "run_live",
+]
 
-@dataclass
-class Chunk:
-    """Captured audio: ``audio`` shape (n, channels) at 16 kHz; ``capture_monotonic`` is the
-    ``time.monotonic()`` at which its last sample was captured."""
+log = logging.getLogger("voice_coach")
 
-    audio: np.ndarray
-    capture_monotonic: float
-    overflowed: bool = False
-
-
-class LiveSource(Protocol):
-    overflow_count: int
-
-    def read(self, timeout: float) -> object | None: ...
-
-
-class ReplaySource:
-    """A recording played as if it were a microphone, in real time (``speed`` 1) or faster.
-
-    For demos, tests and benchmarks of the live path without an audio device.
-    """
-
-    def __init__(self, path: str | Path, *, speed: float = 1.0, block_s: float = 0.05):
-        from voice_coach.sources.decode import load_audio
-
-        self.audio = load_audio(path)  # (channels, n)
-        self.speed = speed
-        self.block = int(block_s * SAMPLE_RATE)
-        self.pos = 0
-        self.overflow_count = 0
-        self.finished = False
-        self._t0: float | None = None
-
-    def __enter__(self):
-        self._t0 = time.monotonic()
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def read(self, timeout: float) -> Chunk | None:
-        if self.pos >= self.audio.shape[1]:
-            self.finished = True
-            return None
-        end = min(self.pos + self.block, self.audio.shape[1])
-        due = self._t0 + end / SAMPLE_RATE / self.speed
-        wait = due - time.monotonic()
-        if wait > timeout:
-            time.sleep(timeout)
-            return None
-        if wait > 0:
-            time.sleep(wait)
-        chunk = Chunk(self.audio[:, self.pos : end].T, time.monotonic())
-        self.pos = end
-        return chunk
-
-
-class DualSource:
-    """Two mono-or-more sources (the agent's microphone, the customer's loopback/monitor) as one
-    two-channel source: channel 0 the agent, channel 1 the customer.
-
-    Each side's audio is queued as it arrives and handed on only as far as both sides have audio,
-    so the channels stay sample-aligned even though the two devices deliver blocks at their own
-    pace. ``max_skew_s`` bounds the wait for a side that stalls: past it, the stalled side is padded
-    with silence (and the padding is counted), so the agent's cues never wait for the loopback.
-    """
-
-    def __init__(self, agent, customer, *, agent_channel: int = 0, customer_channel: int = 0, max_skew_s: float = 0.5):
-        self.sides = (agent, customer)
-        self.picks = (agent_channel, customer_channel)
-        self.buffers: list[list[np.ndarray]] = [[], []]
-        self.max_skew = int(max_skew_s * SAMPLE_RATE)
-        self.padded_s = 0.0
-        self._capture = [0.0, 0.0]
-
-    def __enter__(self):
-        for side in self.sides:
-            side.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        for side in self.sides:
-            side.__exit__(*exc)
-        return False
-
-    @property
-    def overflow_count(self) -> int:
-        return sum(int(getattr(s, "overflow_count", 0)) for s in self.sides)
-
-    @property
-    def finished(self) -> bool:
-        return all(getattr(s, "finished", False) for s in self.sides)
-
-    def _have(self, i: int) -> int:
-        return sum(len(b) for b in self.buffers[i])
-
-    def _take(self, i: int, n: int) -> np.ndarray:
-        data = np.concatenate(self.buffers[i]) if self.buffers[i] else np.zeros(0, np.float32)
-        out = np.zeros(n, np.float32)
-        out[: min(n, len(data))] = data[:n]
-        self.buffers[i] = [data[n:]] if len(data) > n else []
-        return out
-
-    def read(self, timeout: float) -> Chunk | None:
-        for i, side in enumerate(self.sides):
-            chunk = side.read(timeout / 2)
-            if chunk is not None:
-                audio = np.asarray(chunk.audio, dtype=np.float32)
-                self.buffers[i].append(audio[:, min(self.picks[i], audio.shape[1] - 1)])
-                self._capture[i] = chunk.capture_monotonic
-        have = [self._have(0), self._have(1)]
-        n = min(have)
-        if max(have) - n > self.max_skew:  # one side stalled: pad it rather than hold the other
-            self.padded_s += (max(have) - n) / SAMPLE_RATE
-            n = max(have)
-        if n == 0:
-            return None
-        audio = np.stack([self._take(0, n), self._take(1, n)], axis=1)
-        return Chunk(audio, max(self._capture))
+LIVE_MAX_ASR_BACKLOG_S = 6.0
+"""Live: if transcription falls this far behind real time, it skips ahead (and says so)."""
 
 
 class EventsWriter:
@@ -150,7 +56,7 @@ class EventsWriter:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:
-            self._fh = open(self.path, "w", encoding="utf-8", buffering=1)
+            self._fh = open(self.path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 (open for the session; closed by close())
         except OSError as exc:
             raise DeviceError(f"--events {self.path}: cannot write ({exc.strerror})") from None
 
@@ -182,12 +88,73 @@ class Clock:
 
 @dataclass
 class SessionEnd:
+    """Why a session stopped; ``error`` is the one-line message of a failure (None on a clean stop)."""
+
     reason: str
     error: str | None
     overflows: int
 
 
+class _GuardedTranscriber:
+    """Contains a transcriber's failure so that the engine can still finish.
+
+    The first exception from ``insert_audio``, ``process`` or ``finish`` (an ``AsyncTranscriber``
+    re-raises its worker thread's there) is kept in ``error`` and the transcriber is closed; from then
+    on it takes no audio and gives no words. Everything else is forwarded to the wrapped transcriber.
+    """
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.error: BaseException | None = None
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def _guard(self, call, *args):
+        if self.error is not None:
+            return []
+        try:
+            return call(*args)
+        except Exception as exc:
+            self.error = exc
+            log.debug("transcriber failed; continuing without it", exc_info=True)
+            close = getattr(self.inner, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.debug("closing the failed transcriber failed too", exc_info=True)
+            return []
+
+    def insert_audio(self, audio: np.ndarray) -> None:
+        self._guard(self.inner.insert_audio, audio)
+
+    def process(self) -> list:
+        return self._guard(self.inner.process)
+
+    def finish(self) -> list:
+        return self._guard(self.inner.finish)
+
+    def close(self) -> None:
+        if self.error is None:
+            close = getattr(self.inner, "close", None)
+            if close is not None:
+                close()
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
 class LiveSession:
+    """A live source through the engine, to the recorder and the consumers, until something stops it.
+
+    Whatever stops it (the end of the source, ``duration_s``, Ctrl-C, a device error, a failed
+    transcriber or any other exception), ``run`` finishes the engine and returns a ``SessionEnd``;
+    the error, if any, is in it rather than raised, so the result of what was heard can be written.
+    The engine's transcribers are wrapped so that an ASR failure cannot stop the engine finishing.
+    """
+
     def __init__(
         self,
         *,
@@ -208,6 +175,8 @@ class LiveSession:
         self.clock = Clock()
         self.on_tick = on_tick
         self._stop = False
+        for speaker, transcriber in list(engine.transcribers.items()):
+            engine.transcribers[speaker] = _GuardedTranscriber(transcriber)
 
     def stop(self) -> None:
         self._stop = True
@@ -219,39 +188,280 @@ class LiveSession:
             for c in self.consumers:
                 c.handle(e, lag)
 
+    def _asr_failure(self) -> str | None:
+        for speaker, t in self.engine.transcribers.items():
+            error = getattr(t, "error", None)
+            if error is not None:
+                return f"transcription failed ({speaker}): {_message(error)}"
+        return None
+
+    def _step(self) -> str | None:
+        """One read-record-feed step; returns a stop reason, or None to go on."""
+        if self.duration_s is not None and self.engine.t >= self.duration_s:
+            return f"duration {self.duration_s:g} s reached"
+        chunk = self.source.read(timeout=0.1)
+        if chunk is None:
+            if getattr(self.source, "finished", False):
+                return "end of replayed file"
+            self._emit(self.engine.feed(np.zeros((self.engine_channels(), 0), np.float32)))
+        else:
+            audio = np.asarray(chunk.audio, dtype=np.float32)
+            if self.duration_s is not None:
+                room = int(round((self.duration_s - self.engine.t) * SAMPLE_RATE))
+                audio = audio[: max(0, room)]
+            if self.recorder is not None:
+                self.recorder.write(audio)
+            self.clock.update(self.engine.t + audio.shape[0] / SAMPLE_RATE, chunk.capture_monotonic)
+            self._emit(self.engine.feed(audio.T))
+        if self.on_tick:
+            self.on_tick()
+        return None
+
     def run(self) -> SessionEnd:
         reason, error = "stopped", None
-        self._emit(self.engine.start())
         try:
+            self._emit(self.engine.start())
             while not self._stop:
-                if self.duration_s is not None and self.engine.t >= self.duration_s:
-                    reason = f"duration {self.duration_s:g} s reached"
+                stop = self._step()
+                failure = self._asr_failure()
+                if failure is not None:
+                    reason, error = "transcription error", failure
                     break
-                chunk = self.source.read(timeout=0.1)
-                if chunk is None:
-                    if getattr(self.source, "finished", False):
-                        reason = "end of replayed file"
-                        break
-                    self._emit(self.engine.feed(np.zeros((self.engine_channels(), 0), np.float32)))
-                    if self.on_tick:
-                        self.on_tick()
-                    continue
-                audio = np.asarray(chunk.audio, dtype=np.float32)
-                if self.duration_s is not None:
-                    room = int(round((self.duration_s - self.engine.t) * SAMPLE_RATE))
-                    audio = audio[: max(0, room)]
-                if self.recorder is not None:
-                    self.recorder.write(audio)
-                self.clock.update(self.engine.t + audio.shape[0] / SAMPLE_RATE, chunk.capture_monotonic)
-                self._emit(self.engine.feed(audio.T))
-                if self.on_tick:
-                    self.on_tick()
+                if stop is not None:
+                    reason = stop
+                    break
         except KeyboardInterrupt:
             reason = "interrupted (Ctrl-C)"
         except DeviceError as exc:
             reason, error = "device error", str(exc)
-        self._emit(self.engine.finish(reason))
+        except Exception as exc:
+            log.debug("live session failed", exc_info=True)
+            reason, error = "error", self._asr_failure() or _message(exc)
+        try:
+            self._emit(self.engine.finish(reason))
+        except Exception as exc:
+            log.debug("finishing the live session failed", exc_info=True)
+            error = error or _message(exc)
         return SessionEnd(reason, error, int(getattr(self.source, "overflow_count", 0)))
 
     def engine_channels(self) -> int:
         return self.channels_in
+
+
+@dataclass
+class LiveRun:
+    """What ``run_live`` did: the JSON result it wrote to ``json_path`` and why the session ended.
+
+    ``padded_s`` is the silence a ``DualSource`` padded in for a stalled device (0 with one device).
+    """
+
+    result: dict
+    end: SessionEnd
+    json_path: Path
+    padded_s: float = 0.0
+
+
+def live_transcriber_factory(model_name: str | None, config: Config) -> TranscriberFactory:
+    """A factory giving each voice a streaming (LocalAgreement-2) transcriber in its own thread, that
+    skips ahead when it falls ``LIVE_MAX_ASR_BACKLOG_S`` behind real time."""
+    from voice_coach.asr.model import load_model
+    from voice_coach.asr.streaming import OnlineTranscriber
+    from voice_coach.asr.transcribe import AsyncTranscriber
+
+    asr_model = load_model(model_name)
+
+    def make(_speaker):
+        inner = OnlineTranscriber(
+            asr_model, language=config.transcription.language, beam_size=config.transcription.live_beam_size
+        )
+        return AsyncTranscriber(inner, max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)
+
+    return make
+
+
+class _Callback:
+    def __init__(self, on_event: Callable[[object], None]):
+        self.on_event = on_event
+
+    def handle(self, event, lag_s: float) -> None:
+        self.on_event(event)
+
+    def close(self) -> None:
+        pass
+
+
+def _check_outputs(**targets: Path | None) -> None:
+    for flag, target in targets.items():
+        if target is not None and not target.parent.exists():
+            raise VoiceCoachError(f"--{flag} {target}: folder {target.parent} does not exist")
+
+
+def _open_source(*, replay, replay_speed, device, channels, customer_device, agent):
+    if replay is not None:
+        return ReplaySource(replay, speed=replay_speed)
+    from voice_coach.sources.microphone import MicrophoneSource, resolve_device
+
+    mic = MicrophoneSource(resolve_device(device), channels=channels)
+    if customer_device is None:
+        return mic
+    return DualSource(mic, MicrophoneSource(resolve_device(customer_device), channels=1), agent_channel=agent)
+
+
+def _close_all(consumers: list, recorder) -> None:
+    for c in consumers:
+        try:
+            c.close()
+        except Exception:
+            log.debug("closing a live consumer failed", exc_info=True)
+    consumers.clear()
+    if recorder is not None:
+        try:
+            recorder.close()
+        except Exception:
+            log.debug("closing the recording failed", exc_info=True)
+
+
+def _abandon(engine: Engine) -> None:
+    """Stop the transcriber threads of an engine that never ran."""
+    for t in engine.transcribers.values():
+        close = getattr(t, "close", None)
+        if close is not None:
+            close()
+
+
+def run_live(
+    *,
+    device: str | int | None = None,
+    channels: int = 1,
+    agent_channel: str | int = 0,
+    customer_channel: str | int | None = None,
+    customer_device: str | int | None = None,
+    replay: str | Path | None = None,
+    replay_speed: float = 1.0,
+    config: Config = Config(),
+    profile: Baseline | None = None,
+    model: str | None = None,
+    transcribe: bool = True,
+    transcriber: TranscriberFactory | None = None,
+    phrasebook: str | Path | None = None,
+    record: str | Path | None = None,
+    events: str | Path | None = None,
+    json_path: str | Path | None = None,
+    duration_s: float | None = None,
+    on_event: Callable[[object], None] | None = None,
+    view: Callable[[object], object] | None = None,
+) -> LiveRun:
+    """Coach live: a microphone (or two devices, or a replayed recording) through the engine until
+    Ctrl-C, ``duration_s`` or the end of the replay; then write the JSON result to ``json_path``.
+
+    ``device`` and ``customer_device`` are an index or part of a device name; ``customer_device``
+    (a loopback or monitor) and ``customer_channel`` (a channel of ``device``) are two ways to hear
+    the customer. ``record`` is a crash-safe WAV of what was captured, ``events`` a JSONL file of
+    every event. ``transcriber`` replaces the streaming ASR (a factory as for ``Engine``); with
+    ``transcribe=False`` there is none. ``view(source)`` makes a consumer that sees the source (the
+    rich live view); ``on_event`` is called with every event.
+
+    The result is written whatever stops the session, a failure included: then ``end.error`` says
+    what went wrong. Raises ``VoiceCoachError`` only for problems found before any audio was heard
+    (bad options, a missing model or device).
+    """
+    to_path = lambda p: Path(p) if p is not None else None
+    record, events, replay = to_path(record), to_path(events), to_path(replay)
+    _check_outputs(record=record, events=events, json=to_path(json_path))
+    from voice_coach.analysis.phrases import load_phrasebook
+    from voice_coach.sources.decode import parse_channel, probe
+
+    if replay is not None:
+        channels = probe(replay).channels
+    agent = parse_channel(agent_channel, channels=channels)
+    customer = (
+        parse_channel(customer_channel, channels=channels, what="--customer-channel")
+        if customer_channel is not None
+        else None
+    )
+    if customer is not None and customer == agent:
+        raise VoiceCoachError("--customer-channel must differ from --agent-channel")
+    if customer_device is not None and customer_channel is not None:
+        raise VoiceCoachError("give either --customer-device or --customer-channel, not both")
+    book = load_phrasebook(phrasebook)
+    result_path = to_path(json_path) or (
+        record.with_suffix(".json") if record else Path(time.strftime("voice-coach-live-%Y%m%d-%H%M%S.json"))
+    )
+    if transcriber is None and transcribe:
+        transcriber = live_transcriber_factory(model, config)
+    two_devices = customer_device is not None
+    # DualSource delivers (agent, customer)
+    channel_map = ChannelMap(0, 1) if two_devices else ChannelMap(agent, customer)
+    n_in = 2 if two_devices else channels
+    engine = Engine(
+        config=config,
+        channels=channel_map,
+        profile=profile,
+        transcriber=transcriber if transcribe else None,
+        phrasebook=book,
+    )
+    consumers: list = []
+    recorder = None
+    end: SessionEnd | None = None
+    padded_s = 0.0
+    try:
+        source_cm = _open_source(
+            replay=replay,
+            replay_speed=replay_speed,
+            device=device,
+            channels=channels,
+            customer_device=customer_device,
+            agent=agent,
+        )
+        with source_cm as source:
+            if events is not None:
+                consumers.append(EventsWriter(events))
+            if record is not None:
+                from voice_coach.sources.recorder import WavRecorder
+
+                recorder = WavRecorder(record, samplerate=SAMPLE_RATE, channels=n_in)
+            if view is not None:
+                consumers.append(view(source))
+            if on_event is not None:
+                consumers.append(_Callback(on_event))
+            session = LiveSession(
+                engine=engine,
+                source=source,
+                consumers=consumers,
+                recorder=recorder,
+                duration_s=duration_s,
+                channels_in=n_in,
+            )
+            end = session.run()
+            padded_s = float(getattr(source, "padded_s", 0.0))
+    except Exception:
+        if end is None:  # nothing was heard: no result to write
+            _close_all(consumers, recorder)
+            _abandon(engine)
+            raise
+        log.debug("closing the live source failed", exc_info=True)
+    finally:
+        _close_all(consumers, recorder)
+    assert end is not None
+    return LiveRun(
+        _write_result(engine, end, result_path, record=record, replay=replay, device=device, model=model),
+        end,
+        result_path,
+        padded_s,
+    )
+
+
+def _write_result(engine: Engine, end: SessionEnd, path: Path, *, record, replay, device, model) -> dict:
+    from voice_coach.asr.model import model_label
+    from voice_coach.output.result import build_result, write_json
+
+    if not engine.finished:
+        raise VoiceCoachError(f"{end.error or end.reason}; the session could not be finished, no result written")
+    result = build_result(
+        engine,
+        source=str(record) if record else ("replay:" + str(replay) if replay else f"live:{device or 'default'}"),
+        model=model_label(model) if engine.transcribers else "none",
+    )
+    result["live"] = {"overflows": end.overflows, "stop_reason": end.reason, "record": str(record) if record else None}
+    write_json(result, path)
+    return result

@@ -396,151 +396,52 @@ def live(
     "Bring your pitch down") after about 2 s of rushed, loud or high speech, and CALM again when you
     settle. Stops on Ctrl-C or after --duration, then writes the same JSON result as 'analyze'.
     """
-    import time as _time
-
-    from voice_coach.errors import VoiceCoachError
-
-    for target, flag in ((record, "--record"), (events, "--events"), (json_out, "--json")):
-        if target is not None and not target.parent.exists():
-            _fail(f"{flag} {target}: folder {target.parent} does not exist")
-    try:
-        cfg, base = _load_settings(config, profile)
-        from voice_coach.sources.decode import parse_channel, probe
-
-        if replay is not None:
-            channels = probe(replay).channels
-        agent = parse_channel(agent_channel, channels=channels)
-        customer = (
-            parse_channel(customer_channel, channels=channels, what="--customer-channel")
-            if customer_channel is not None
-            else None
-        )
-        if customer is not None and customer == agent:
-            _fail("--customer-channel must differ from --agent-channel")
-        if customer_device is not None and customer_channel is not None:
-            _fail("give either --customer-device or --customer-channel, not both")
-        from voice_coach.analysis.phrases import load_phrasebook
-
-        book = load_phrasebook(phrases)
-    except VoiceCoachError as exc:
-        _fail(str(exc))
-    result_path = json_out or (
-        record.with_suffix(".json") if record else Path(_time.strftime("voice-coach-live-%Y%m%d-%H%M%S.json"))
-    )
-
     from rich.console import Console
 
-    from voice_coach.app.live import EventsWriter, LiveSession, ReplaySource
-    from voice_coach.asr.model import load_model, model_label
-    from voice_coach.asr.streaming import OnlineTranscriber
-    from voice_coach.asr.transcribe import AsyncTranscriber
-    from voice_coach.engine.core import ChannelMap, Engine
-    from voice_coach.output.result import build_result, write_json
+    from voice_coach.app.live import run_live
+    from voice_coach.errors import VoiceCoachError
 
     console = Console()
+    view = None
+    if not quiet:
+        from voice_coach.output.live_view import LiveView
+
+        view = lambda source: LiveView(console, bell=bell, source=source)
     try:
-        asr_model = load_model(model)
+        cfg, base = _load_settings(config, profile)
+        run = run_live(
+            device=device,
+            channels=channels,
+            agent_channel=agent_channel,
+            customer_channel=customer_channel,
+            customer_device=customer_device,
+            replay=replay,
+            config=cfg,
+            profile=base,
+            model=model,
+            phrasebook=phrases,
+            record=record,
+            events=events,
+            json_path=json_out,
+            duration_s=duration,
+            view=view,
+        )
     except VoiceCoachError as exc:
         _fail(str(exc))
-
-    def make_transcriber(_speaker):
-        inner = OnlineTranscriber(
-            asr_model, language=cfg.transcription.language, beam_size=cfg.transcription.live_beam_size
-        )
-        return AsyncTranscriber(inner, max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)
-
-    if customer_device is not None:
-        channel_map = ChannelMap(0, 1)  # DualSource delivers (agent, customer)
-    else:
-        channel_map = ChannelMap(agent, customer)
-    engine = Engine(config=cfg, channels=channel_map, profile=base, transcriber=make_transcriber, phrasebook=book)
-    consumers: list = []
-    recorder = None
-    end = None
-    try:
-        if replay is not None:
-            source_cm = ReplaySource(replay)
-        else:
-            from voice_coach.sources.microphone import MicrophoneSource, resolve_device
-
-            source_cm = MicrophoneSource(resolve_device(device), channels=channels)
-            if customer_device is not None:
-                from voice_coach.app.live import DualSource
-
-                source_cm = DualSource(
-                    source_cm, MicrophoneSource(resolve_device(customer_device), channels=1), agent_channel=agent
-                )
-        with source_cm as source:
-            if events is not None:
-                consumers.append(EventsWriter(events))
-            if record is not None:
-                from voice_coach.sources.recorder import WavRecorder
-
-                recorder = WavRecorder(
-                    record, samplerate=16000, channels=2 if customer_device is not None else channels
-                )
-            if not quiet:
-                from voice_coach.output.live_view import LiveView
-
-                consumers.append(LiveView(console, bell=bell, source=source))
-            n_in = 2 if customer_device is not None else channels
-            session = LiveSession(
-                engine=engine,
-                source=source,
-                consumers=consumers,
-                recorder=recorder,
-                duration_s=duration,
-                channels_in=n_in,
-            )
-            end = session.run()
-    except VoiceCoachError as exc:
-        if end is None and not engine.finished:
-            _close_all(consumers, recorder)
-            _fail(str(exc))
-    finally:
-        _close_all(consumers, recorder)
-    result = build_result(
-        engine,
-        source=str(record) if record else ("replay:" + str(replay) if replay else f"live:{device or 'default'}"),
-        model=model_label(model),
-    )
-    result["live"] = {
-        "overflows": end.overflows if end else 0,
-        "stop_reason": end.reason if end else "error",
-        "record": str(record) if record else None,
-    }
-    write_json(result, result_path)
+    end = run.end
     if not quiet:
         from voice_coach.output.summary_view import render_result
 
-        render_result(result, console)
+        render_result(run.result, console)
     typer.echo(
-        f"voice-coach: {end.reason if end else 'stopped'}; result written to {result_path}"
+        f"voice-coach: {end.reason}; result written to {run.json_path}"
         + (f"; recording in {record}" if record else ""),
         err=True,
     )
-    if end and end.overflows:
+    if end.overflows:
         typer.echo(f"voice-coach: {end.overflows} input overflow(s): some audio was dropped by the device", err=True)
-    if end and end.error:
+    if end.error:
         _fail(end.error, 1)
-
-
-LIVE_MAX_ASR_BACKLOG_S = 6.0
-"""Live: if transcription falls this far behind real time, it skips ahead (and says so)."""
-
-
-def _close_all(consumers, recorder) -> None:
-    for c in consumers:
-        try:
-            c.close()
-        except Exception:
-            pass
-    consumers.clear()
-    if recorder is not None:
-        try:
-            recorder.close()
-        except Exception:
-            pass
 
 
 @app.command()
