@@ -13,7 +13,7 @@ from voice_coach.signal.agitation import Cues, agitation_score, calm_score, cues
 # ---------------------------------------------------------------- config
 def test_config_from_toml_overrides_and_echoes(tmp_path):
     p = tmp_path / "c.toml"
-    p.write_text("[warnings]\nsustain_s = 3\n[prosody]\nfmin_hz = 50.0\n")
+    p.write_text("[warnings]\nsustain_s = 3\nevidence_window_s = 4\n[prosody]\nfmin_hz = 50.0\n")
     cfg = Config.from_toml(p)
     assert cfg.warnings.sustain_s == 3.0 and cfg.prosody.fmin_hz == 50.0
     assert cfg.to_dict()["warnings"]["sustain_s"] == 3.0

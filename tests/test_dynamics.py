@@ -349,9 +349,11 @@ def test_tracker_input_errors():
 
 
 def test_config_validation_and_echo():
-    with pytest.raises(ValueError, match="dead_air_min_s"):
+    from voice_coach.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^\[dynamics\] dead_air_min_s = -1: must be >= 0 s$"):
         DynamicsConfig(dead_air_min_s=-1.0)
-    with pytest.raises(ValueError, match="hop_s"):
+    with pytest.raises(ConfigError, match=r"^\[dynamics\] hop_s = 0: must be > 0 s$"):
         DynamicsConfig(hop_s=0.0)
     d = DynamicsConfig().to_dict()
     assert d["interruption_min_overlap_s"] == 0.5 and d["dead_air_min_s"] == 6.0

@@ -23,10 +23,83 @@ from typing import Any
 
 from voice_coach.errors import ConfigError
 
+NYQUIST_HZ = 8000.0
+"""Half the 16 kHz analysis rate: no pitch above it can be measured."""
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+_UNITS = {
+    "_hz": " Hz",
+    "_ms": " ms",
+    "_s": " s",
+    "_db": " dB",
+    "_st": " semitones",
+    "_sps": " syllables/s",
+    "_wpm": " wpm",
+}
+
+
+def _unit(key: str) -> str:
+    return next((u for suffix, u in _UNITS.items() if key.endswith(suffix)), "")
+
+
+class _Checks:
+    """Range checks for one settings table, run when it is built (as librosa checks its parameters).
+
+    A failed check raises ``ConfigError`` with one line: the table and key, the value, the allowed
+    range and, where it helps, the fix, e.g. ``[prosody] fmin_hz = 0: must be > 0 Hz``. Reading a
+    file prefixes the file's path. Every float must be finite first.
+    """
+
+    def __init__(self, section: Any):
+        self.section = section
+        self.table = {f.default_factory: f.name for f in fields(Config)}.get(type(section), type(section).__name__)
+        for f in fields(section):
+            value = getattr(section, f.name)
+            if isinstance(value, float):
+                self.check(f.name, math.isfinite(value), "must be a finite number")
+
+    def check(self, key: str, ok: bool, rule: str) -> None:
+        if not ok:
+            raise ConfigError(f"[{self.table}] {key} = {_fmt(getattr(self.section, key))}: {rule}")
+
+    def positive(self, *keys: str) -> None:
+        for key in keys:
+            self.check(key, getattr(self.section, key) > 0, f"must be > 0{_unit(key)}")
+
+    def non_negative(self, *keys: str) -> None:
+        for key in keys:
+            self.check(key, getattr(self.section, key) >= 0, f"must be >= 0{_unit(key)}")
+
+    def within(self, key: str, lo: float, hi: float) -> None:
+        self.check(key, lo <= getattr(self.section, key) <= hi, f"must be in [{_fmt(lo)}, {_fmt(hi)}]{_unit(key)}")
+
+    def below(self, low: str, high: str, *, fix: str = "") -> None:
+        """``low`` < ``high``, reported on the one of the two that was changed from its default."""
+        self._order(low, high, strict=True, fix=fix)
+
+    def at_most(self, low: str, high: str, *, fix: str = "") -> None:
+        self._order(low, high, strict=False, fix=fix)
+
+    def _order(self, low: str, high: str, *, strict: bool, fix: str) -> None:
+        a, b = getattr(self.section, low), getattr(self.section, high)
+        if a < b or (not strict and a == b):
+            return
+        defaults = {f.name: f.default for f in fields(self.section)}
+        tail = f" ({fix})" if fix else ""
+        if a == defaults[low] and b != defaults[high]:
+            rule = f"must be {'above' if strict else 'at least'} {low} = {_fmt(a)}{_unit(low)}"
+            self.check(high, False, rule + tail)
+        rule = f"must be {'below' if strict else 'at most'} {high} = {_fmt(b)}{_unit(high)}"
+        self.check(low, False, rule + tail)
 
 
 @dataclass(frozen=True)
@@ -59,6 +132,19 @@ class ProsodyConfig:
     """Pitch tracking: a frame's F0 is decided once this much more of its voiced stretch has been
     heard (or the stretch ended). Frames are released this much later in a live stream."""
 
+    def __post_init__(self) -> None:
+        c = _Checks(self)
+        c.positive("hop_ms", "window_ms", "fmin_hz", "fmax_hz")
+        c.at_most("hop_ms", "window_ms", fix="consecutive frames must overlap or touch")
+        c.below("fmin_hz", "fmax_hz")
+        c.check(
+            "fmax_hz", self.fmax_hz < NYQUIST_HZ, "must be < 8000 Hz, the Nyquist frequency of the 16 kHz analysis rate"
+        )
+        c.within("yin_threshold", 0.0, 1.0)
+        c.within("voicing_max_aperiodicity", 0.0, 1.0)
+        c.check("silence_floor_db", self.silence_floor_db <= 0, "must be <= 0 dBFS")
+        c.non_negative("octave_jump_cost", "octave_cost", "pitch_lookahead_ms")
+
 
 @dataclass(frozen=True)
 class RateConfig:
@@ -80,6 +166,13 @@ class RateConfig:
     min_phonation_s: float = 1.0
     """A rolling rate needs at least this much phonation in its window, else it is unknown."""
 
+    def __post_init__(self) -> None:
+        c = _Checks(self)
+        c.positive("window_s", "syllable_floor_below_peak_db")
+        c.non_negative(
+            "pause_min_s", "syllable_min_dip_db", "syllable_min_spacing_s", "intensity_smooth_ms", "min_phonation_s"
+        )
+
 
 @dataclass(frozen=True)
 class BaselineConfig:
@@ -100,6 +193,13 @@ class BaselineConfig:
     """Once a provisional baseline exists, a block refines it only if the speaker's agitation
     stayed below this throughout the block and no warning was active: an agitated stretch never
     pulls the baseline up."""
+
+    def __post_init__(self) -> None:
+        c = _Checks(self)
+        c.positive("min_speech_s", "calibration_speech_s", "block_s")
+        c.at_most("min_speech_s", "calibration_speech_s")
+        c.within("quantile", 0.0, 1.0)
+        c.within("calm_max_agitation", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -132,11 +232,28 @@ class AgitationConfig:
     """The rate baseline is never taken below this population norm (conversational English is
     articulated at about 4.5-5.5 syllables/s), so a slow start or hesitant speech does not make
     ordinary speech read as fast."""
+    comfortable_wpm_min: float = 120.0
+    """Lower end of comfortable phone speech (the pace band shown in summaries and reports)."""
     comfortable_wpm_max: float = 150.0
     """Upper end of comfortable phone speech; reported against in summaries."""
     rushed_wpm: float = 160.0
     """Above this many words per minute of talk time, speech sounds rushed."""
     max_weight: float = 0.6
+    """Weight of the strongest cue in the agitation score; the rest goes to the mean of the cues."""
+    speaking_lookback_s: float = 0.3
+    """A 0.1 s step counts as speech (its cues and agitation are computed, its loudness shown) when a
+    frame in the last this-many seconds was voiced."""
+
+    def __post_init__(self) -> None:
+        c = _Checks(self)
+        c.positive("window_s", "rate_window_s", "speaking_lookback_s", "rate_start_ratio", "rate_norm_start_sps")
+        c.positive("comfortable_wpm_min", "comfortable_wpm_max", "rushed_wpm")
+        c.non_negative("min_voiced_s", "rate_baseline_floor_sps")
+        c.at_most("min_voiced_s", "window_s", fix="the pitch and loudness cues could never be known")
+        for cue in ("loudness", "pitch", "rate", "rate_norm"):
+            start = next(f.name for f in fields(self) if f.name.startswith(f"{cue}_start_"))
+            c.below(start, start.replace("_start_", "_full_"))
+        c.within("max_weight", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -174,6 +291,25 @@ class WarningConfig:
     on_customer_agitated: float = 0.5
     """The customer's value is their strongest cue (or the agitation score, if higher)."""
     off_customer_agitated: float = 0.25
+    agitated_min_cues: int = 2
+    """The ``agitated`` warning needs at least this many cues (loud, high pitch, fast) up at once;
+    a single cue has its own kind of warning."""
+    agitated_cue_level: float = 0.35
+    """A cue counts as up, for ``agitated_min_cues``, at or above this value (cue values run 0 to 1)."""
+
+    def __post_init__(self) -> None:
+        c = _Checks(self)
+        c.positive("evidence_window_s", "sustain_s")
+        c.at_most("sustain_s", "evidence_window_s", fix="else no warning can start: raise evidence_window_s too")
+        c.non_negative("speech_gap_s", "release_s", "cooldown_s", "gap_s")
+        for f in fields(self):
+            if f.name.startswith("on_"):
+                off = "off_" + f.name[3:]
+                c.check(f.name, 0 < getattr(self, f.name) <= 1, "must be in (0, 1]: cue values run from 0 to 1")
+                c.within(off, 0.0, 1.0)
+                c.below(off, f.name, fix="hysteresis: a warning ends below a lower value than it starts at")
+        c.check("agitated_min_cues", 1 <= self.agitated_min_cues <= 3, "must be 1, 2 or 3 (loud, high pitch, fast)")
+        c.within("agitated_cue_level", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -191,42 +327,46 @@ class DeescalationConfig:
     leak_max_pitch_diff_st: float = 0.7
     """Agent and customer F0 closer than this (semitones) in the same frame is one voice."""
 
+    def __post_init__(self) -> None:
+        c = _Checks(self)
+        c.non_negative("upset_hold_s")
+        c.check(
+            "tighten_factor", 0 < self.tighten_factor <= 1, "must be in (0, 1]: 1 leaves the thresholds as they are"
+        )
+        c.positive("leak_max_pitch_diff_st")
+
 
 @dataclass(frozen=True)
 class DynamicsConfig:
-    """Thresholds for conversation dynamics. Times in seconds; every threshold is inclusive.
-
-    interruption_min_overlap_s: overlap that makes a talk-over an interruption (0.5 s).
-    report_customer_interruptions: also report the customer interrupting the agent.
-    dead_air_min_s: silence on both sides that counts as dead air (6 s).
-    dead_air_count_edges: count silence before the first and after the last speech too.
-    monologue_max_s: continuous talk by one speaker that counts as a monologue (40 s).
-    monologue_bridge_gap_s: pauses shorter than this do not end a monologue (1.5 s), unless the
-        other speaker talks during the pause.
-    report_customer_monologues: also report the customer's monologues (off: the advice is the agent's).
-    hop_s, min_speech_s, bridge_gap_s: how ``DynamicsTracker`` turns per-frame activity into
-        segments, as ``segments_from_activity`` does: frame hop, shortest segment kept, and the
-        longest pause bridged inside a segment.
-    """
+    """Thresholds for conversation dynamics (interruptions, dead air, monologues). Every threshold is
+    inclusive."""
 
     interruption_min_overlap_s: float = 0.5
+    """Overlap that makes a talk-over an interruption."""
     report_customer_interruptions: bool = True
+    """Also report the customer interrupting the agent."""
     dead_air_min_s: float = 6.0
+    """Silence on both sides that counts as dead air."""
     dead_air_count_edges: bool = False
+    """Count silence before the first and after the last speech too."""
     monologue_max_s: float = 40.0
+    """Continuous talk by one speaker that counts as a monologue."""
     monologue_bridge_gap_s: float = 1.5
+    """Pauses shorter than this do not end a monologue, unless the other speaker talks during the pause."""
     report_customer_monologues: bool = False
+    """Also report the customer's monologues (off: the advice is the agent's)."""
     hop_s: float = 0.01
+    """Frame hop of the per-frame activity ``DynamicsTracker`` turns into segments (as
+    ``segments_from_activity`` does)."""
     min_speech_s: float = 0.1
+    """Shortest activity segment kept."""
     bridge_gap_s: float = 0.3
+    """Longest pause bridged inside an activity segment."""
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name.endswith("_s") and not (value >= 0 and math.isfinite(value)):
-                raise ValueError(f"DynamicsConfig.{f.name} must be a finite number >= 0, got {value!r}")
-        if self.hop_s <= 0:
-            raise ValueError(f"DynamicsConfig.hop_s must be > 0, got {self.hop_s!r}")
+        c = _Checks(self)
+        c.non_negative(*(f.name for f in fields(self) if f.name.endswith("_s")))
+        c.positive("hop_s")
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -258,6 +398,20 @@ class TranscriptionConfig:
     """Recordings: cut the silence whisper folds into a word (a pause given to the word before or
     after it) using the VAD, so that pauses do not count as talk time."""
     min_word_probability: float = 0.0
+    """Recordings: words whisper gives a lower probability than this are left out (0 keeps all)."""
+    live_max_backlog_s: float = 6.0
+    """Live: when transcription falls this far behind real time, it skips the audio it has not
+    heard yet (and says so in an ``asr`` event); prosody and warnings never wait for it."""
+
+    def __post_init__(self) -> None:
+        c = _Checks(self)
+        c.check("language", bool(self.language.strip()), 'must be a language code such as "en"')
+        c.check("beam_size", self.beam_size >= 1, "must be >= 1")
+        c.check("live_beam_size", self.live_beam_size >= 1, "must be >= 1")
+        c.non_negative("temperature")
+        c.positive("live_max_backlog_s")
+        c.check("file_chunk_s", self.file_chunk_s >= 1, "must be >= 1 s (whisper needs context around each word)")
+        c.within("min_word_probability", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -316,8 +470,8 @@ def _updated(section: Any, values: dict[str, Any], origin: str) -> Any:
         changes[key] = value
     try:
         return replace(section, **changes)
-    except ValueError as exc:
-        raise ConfigError(f"{origin}: {exc}") from None
+    except ConfigError as exc:  # "[table] key = value: rule" from the table's own checks
+        raise ConfigError(f"{origin.rsplit(' [', 1)[0]} {exc}") from None
 
 
 def load_config(path: str | Path | None) -> Config:

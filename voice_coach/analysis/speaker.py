@@ -28,9 +28,6 @@ from voice_coach.signal.syllables import SyllablePicker
 
 STEP_S = 0.1
 """The timeline step."""
-AGITATED_MIN_CUES = 2
-"""The ``agitated`` warning needs at least this many cues up at once (one cue has its own kind)."""
-AGITATED_CUE_LEVEL = 0.35
 
 
 @dataclass
@@ -184,7 +181,7 @@ class SpeakerAnalyzer:
         pitch = float(np.median(step.f0_hz[voiced])) if voiced.any() else float("nan")
         power = np.mean(np.power(10.0, step.loudness_db.astype(np.float64) / 10.0))
         level = max(10.0 * math.log10(power), -100.0) if power > 0 else -100.0
-        lookback = int(round(0.3 / self.hop_s))
+        lookback = max(1, int(round(self.config.agitation.speaking_lookback_s / self.hop_s)))
         speaking = bool(recent.voiced[-lookback:].any())
         h = self.history
         h.pitch_hz.append(pitch)
@@ -263,8 +260,9 @@ class SpeakerAnalyzer:
             score = agitation_score(cues(**deviations, graded=True), cfg)  # graded from the baseline up
             warn_score = agitation_score(c, cfg)
             if self.speaker == "agent":
-                up = sum(1 for x in c.known() if x >= AGITATED_CUE_LEVEL)
-                agitated = (warn_score if up >= AGITATED_MIN_CUES else 0.0) if warn_score is not None else None
+                wcfg = self.config.warnings
+                up = sum(1 for x in c.known() if x >= wcfg.agitated_cue_level)
+                agitated = (warn_score if up >= wcfg.agitated_min_cues else 0.0) if warn_score is not None else None
                 values = {"loud": c.loud, "high_pitch": c.high_pitch, "fast": c.fast, "agitated": agitated}
                 values.update(self._partner_cues(c, t_end, values))
             else:
