@@ -1,13 +1,18 @@
 """The live path: a real-time source through the same engine, the events file, the CLI command."""
 
 import json
+import subprocess
+import sys
 
+import numpy as np
 import pytest
+import soundfile as sf
 from conftest import SAMPLES
 from typer.testing import CliRunner
 
 from voice_coach.app.analyze import analyze_file
-from voice_coach.app.live import Clock, EventsWriter, LiveSession, ReplaySource
+from voice_coach.app.live import Clock, EventsWriter, LiveSession, ReplaySource, run_live
+from voice_coach.asr.transcribe import AsyncTranscriber
 from voice_coach.cli.main import app
 from voice_coach.engine.core import Engine
 from voice_coach.output.live_view import ViewState, render
@@ -39,7 +44,7 @@ def test_live_and_file_paths_give_the_same_warnings():
     live_result = build_result(engine, source="replay", model="none")
     assert file_result["warnings"], "the sample should raise a warning"
     assert [w["kind"] for w in live_result["warnings"]] == [w["kind"] for w in file_result["warnings"]]
-    for a, b in zip(live_result["warnings"], file_result["warnings"]):
+    for a, b in zip(live_result["warnings"], file_result["warnings"], strict=True):
         assert abs(a["start"] - b["start"]) <= 1.0
     types = [e.type for e, _ in collect.items]
     assert types[0] == "started" and types[-1] == "stopped"
@@ -102,3 +107,78 @@ def test_live_rejects_bad_options(tmp_path):
     assert res.exit_code != 0 and "does not exist" in res.output
     res = CliRunner().invoke(app, ["live", "--replay", str(tmp_path / "missing.wav"), "--quiet"])
     assert res.exit_code != 0 and "no such file" in res.output and "Traceback" not in res.output
+
+
+class ExplodingTranscriber:
+    """A transcriber whose work (done in AsyncTranscriber's worker thread) raises after ``after_s``."""
+
+    def __init__(self, after_s: float = 1.0):
+        self.after_n = int(after_s * 16000)
+        self.fed = 0
+
+    def insert_audio(self, audio):
+        self.fed += len(audio)
+
+    def process(self):
+        if self.fed >= self.after_n:
+            raise RuntimeError("model exploded")
+        return []
+
+    def finish(self):
+        return self.process()
+
+
+def exploding_factory(_speaker):
+    return AsyncTranscriber(ExplodingTranscriber(), max_backlog_s=6.0)
+
+
+def test_session_finishes_the_engine_when_the_asr_worker_fails():
+    engine = Engine(transcriber=exploding_factory)
+    collect = Collect()
+    with ReplaySource(SAMPLE, speed=50.0) as source:
+        end = LiveSession(engine=engine, source=source, consumers=[collect]).run()
+    assert end.reason == "transcription error"
+    assert end.error == "transcription failed (agent): model exploded"
+    assert engine.finished and 1.0 <= engine.t < 10.0, engine.t  # stopped soon after the failure
+    types = [e.type for e, _ in collect.items]
+    assert types[0] == "started" and types[-1] == "stopped"
+    assert "metrics" in types
+
+
+def test_run_live_writes_result_and_recording_when_the_asr_worker_fails(tmp_path):
+    out, rec = tmp_path / "live.json", tmp_path / "live.wav"
+    run = run_live(replay=SAMPLE, replay_speed=50.0, transcriber=exploding_factory, record=rec, json_path=out)
+    assert run.end.error == "transcription failed (agent): model exploded" and run.json_path == out
+    result = json.loads(out.read_text())
+    assert result["live"] == {"overflows": 0, "stop_reason": "transcription error", "record": str(rec)}
+    heard_s = result["duration_s"]
+    audio, sr = sf.read(str(rec))
+    assert sr == 16000 and len(audio) / sr == pytest.approx(heard_s, abs=0.06) and heard_s >= 1.0
+    assert np.isfinite(audio).all() and np.abs(audio).max() > 0.01  # the call's audio, not silence
+
+
+def test_live_cli_reports_an_asr_failure_in_one_line_and_exits_non_zero(tmp_path, monkeypatch):
+    import voice_coach.app.live as live
+
+    monkeypatch.setattr(live, "live_transcriber_factory", lambda model, config: exploding_factory)
+    out, rec = tmp_path / "live.json", tmp_path / "live.wav"
+    res = CliRunner().invoke(
+        app, ["live", "--replay", str(SAMPLE), "--quiet", "--json", str(out), "--record", str(rec), "--duration", "8"]
+    )
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    errors = [line for line in res.output.splitlines() if "error:" in line]
+    assert errors == ["voice-coach: error: transcription failed (agent): model exploded"]
+    assert json.loads(out.read_text())["live"]["stop_reason"] == "transcription error"
+    assert sf.info(str(rec)).frames >= 16000  # the failure came after 1 s of audio
+
+
+def test_entry_points_are_exported_lazily():
+    import voice_coach
+    import voice_coach.app.analyze
+    import voice_coach.app.live
+
+    assert voice_coach.run_live is voice_coach.app.live.run_live
+    assert voice_coach.analyze_file is voice_coach.app.analyze.analyze_file
+    code = "import sys, voice_coach; print(*(m in sys.modules for m in ('voice_coach.app.live', 'voice_coach.engine')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == ["False"] * 2
