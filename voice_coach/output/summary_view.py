@@ -8,21 +8,30 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from voice_coach.config import AgitationConfig
+from voice_coach.output.format import clock, num, pace_band_wpm
 from voice_coach.output.result import words_between
 
 
 def fmt_time(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    m, s = divmod(max(0.0, float(seconds)), 60)
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+    """``m:ss.s`` (``h:mm:ss.s`` past an hour), ``-`` for None."""
+    return clock(seconds, tenths=True, missing="-")
 
 
 def _num(value, unit: str = "", nd: int = 1) -> str:
     if value is None:
         return "-"
     return f"{value:.{nd}f}{unit}"
+
+
+def _pace_note(wpm: float | None, agitation_cfg: dict) -> str:
+    """Rushed above ``rushed_wpm``, brisk above the comfortable band, else comfortable."""
+    if wpm is None:
+        return ""
+    rushed = num(agitation_cfg.get("rushed_wpm"))
+    if wpm > (AgitationConfig.rushed_wpm if rushed is None else rushed):
+        return "[red]rushed[/]"
+    return "[yellow]brisk[/]" if wpm > pace_band_wpm(agitation_cfg)[1] else "[green]comfortable[/]"
 
 
 def _figures(voice: dict, agitation_cfg: dict) -> Table:
@@ -33,17 +42,12 @@ def _figures(voice: dict, agitation_cfg: dict) -> Table:
     table.add_column("calm baseline", justify="right")
     table.add_column("vs baseline", justify="right")
     wpm = s.get("speaking_rate_wpm")
-    rushed = agitation_cfg.get("rushed_wpm", 160)
-    pace_note = ""
-    if wpm is not None:
-        pace_note = (
-            "[red]rushed[/]"
-            if wpm > rushed
-            else (
-                "[yellow]brisk[/]" if wpm > agitation_cfg.get("comfortable_wpm_max", 150) else "[green]comfortable[/]"
-            )
-        )
-    table.add_row("Pace (words/min of talk)", _num(wpm, "", 0), "120-150 norm", pace_note)
+    table.add_row(
+        "Pace (words/min of talk)",
+        _num(wpm, "", 0),
+        "{:.0f}-{:.0f} norm".format(*pace_band_wpm(agitation_cfg)),
+        _pace_note(wpm, agitation_cfg),
+    )
     table.add_row(
         "Articulation (syll/s)",
         _num(s.get("articulation_rate_sps"), "", 2),
@@ -138,7 +142,9 @@ def render_result(result: dict, console: Console) -> None:
             Text(""),
             Text.assemble(
                 ("Customer", "bold"),
-                f"  agitation mean {_num(cs.get('agitation_mean'), '', 2)}, pace {_num(cs.get('speaking_rate_wpm'), ' wpm', 0)}, talk time {fmt_time(cs.get('talk_time_s'))}",
+                f"  agitation mean {_num(cs.get('agitation_mean'), '', 2)}, "
+                f"pace {_num(cs.get('speaking_rate_wpm'), ' wpm', 0)}, "
+                f"talk time {fmt_time(cs.get('talk_time_s'))}",
             ),
         ]
     words = agent["words"]

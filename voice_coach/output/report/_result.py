@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from voice_coach.output.format import clock, num  # one place for number and time formatting
+
 __all__ = [
     "Intervals",
     "baseline_deltas",
@@ -24,35 +26,6 @@ __all__ = [
     "warnings_of",
     "words_of",
 ]
-
-
-def num(value: Any) -> float | None:
-    """A finite float, or None for null / NaN / non-numbers (results may be hand-edited)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def clock(t_s: float | None, *, tenths: bool = False) -> str:
-    """Seconds as m:ss (h:mm:ss past an hour), optionally with tenths."""
-    if t_s is None:
-        return "—"
-    t_s = max(0.0, t_s)
-    if tenths:
-        whole = int(t_s)
-        frac = int(round((t_s - whole) * 10))
-        if frac == 10:
-            whole, frac = whole + 1, 0
-    else:
-        whole, frac = int(round(t_s)), None
-    h, rem = divmod(whole, 3600)
-    m, s = divmod(rem, 60)
-    out = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-    return out + (f".{frac}" if frac is not None else "")
 
 
 def css_token(value: Any) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voice_coach.config import AgitationConfig
+
 __all__ = ["ReportOptions"]
 
 
@@ -15,8 +17,8 @@ class ReportOptions:
     """Calm pitch band: within this many semitones of the baseline."""
     loudness_band_db: float = 3.0
     """Calm loudness band: within this many dB of the baseline."""
-    pace_band_wpm: tuple[float, float] = (120.0, 150.0)
-    """Calm speaking rate, words per minute."""
+    pace_band_wpm: tuple[float, float] = (AgitationConfig.comfortable_wpm_min, AgitationConfig.comfortable_wpm_max)
+    """Calm speaking rate, words per minute (``AgitationConfig``'s comfortable band)."""
     max_points_per_trace: int = 2000
     """Timelines longer than this are min/max-decimated (peaks kept); zooming in re-decimates the
     visible window from the full-resolution data embedded in the page."""
