@@ -419,6 +419,17 @@ def test_recordings_decode_again_the_speech_whisper_skipped():
     assert [w.text for w in tr.process() + tr.finish()] == ["we", "can", "help"]
 
 
+def test_speech_that_words_barely_cover_counts_as_skipped():
+    from voice_coach.asr.transcribe import uncovered_speech
+
+    speech = [(0.5, 2.0), (3.0, 5.0), (5.3, 6.0), (7.0, 8.0)]
+    # the second sentence got one stray word (a sentence-final "door." whisper placed there), the
+    # third piece none, the last is covered
+    spans = [(0.5, 1.0), (1.0, 2.0), (4.8, 5.0), (7.0, 7.9)]
+    assert uncovered_speech(speech, spans, audio_s=9.0) == [(2.8, 6.2)]
+    assert uncovered_speech(speech, spans + [(3.0, 4.5)], audio_s=9.0) == [(5.1, 6.2)]
+
+
 def test_pauses_folded_into_words_are_cut_out():
     from voice_coach.asr.transcribe import trimmed_to_speech
     from voice_coach.signal.activity import talk_time_s

@@ -100,20 +100,24 @@ class ChunkedTranscriber:
             return []
         words = self._decode(audio, offset_s)
         cfg = self.config
-        if cfg.repair_gaps or cfg.trim_words_to_speech:
-            speech = speech_stretches(audio)
+        if not (cfg.repair_gaps or cfg.trim_words_to_speech):
+            return words
+        speech = speech_stretches(audio)
+        trim = (lambda ws: trimmed_to_speech(ws, speech, offset_s=offset_s)) if cfg.trim_words_to_speech else list
+        # Trimmed first, so that a word stretched over a skipped sentence does not hide it.
+        words = trim(words)
         if cfg.repair_gaps:
-            for start, end in uncovered_speech(
-                speech, [(w.start_s - offset_s, w.end_s - offset_s) for w in words], audio_s=len(audio) / SAMPLE_RATE
-            ):
-                # Whisper skipped this speech (it jumped ahead, or a loop was dropped here): decode
-                # it again on its own, at the same temperature, so the result stays reproducible.
+            spans = [(w.start_s - offset_s, w.end_s - offset_s) for w in words]
+            for start, end in uncovered_speech(speech, spans, audio_s=len(audio) / SAMPLE_RATE):
+                # Whisper skipped (most of) this speech: it jumped ahead, left words out, or a loop
+                # was dropped here. Decode it again on its own, at the same temperature (so the
+                # result stays reproducible), and keep whichever reading has more words.
                 a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
-                again = self._decode(audio[a:b], offset_s + a / SAMPLE_RATE)
-                words += [w for w in again if offset_s + start <= (w.start_s + w.end_s) / 2 <= offset_s + end]
+                lo, hi = offset_s + start, offset_s + end
+                again = [w for w in trim(self._decode(audio[a:b], offset_s + a / SAMPLE_RATE)) if _inside(w, lo, hi)]
+                if len(again) > sum(1 for w in words if _inside(w, lo, hi)):
+                    words = [w for w in words if not _inside(w, lo, hi)] + again
             words.sort(key=lambda w: w.start_s)
-        if cfg.trim_words_to_speech:
-            words = trimmed_to_speech(words, speech, offset_s=offset_s)
         return words
 
     def _decode(self, audio: np.ndarray, offset_s: float) -> list[Word]:
@@ -131,6 +135,10 @@ class ChunkedTranscriber:
             condition_on_previous_text=False,
         )
         return words_from_segments(segments, audio=audio, offset_s=offset_s, min_probability=cfg.min_word_probability)
+
+
+def _inside(w: Word, lo: float, hi: float) -> bool:
+    return lo <= (w.start_s + w.end_s) / 2 <= hi
 
 
 def speech_stretches(
@@ -153,15 +161,22 @@ def uncovered_speech(
     *,
     audio_s: float,
     min_speech_s: float = 0.4,
+    min_cover: float = 0.5,
     pad_s: float = 0.2,
 ) -> list[tuple[float, float]]:
-    """Stretches of ``speech`` (s) with no word of ``spans`` on them: whisper skipped them. Stretches of
-    at least ``min_speech_s`` are padded by ``pad_s`` (within ``[0, audio_s]``); consecutive ones (no
-    covered speech between) merge."""
+    """Stretches of ``speech`` (s) that words (``spans``) cover less than ``min_cover`` of: whisper
+    skipped them, or most of them. Stretches of at least ``min_speech_s`` are padded by ``pad_s``
+    (within ``[0, audio_s]``); consecutive ones (no covered speech between) merge."""
     out: list[tuple[float, float]] = []
     prev_uncovered = False
     for start, end in speech:
-        covered = any(s < end and e > start for s, e in spans)
+        inside = sorted((max(s, start), min(e, end)) for s, e in spans if s < end and e > start)
+        cover, reach = 0.0, start
+        for s, e in inside:  # length of the union of the words' spans inside the stretch
+            if e > reach:
+                cover += e - max(s, reach)
+                reach = e
+        covered = cover >= min_cover * (end - start)
         if covered or end - start < min_speech_s:
             prev_uncovered = prev_uncovered and not covered
             continue
