@@ -8,7 +8,6 @@ CSV; the index page is a small HTML file (no plotly) with sortable tables.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import math
@@ -21,7 +20,8 @@ from urllib.parse import quote
 from voice_coach import __version__
 from voice_coach.output.files import write_text_atomic
 from voice_coach.output.report._result import baseline_deltas, clock, css_token, num, scorecard_items
-from voice_coach.output.report.html import _asset
+from voice_coach.output.report.page import esc as _esc
+from voice_coach.output.report.page import page_head
 
 __all__ = ["WARNING_KINDS", "render_index", "summary_row", "write_summary_csv"]
 
@@ -233,10 +233,6 @@ _INDEX_JS = """
 """
 
 
-def _esc(v: Any) -> str:
-    return html.escape("" if v is None else str(v), quote=True)
-
-
 def _cell(value: Any, kind: str, link: str | None = None) -> str:
     if kind in ("text", "file"):
         text = "" if value is None else str(value)
@@ -266,6 +262,11 @@ def _relative_link(link: str, out_dir: Path) -> str:
     return "/".join(quote(part) for part in Path(link).as_posix().split("/"))
 
 
+def _values(rows: Sequence[Mapping], key: str) -> list[float]:
+    """The known numbers of column ``key``."""
+    return [v for v in (num(r.get(key)) for r in rows) if v is not None]
+
+
 def _agent_rows(rows: Sequence[Mapping]) -> list[dict]:
     groups: dict[str, list[Mapping]] = {}
     for r in rows:
@@ -273,12 +274,8 @@ def _agent_rows(rows: Sequence[Mapping]) -> list[dict]:
             groups.setdefault(str(r["agent"]), []).append(r)
     out = []
     for agent, rs in groups.items():
-
-        def vals(k: str) -> list[float]:
-            return [v for v in (num(r.get(k)) for r in rs) if v is not None]
-
-        calm, wpm, warns = vals("calm_score"), vals("speaking_rate_wpm"), vals("warnings_total")
-        durs = vals("duration_s")
+        calm, wpm, warns = _values(rs, "calm_score"), _values(rs, "speaking_rate_wpm"), _values(rs, "warnings_total")
+        durs = _values(rs, "duration_s")
         out.append(
             {
                 "agent": agent,
@@ -328,6 +325,9 @@ def _table(
     )
 
 
+_CALLS_HELP = '<p class="muted small">Worst calm score first. Click a heading to sort, a call to open its report.</p>'
+
+
 def render_index(rows: Sequence[Mapping], out_path: Path, *, report_links: Mapping[str, str]) -> Path:
     """Write an index page of analysed calls, each linking to its report (atomically).
 
@@ -364,21 +364,13 @@ def render_index(rows: Sequence[Mapping], out_path: Path, *, report_links: Mappi
             + "</section>"
         )
     total = sum(num(r.get("duration_s")) or 0 for r in rows)
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>voice-coach · {len(rows)} calls</title>
-<style>{_asset("report.css")}</style>
-</head>
-<body>
+    page = (
+        page_head(f"voice-coach · {len(rows)} calls")
+        + f"""<body>
 <header class="top"><div><h1>Call review</h1><div class="muted small">{len(rows)} calls · {clock(total)} of audio ·
 voice-coach {_esc(__version__)}</div></div></header>
 <main>
-<section class="card"><h2>Calls</h2><p class="muted small">Worst calm score first. Click a heading to sort, a call to open its report.</p>
+<section class="card"><h2>Calls</h2>{_CALLS_HELP}
 {calls}</section>
 {agent_html}
 </main>
@@ -386,5 +378,6 @@ voice-coach {_esc(__version__)}</div></div></header>
 </body>
 </html>
 """
+    )
     write_text_atomic(out_path, page)
     return out_path

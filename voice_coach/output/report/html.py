@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import base64
 import functools
-import html
 import json
 import os
 import re
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -39,6 +37,9 @@ from voice_coach.output.report._result import (
     words_of,
 )
 from voice_coach.output.report.options import ReportOptions
+from voice_coach.output.report.page import asset as _asset
+from voice_coach.output.report.page import esc as _esc
+from voice_coach.output.report.page import page_head
 from voice_coach.output.report.timeline import (
     _OTHER_COLOUR,
     WARNING_COLOURS,
@@ -52,10 +53,6 @@ __all__ = ["ReportError", "ReportOptions", "render_report"]
 
 class ReportError(VoiceCoachError):
     """A report could not be written (e.g. the audio to embed is missing)."""
-
-
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _fmt(value: Any, digits: int = 1, unit: str = "", *, signed: bool = False) -> str:
@@ -95,10 +92,6 @@ def _plotly_js() -> str:
     # An inline script ends at the first '</script' whatever the JS means; plotly's bundle has none
     # today, but guard so a future bundle cannot break the page.
     return re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
-
-
-def _asset(name: str) -> str:
-    return resources.files("voice_coach.output.report").joinpath("assets", name).read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -425,13 +418,6 @@ def _audio_src(audio_path: Path, out_path: Path, embed: bool) -> str:
     return "/".join(quote(part) for part in Path(rel).as_posix().split("/"))
 
 
-_CSP = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "img-src data: blob:; font-src data:; media-src 'self' file: data: blob:; connect-src 'none'; "
-    "form-action 'none'; base-uri 'none'"
-)
-
-
 def render_report(
     result: dict,
     out_path: Path,
@@ -525,18 +511,13 @@ def render_report(
         if x
     )
 
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="voice-coach {_esc(__version__)}">
-<link rel="icon" href="data:,">
-<title>{_esc(title)} · voice-coach report</title>
-<style>{_asset("report.css")}</style>
-</head>
-<body>
+    footer = (
+        f'<footer class="muted small">Generated offline by voice-coach {_esc(__version__)}. '
+        "Nothing in this page loads from the network.</footer>"
+    )
+    page = (
+        page_head(f"{title} · voice-coach report")
+        + f"""<body>
 <header class="top">
 <div><h1>{_esc(title)}</h1><div class="muted small" title="{_esc(source)}">{meta}</div></div>
 {audio_html}
@@ -547,11 +528,12 @@ def render_report(
 {_section_lists(result)}
 {_section_transcript(result, opts)}
 </main>
-<footer class="muted small">Generated offline by voice-coach {_esc(__version__)}. Nothing in this page loads from the network.</footer>
+{footer}
 <script type="application/json" id="vc-data">{_json_for_script(page_data)}</script>
 <script>{_plotly_js() if lanes else ""}</script>
 <script>{_asset("report.js")}</script>
 </body>
 </html>
 """
+    )
     write_text_atomic(out_path, page)

@@ -1,0 +1,50 @@
+"""What every HTML page of the report shares: escaping, packaged assets and the page head.
+
+The call report and the batch index open from disk and load nothing from the network; one
+Content-Security-Policy, written once here, enforces that for both.
+"""
+
+from __future__ import annotations
+
+import html
+from importlib import resources
+from typing import Any
+
+from voice_coach import __version__
+
+__all__ = ["CSP", "asset", "esc", "page_head"]
+
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; media-src 'self' file: data: blob:; connect-src 'none'; "
+    "form-action 'none'; base-uri 'none'"
+)
+"""Inline scripts and styles only; images and fonts from data URIs (plotly); audio from the page's
+folder or embedded; no fetches, no form posts, no <base> redirection."""
+
+
+def esc(value: Any) -> str:
+    """``value`` as HTML text or attribute content (None is empty)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def asset(name: str) -> str:
+    """A packaged asset of the report (``report.css``, ``report.js``) as text."""
+    return resources.files("voice_coach.output.report").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def page_head(title: str) -> str:
+    """``<!DOCTYPE html>`` up to and including ``</head>``: charset, the CSP, viewport, generator,
+    an empty icon (no favicon request), the title (escaped here) and the report stylesheet."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="voice-coach {esc(__version__)}">
+<link rel="icon" href="data:,">
+<title>{esc(title)}</title>
+<style>{asset("report.css")}</style>
+</head>
+"""
