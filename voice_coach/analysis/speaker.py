@@ -21,7 +21,8 @@ from voice_coach import SAMPLE_RATE
 from voice_coach.analysis.baseline import Baseline, BaselineEstimator
 from voice_coach.analysis.cues import COMPONENTS, DEESCALATION_MESSAGE, MESSAGES, PRIORITY, CueTracker
 from voice_coach.config import Config
-from voice_coach.engine.events import BaselineReady, Metrics, Speaker, WarningEnded, WarningStarted, Word
+from voice_coach.engine.events import BaselineReady, Event, Metrics, Speaker, WarningEnded, WarningStarted, Word
+from voice_coach.engine.outputs import VoiceOutput, WarningRecord
 from voice_coach.signal.agitation import agitation_score, cues, semitones
 from voice_coach.signal.prosody import FrameAnalyzer, Frames
 from voice_coach.signal.syllables import SyllablePicker
@@ -64,6 +65,7 @@ class SpeakerAnalyzer:
         profile: Baseline | None = None,
         metrics_interval_s: float = 0.25,
         warn: bool = True,
+        calm_gate: bool = True,
     ):
         self.speaker = speaker
         self.config = config
@@ -82,13 +84,15 @@ class SpeakerAnalyzer:
             else None
         )
         self.metrics_interval_s = metrics_interval_s
+        self.calm_gate = calm_gate
+        """False: every block refines the baseline (calibration on speech known to be calm)."""
         self._next_metrics_t = metrics_interval_s
         self.history = StepHistory()
         self.partner: SpeakerAnalyzer | None = None  # the customer, for the agent (two voices)
         self.leak_frames: list[int] = []  # per step: frames rejected as the partner's voice
         self._upset_until = -1.0
         self.words: list[Word] = []
-        self.warnings: list[dict] = []
+        self.warnings: list[WarningRecord] = []
         self.retrospective_baseline = False
         """True when the baseline only came at the end (a recording too short to calibrate while it
         played): its timeline has no agitation, and the summary judges it against its own speech."""
@@ -118,17 +122,17 @@ class SpeakerAnalyzer:
         )
 
     # ------------------------------------------------------------------ feeding
-    def feed(self, audio: np.ndarray) -> list:
+    def feed(self, audio: np.ndarray) -> list[Event]:
         """Analyze the next samples of this voice."""
         return self.consume(self.frames.feed(audio))
 
-    def consume(self, frames: Frames, *, final: bool = False) -> list:
+    def consume(self, frames: Frames, *, final: bool = False) -> list[Event]:
         """Analyze frames already computed by ``self.frames`` (the engine does this when it needs to
         look at both voices' frames first, e.g. to reject the customer's voice leaking in)."""
         return self._consume(frames, final=final)
 
-    def finish(self, t_end: float, frames: Frames | None = None) -> list:
-        events = self._consume(self.frames.finish() if frames is None else frames, final=True)
+    def finish(self, t_end: float, frames: Frames | None = None) -> list[Event]:
+        events: list[Event] = self._consume(self.frames.finish() if frames is None else frames, final=True)
         if self.baseline is None and self.estimator is not None:
             # Too little speech for a provisional baseline while it played: judge the recording
             # against its own speech, so that a short recording still gets a score.
@@ -143,8 +147,32 @@ class SpeakerAnalyzer:
     def add_words(self, words: list[Word]) -> None:
         self.words.extend(words)
 
-    def _consume(self, frames: Frames, *, final: bool) -> list:
-        events: list = []
+    def output(self) -> VoiceOutput:
+        """This voice's analysis so far, as a read-only snapshot (complete after ``finish``)."""
+        h = self.history
+        return VoiceOutput(
+            speaker=self.speaker,
+            step_s=STEP_S,
+            hop_s=self.hop_s,
+            pitch_hz=np.asarray(h.pitch_hz, dtype=float),
+            loudness_db=np.asarray(h.loudness_db, dtype=float),
+            speaking=np.asarray(h.speaking, dtype=bool),
+            syllables=np.asarray(h.syllables, dtype=float),
+            agitation=np.asarray(h.agitation, dtype=float),
+            voiced=self.voiced_frames(),
+            words=tuple(self.words),
+            warnings=tuple(self.warnings),
+            baseline=self.baseline,
+            retrospective_baseline=self.retrospective_baseline,
+        )
+
+    def voiced_frames(self) -> np.ndarray:
+        """The per-frame voicing decision of every frame analysed so far, shape ``(frames,)``."""
+        h = self.history
+        return np.concatenate(h.voiced_frames) if h.voiced_frames else np.zeros(0, bool)
+
+    def _consume(self, frames: Frames, *, final: bool) -> list[Event]:
+        events: list[Event] = []
         if len(frames):
             self._pending.append(frames)
             self._pending_n += len(frames)
@@ -159,9 +187,8 @@ class SpeakerAnalyzer:
         return events
 
     # ------------------------------------------------------------------ one step
-    def _step(self, step: Frames) -> list:
-        events: list = []
-        k = len(self.history)
+    def _step(self, step: Frames) -> list[Event]:
+        events: list[Event] = []
         self._frame_index += len(step)
         t_end = self._frame_index * self.hop_s
         # A nucleus is confirmed a few frames after its peak; it counts in the step that confirms
@@ -201,9 +228,13 @@ class SpeakerAnalyzer:
         if self.estimator is not None and not self.estimator.frozen:
             was_frozen = self.estimator.frozen
             # Once a provisional baseline exists, only calm speech refines it.
-            calm = self.baseline is None or (
-                (m["agitation"] is None or m["agitation"] < self.config.baseline.calm_max_agitation)
-                and (self.tracker is None or self.tracker.active is None)
+            calm = (
+                not self.calm_gate
+                or self.baseline is None
+                or (
+                    (m["agitation"] is None or m["agitation"] < self.config.baseline.calm_max_agitation)
+                    and (self.tracker is None or self.tracker.active is None)
+                )
             )
             self.estimator.add(
                 voiced=voiced, f0_hz=step.f0_hz, loudness_db=step.loudness_db, rate_sps=m["rate"], calm=calm
@@ -372,14 +403,7 @@ class SpeakerAnalyzer:
     def _ended(self, change, t: float) -> WarningEnded:
         message = getattr(self, "_active_message", None) or MESSAGES[change.kind]
         self.warnings.append(
-            {
-                "start": round(change.start_s, 2),
-                "end": round(change.end_s, 2),
-                "raised_at": round(change.raised_at, 2),
-                "kind": change.kind,
-                "speaker": self.speaker,
-                "message": message,
-            }
+            WarningRecord(change.start_s, change.end_s, change.raised_at, change.kind, self.speaker, message)
         )
         self._active_message = None
         return WarningEnded(t, self.speaker, change.kind, change.start_s, change.end_s)

@@ -1,9 +1,10 @@
 """``voice-coach calibrate``: the agent's calm baseline from recordings of calm speech.
 
-The recordings are fed, one after another, through the same speaker analysis as a call, with a
-calibration budget that never runs out and no calm gate, because all of this speech is known to be
-calm; the profile is the median of the speech blocks. Speech is counted across the files, and the
-last partial block counts too, so four short calm sentences (about 3 s of voiced speech) are enough.
+The recordings are fed, one after another, through the same engine as a call (the agent's voice, no
+transcriber, no warnings), with a calibration budget that never runs out and no calm gate, because
+all of this speech is known to be calm; the profile is the median of the speech blocks. Speech is
+counted across the files, and the last partial block counts too, so four short calm sentences (about
+3 s of voiced speech) are enough.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import numpy as np
 
 from voice_coach import SAMPLE_RATE
 from voice_coach.analysis.baseline import Baseline, save_profile
-from voice_coach.analysis.speaker import SpeakerAnalyzer
 from voice_coach.config import Config
+from voice_coach.engine.core import ChannelMap, Engine
 from voice_coach.errors import AudioError
 from voice_coach.sources.decode import iter_audio, parse_channel, probe
 
@@ -26,30 +27,29 @@ of voiced frames here (our voicing decision is conservative: Praat calls about a
 voiced), so 2 s is the floor; 10 s of calm talk is comfortably above it."""
 MIN_PARTIAL_BLOCK_S = 0.1
 """The last, partial calibration block counts if it holds at least this much voiced speech."""
+NO_BUDGET_S = 1e9
+"""The calibration budget of a profile: more voiced speech than any set of recordings holds."""
 
 
 def calibrate_files(
     paths: list[Path], *, config: Config = Config(), agent_channel: str | int = 0, out: Path | None = None
 ) -> Baseline:
     """The calm baseline of the agent in ``paths``; written to ``out`` as a profile when given."""
-    # All of this speech is known to be calm: no budget, no calm gate.
+    # All of this speech is known to be calm: no budget (the baseline never freezes), no calm gate.
     baseline_cfg = dataclasses.replace(
-        config.baseline,
-        calibration_speech_s=float("inf"),
-        min_speech_s=MIN_PROFILE_SPEECH_S,
-        calm_max_agitation=float("inf"),
+        config.baseline, calibration_speech_s=NO_BUDGET_S, min_speech_s=MIN_PROFILE_SPEECH_S
     )
     cfg = dataclasses.replace(config, baseline=baseline_cfg)
-    analyzer = SpeakerAnalyzer("agent", config=cfg, warn=False)
+    engine = Engine(config=cfg, channels=ChannelMap(0, None), transcriber=None, calibrating=True)
     gap = np.zeros(SAMPLE_RATE // 2, np.float32)
     for path in paths:
         info = probe(path)
         channel = parse_channel(agent_channel, channels=info.channels)
         for chunk in iter_audio(path, chunk_s=5.0):
-            analyzer.feed(chunk[channel])
-        analyzer.feed(gap)
-    analyzer.finish(0.0)
-    estimator = analyzer.estimator
+            engine.feed(chunk[channel])
+        engine.feed(gap)
+    engine.finish()
+    estimator = engine.analyzers["agent"].estimator
     assert estimator is not None  # no profile was given
     estimator.flush(min_s=MIN_PARTIAL_BLOCK_S)  # the last partial block is calm speech too
     estimate = estimator.estimate(quantile=0.5)

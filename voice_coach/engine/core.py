@@ -10,6 +10,7 @@ The engine does not know which: fed the same audio it emits the same prosody eve
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,21 +18,27 @@ import numpy as np
 
 from voice_coach import SAMPLE_RATE
 from voice_coach.analysis.baseline import Baseline
-from voice_coach.analysis.dynamics import DynamicsTracker
-from voice_coach.analysis.phrases import PhraseSpotter, default_phrasebook
+from voice_coach.analysis.dynamics import ConversationEvent, ConversationEventStarted, DynamicsTracker
+from voice_coach.analysis.phrases import Phrasebook, PhraseMatch, PhraseSpotter, default_phrasebook
 from voice_coach.analysis.speaker import SpeakerAnalyzer
 from voice_coach.asr.transcribe import Transcriber
 from voice_coach.config import Config
 from voice_coach.engine.events import (
     AsrStatus,
     ConversationNotice,
+    Event,
     PhraseSpotted,
     Speaker,
     Started,
     Stopped,
+    Word,
     WordsCommitted,
 )
+from voice_coach.engine.outputs import ConversationOutput, Diagnostics, EngineOutputs
 from voice_coach.signal.crosstalk import leak_mask, without_leak
+from voice_coach.signal.prosody import Frames
+
+log = logging.getLogger("voice_coach")
 
 CONVERSATION_MESSAGES = {
     ("interruption", "agent"): "Let the customer finish",
@@ -65,6 +72,15 @@ class ChannelMap:
 
 
 class Engine:
+    """Routes input channels to voices, analyzes and transcribes each, and emits typed events.
+
+    ``start()``, ``feed(chunk)`` and ``finish()`` return the events they complete; ``outputs()``
+    returns everything the engine produced (after ``finish``: complete), which the result is built
+    from. ``calibrating``: speech known to be calm, for a profile: no warnings, no calm gate on the
+    baseline. ``padded_s`` is audio the source
+    padded in for a stalled second device; the live app sets it from ``DualSource.padded_s``.
+    """
+
     def __init__(
         self,
         *,
@@ -73,8 +89,9 @@ class Engine:
         profile: Baseline | None = None,
         transcriber: TranscriberFactory | None = None,
         metrics_interval_s: float = 0.25,
-        phrasebook=None,
-    ):
+        phrasebook: Phrasebook | None = None,
+        calibrating: bool = False,
+    ) -> None:
         self.config = config
         self.channels = channels
         self.samples = 0
@@ -87,6 +104,8 @@ class Engine:
                 config=config,
                 profile=profile if speaker == "agent" else None,
                 metrics_interval_s=metrics_interval_s,
+                warn=not calibrating,
+                calm_gate=not calibrating,
             )
             t = transcriber(speaker) if transcriber else None
             if t is not None:
@@ -95,6 +114,9 @@ class Engine:
         if "customer" in self.analyzers:
             self.analyzers["agent"].partner = self.analyzers["customer"]
         self.leak_frames: list[np.ndarray] = []
+        self._phrases: list[PhraseMatch] = []
+        self._asr_skipped_s: dict[Speaker, float] = {}
+        self.padded_s = 0.0
         self.dynamics = DynamicsTracker(config.dynamics) if "customer" in self.analyzers else None
         self.phrasebook = phrasebook if phrasebook is not None else default_phrasebook()
         self.spotter = PhraseSpotter(self.phrasebook, speaker="agent")
@@ -107,18 +129,18 @@ class Engine:
         """Seconds of audio fed so far."""
         return self.samples / SAMPLE_RATE
 
-    def start(self) -> list:
+    def start(self) -> list[Event]:
         self._started = True
         return [Started(0.0, SAMPLE_RATE, tuple(self.analyzers))]
 
-    def feed(self, chunk: np.ndarray) -> list:
+    def feed(self, chunk: np.ndarray) -> list[Event]:
         """Feed the next chunk, shape ``(channels, n)`` (or ``(n,)`` for mono), 16 kHz float32."""
-        events = [] if self._started else self.start()
+        events: list[Event] = [] if self._started else self.start()
         chunk = np.asarray(chunk, dtype=np.float32)
         if chunk.ndim == 1:
             chunk = chunk[None, :]
         self.samples += chunk.shape[1]
-        frames = {}
+        frames: dict[Speaker, Frames] = {}
         for speaker, index in self.channels.voices().items():
             audio = chunk[index]
             transcriber = self.transcribers.get(speaker)
@@ -129,9 +151,9 @@ class Engine:
         events.extend(self._collect_words(final=False))
         return events
 
-    def _analyze(self, frames: dict, *, final: bool) -> list:
+    def _analyze(self, frames: dict[Speaker, Frames], *, final: bool) -> list[Event]:
         """Customer first, so that the agent's step k can look at the customer's step k."""
-        events: list = []
+        events: list[Event] = []
         if "customer" in frames and self.config.deescalation.reject_leak:
             mask = leak_mask(
                 frames["agent"], frames["customer"], max_pitch_diff_st=self.config.deescalation.leak_max_pitch_diff_st
@@ -148,7 +170,7 @@ class Engine:
             events.extend(self._conversation_event(f) for f in found)
         return events
 
-    def _conversation_event(self, found) -> ConversationNotice:
+    def _conversation_event(self, found: ConversationEvent | ConversationEventStarted) -> ConversationNotice:
         end = getattr(found, "end_s", None)
         return ConversationNotice(
             self.t,
@@ -159,8 +181,8 @@ class Engine:
             CONVERSATION_MESSAGES.get((found.kind, found.speaker), found.kind.replace("_", " ")),
         )
 
-    def finish(self, reason: str = "end of input") -> list:
-        events = [] if self._started else self.start()
+    def finish(self, reason: str = "end of input") -> list[Event]:
+        events: list[Event] = [] if self._started else self.start()
         frames = {speaker: a.frames.finish() for speaker, a in self.analyzers.items()}
         events.extend(self._analyze(frames, final=True))
         events.extend(self._collect_words(final=True))
@@ -168,7 +190,7 @@ class Engine:
         self.finished = True
         return events
 
-    def _drop_leaked_words(self, words: list) -> list:
+    def _drop_leaked_words(self, words: list[Word]) -> list[Word]:
         """Agent-channel words heard over frames that were mostly the customer's voice leaking in
         are the customer's words, not the agent's."""
         leak = np.concatenate(self.leak_frames)
@@ -184,12 +206,21 @@ class Engine:
             n_leak, n_own = int(leak[a:b].sum()), int(voiced[a:b].sum())
             if n_leak > n_own:
                 self.dropped_leak_words += 1
+                log.debug(
+                    "leaked word dropped: agent channel %r at %.2f-%.2f s was the customer's voice "
+                    "(%d of its frames leaked, %d the agent's own)",
+                    w.text,
+                    w.start_s,
+                    w.end_s,
+                    n_leak,
+                    n_own,
+                )
                 continue
             kept.append(w)
         return kept
 
-    def _collect_words(self, *, final: bool) -> list:
-        events: list = []
+    def _collect_words(self, *, final: bool) -> list[Event]:
+        events: list[Event] = []
         for speaker, transcriber in self.transcribers.items():
             words = transcriber.finish() if final else transcriber.process()
             status = getattr(transcriber, "status", None)
@@ -197,6 +228,8 @@ class Engine:
                 seen = self._asr_status_seen[speaker]
                 for kind, behind_s, skipped_s in status[seen:]:
                     events.append(AsrStatus(self.t, speaker, kind, behind_s, skipped_s))
+                    # ``skipped_s`` is the transcriber's running total.
+                    self._asr_skipped_s[speaker] = max(self._asr_skipped_s.get(speaker, 0.0), skipped_s)
                 self._asr_status_seen[speaker] = len(status)
             if words and speaker == "agent" and self.leak_frames:
                 words = self._drop_leaked_words(words)
@@ -205,7 +238,43 @@ class Engine:
                 events.append(WordsCommitted(self.t, speaker, tuple(words)))
                 if speaker == "agent":
                     for m in self.spotter.add(words):
+                        self._phrases.append(m)
                         events.append(
                             PhraseSpotted(self.t, speaker, m.category, m.polarity, m.text, m.start_s, m.end_s)
                         )
         return events
+
+    def outputs(self) -> EngineOutputs:
+        """Everything the engine produced so far, as a read-only snapshot (complete after ``finish``)."""
+        conversation = None
+        if self.dynamics is not None:
+            conversation = ConversationOutput(
+                events=tuple(self.dynamics.events),
+                agent_segments=tuple(self.dynamics.segments("agent")),
+                customer_segments=tuple(self.dynamics.segments("customer")),
+            )
+        return EngineOutputs(
+            duration_s=self.t,
+            config=self.config,
+            phrasebook_sources=tuple(self.phrasebook.sources),
+            voices={speaker: a.output() for speaker, a in self.analyzers.items()},
+            phrases=tuple(self._phrases),
+            conversation=conversation,
+            diagnostics=self.diagnostics(),
+        )
+
+    def diagnostics(self) -> Diagnostics:
+        """Counts of what the analysis dropped or skipped so far."""
+        loops = 0
+        for transcriber in self.transcribers.values():
+            inner = getattr(transcriber, "inner", None)
+            count = getattr(transcriber, "dropped_loop_words", None)
+            if count is None and inner is not None:
+                count = getattr(inner, "dropped_loop_words", 0)
+            loops += int(count or 0)
+        return Diagnostics(
+            dropped_loop_words=loops,
+            dropped_leak_words=self.dropped_leak_words,
+            asr_skipped_s=sum(self._asr_skipped_s.values()),
+            padded_s=self.padded_s,
+        )

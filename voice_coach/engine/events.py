@@ -7,7 +7,7 @@ consumers of these events. Times are seconds of stream audio (``t``), counted fr
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal, Union
+from typing import Literal, TypeAlias
 
 Speaker = Literal["agent", "customer"]
 
@@ -143,18 +143,19 @@ class Stopped:
     type: str = field(default="stopped", init=False)
 
 
-Event = Union[
-    Started,
-    Metrics,
-    WordsCommitted,
-    WarningStarted,
-    WarningEnded,
-    BaselineReady,
-    AsrStatus,
-    ConversationNotice,
-    PhraseSpotted,
-    Stopped,
-]
+Event: TypeAlias = (
+    Started
+    | Metrics
+    | WordsCommitted
+    | WarningStarted
+    | WarningEnded
+    | BaselineReady
+    | AsrStatus
+    | ConversationNotice
+    | PhraseSpotted
+    | Stopped
+)
+"""Everything the engine emits; ``type`` tells them apart in JSON."""
 
 
 def event_to_dict(event: Event) -> dict:

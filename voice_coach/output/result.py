@@ -1,4 +1,7 @@
-"""The JSON result (schema_version 1) and the CSV timeline, built from a finished engine.
+"""The JSON result (schema_version 1) and the CSV timeline, built from a finished engine's outputs.
+
+The result is built from ``Engine.outputs()`` alone (``voice_coach.engine.outputs``); its shape is
+published as a JSON Schema, ``result.schema.json`` next to this module (see docs/CONTRACT.md).
 
 The timeline has one entry per 0.1 s step; ``t`` is the centre of the window each value describes:
 the step itself for pitch and loudness, a centred ``rate.window_s`` window for wpm and syllables/s,
@@ -16,16 +19,19 @@ from pathlib import Path
 import numpy as np
 
 from voice_coach.analysis.dynamics import summarize_dynamics
-from voice_coach.analysis.phrases import find_phrases
 from voice_coach.analysis.scorecard import build_scorecard
-from voice_coach.analysis.speaker import STEP_S, SpeakerAnalyzer
+from voice_coach.analysis.speaker import STEP_S
+from voice_coach.config import Config
 from voice_coach.engine.core import Engine
+from voice_coach.engine.outputs import EngineOutputs, VoiceOutput
 from voice_coach.output.files import write_text_atomic
 from voice_coach.signal.activity import bridge_gaps, spans_from_mask, talk_time_s
 from voice_coach.signal.agitation import agitation_score, calm_score, cues
 from voice_coach.signal.rate import rolling_wpm, words_per_minute
 
 SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
+"""The published JSON Schema of the result (package data)."""
 
 
 def _clean(x, nd: int = 3):
@@ -38,22 +44,20 @@ def _clean(x, nd: int = 3):
     return round(x, nd) if math.isfinite(x) else None
 
 
-def _speaker_result(a: SpeakerAnalyzer) -> dict:
-    h = a.history
-    n = len(h)
-    cfg = a.config
+def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
+    n = len(a)
     hop_s = a.hop_s
     t = (np.arange(n) + 0.5) * STEP_S
-    pitch = np.asarray(h.pitch_hz, dtype=float)
-    level = np.asarray(h.loudness_db, dtype=float)
-    speaking = np.asarray(h.speaking, dtype=bool)
-    voiced = np.concatenate(h.voiced_frames) if h.voiced_frames else np.zeros(0, bool)
+    pitch = a.pitch_hz
+    level = a.loudness_db
+    speaking = a.speaking
+    voiced = a.voiced
     phon = bridge_gaps(voiced, max_gap=int(round(0.3 / hop_s)))
     step_frames = int(round(STEP_S / hop_s))
     phon_steps = (
         np.add.reduceat(phon.astype(int), np.arange(0, len(phon), step_frames)) if len(phon) else np.zeros(0, int)
     )
-    syl = np.asarray(h.syllables, dtype=float)
+    syl = a.syllables
 
     # Centred rolling articulation rate.
     half = int(round(cfg.rate.window_s / STEP_S / 2))
@@ -68,7 +72,7 @@ def _speaker_result(a: SpeakerAnalyzer) -> dict:
 
     wpm = rolling_wpm(a.words, t, window_s=cfg.rate.window_s, pause_min_s=cfg.rate.pause_min_s)
 
-    agitation = np.asarray(h.agitation, dtype=float)
+    agitation = a.agitation
     shift = int(round(cfg.agitation.window_s / 2 / STEP_S - 0.5))
     agitation_c = np.full(n, np.nan)
     if n > shift:
@@ -160,27 +164,27 @@ def _step_agitation(level_rel: np.ndarray, pitch_st: np.ndarray, speaking: np.nd
     return np.asarray(out, dtype=float)
 
 
-def build_result(engine: Engine, *, source: str, model: str) -> dict:
-    """The JSON result of a finished engine (schema_version 1)."""
-    agent = _speaker_result(engine.analyzers["agent"])
-    customer = _speaker_result(engine.analyzers["customer"]) if "customer" in engine.analyzers else None
-    warnings = [w for a in engine.analyzers.values() for w in a.warnings]
+def build_result(engine: Engine | EngineOutputs, *, source: str, model: str) -> dict:
+    """The JSON result (schema_version 1) of a finished engine, from its public outputs alone."""
+    out = engine.outputs() if isinstance(engine, Engine) else engine
+    cfg = out.config
+    agent = _speaker_result(out.voices["agent"], cfg)
+    customer = _speaker_result(out.voices["customer"], cfg) if "customer" in out.voices else None
+    warnings = [w.to_dict() for v in out.voices.values() for w in v.warnings]
     warnings.sort(key=lambda w: (w["start"], w["speaker"]))
-    phrases = [m.to_dict() for m in find_phrases(engine.analyzers["agent"].words, engine.phrasebook, speaker="agent")]
+    phrases = [m.to_dict() for m in out.phrases]
     _mark_phrases(agent["timeline"], phrases)
     events, conversation = [], None
-    if engine.dynamics is not None:
-        found = engine.dynamics.events
+    if out.conversation is not None:
+        found = out.conversation.events
         events = [e.to_dict() for e in sorted(found, key=lambda e: (e.start_s, e.kind))]
-        conversation = summarize_dynamics(
-            engine.dynamics.segments("agent"), engine.dynamics.segments("customer"), found
-        )
-    config = engine.config.to_dict()
-    config["phrasebook"] = list(engine.phrasebook.sources)
+        conversation = summarize_dynamics(out.conversation.agent_segments, out.conversation.customer_segments, found)
+    config = cfg.to_dict()
+    config["phrasebook"] = list(out.phrasebook_sources)
     result = {
         "schema_version": SCHEMA_VERSION,
         "source": source,
-        "duration_s": round(engine.t, 3),
+        "duration_s": round(out.duration_s, 3),
         "model": model,
         "config": config,
         "agent": agent,
@@ -189,6 +193,7 @@ def build_result(engine: Engine, *, source: str, model: str) -> dict:
         "events": events,
         "phrases": phrases,
         "conversation": conversation,
+        "diagnostics": out.diagnostics.to_dict(),
     }
     result["scorecard"] = build_scorecard(result)
     return result
