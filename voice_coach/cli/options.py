@@ -1,0 +1,60 @@
+"""Options that several commands share, declared once (name, help text, defaults shown or not).
+
+Each is an ``Annotated`` type for a command parameter; the default stays in the signature::
+
+    def analyze(config: ConfigOpt = None, model: ModelOpt = None): ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+__all__ = ["AgentChannelOpt", "ConfigOpt", "EmbedAudioOpt", "ModelOpt", "PhrasesOpt", "ProfileOpt"]
+
+# typer reads these annotations at run time, where ``Path | None`` needs Python 3.10; Optional works everywhere.
+AgentChannelOpt = Annotated[
+    str,
+    typer.Option(
+        "--agent-channel",
+        help="Channel of a stereo recording that is the agent: 0, 1, left or right. The other one is the customer.",
+    ),
+]
+ConfigOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--config", help="TOML file of thresholds and windows (see docs/configuration.md).", show_default=False
+    ),
+]
+ModelOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--model",
+        help="faster-whisper model: a name such as small.en (downloaded when first asked for; needs a network) "
+        "or a local CTranslate2 folder. Default: the bundled tiny.en.",
+        show_default=False,
+    ),
+]
+ProfileOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--profile",
+        help="Calm-baseline profile from 'voice-coach calibrate'. "
+        "Without it the baseline is learned from the early part of the call.",
+        show_default=False,
+    ),
+]
+PhrasesOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--phrases",
+        help="TOML phrasebook that extends the built-in de-escalation phrases (see docs/phrases.md).",
+        show_default=False,
+    ),
+]
+EmbedAudioOpt = Annotated[
+    bool,
+    typer.Option("--embed-audio", help="Embed the audio in the HTML page instead of linking it by relative path."),
+]
