@@ -43,7 +43,7 @@ class FakeDevice:
         self.reads += 1
         if not n:
             return None
-        values = self.offset + np.arange(self.sent, self.sent + n, dtype=np.float64)
+        values = self.offset + np.arange(self.sent, self.sent + n, dtype=np.float64)  # exact in float32 below 2**24
         self.sent += n
         audio = np.stack([-values if c else values for c in range(self.channels)], axis=1).astype(np.float32)
         audio[:, 0] = values.astype(np.float32)
@@ -129,3 +129,18 @@ def test_drift_between_the_two_clocks_stays_bounded():
     assert source.padded_s == pytest.approx(out / SR - agent.sent / SR)
     assert source.padded_s == pytest.approx(surplus_s - buffered_s)
     assert source.padded_s >= surplus_s - 0.5 - 0.06 > 0
+
+
+def test_padding_is_reported_in_the_live_result():
+    from voice_coach.app.live import LiveSession
+    from voice_coach.engine.core import ChannelMap, Engine
+    from voice_coach.output.result import build_result
+
+    agent = FakeDevice([800] * 60)
+    customer = FakeDevice([800] * 4 + [0] * 30 + [800] * 26)
+    source = DualSource(agent, customer, max_skew_s=0.5)
+    engine = Engine(channels=ChannelMap(0, 1))
+    end = LiveSession(engine=engine, source=source, consumers=[], channels_in=2).run()
+    assert end.error is None and source.padded_s > 0.9
+    result = build_result(engine, source="dual", model="none")
+    assert result["diagnostics"]["padded_s"] == pytest.approx(source.padded_s, abs=0.001)

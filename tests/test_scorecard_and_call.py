@@ -80,7 +80,11 @@ def test_scorecard_lines_name_advice_and_moments(call):
     assert ids["interruptions"]["count"] == 1 and ids["dead_air"]["count"] == 1
     assert ids["customer_agitation"]["end"] > ids["customer_agitation"]["start"]  # the customer got angrier
     assert all(i["advice"] and isinstance(i["moments"], list) for i in card["items"])
-    assert 0 <= card["overall"] <= 100
+    # overall is the mean of the verdicts' points in percent (good 1, warn 0.5, bad 0, n/a not
+    # counted): with a good line and a warn/bad one it is strictly between 0 and 100.
+    points = [{"good": 1.0, "warn": 0.5, "bad": 0.0}[i["verdict"]] for i in card["items"] if i["verdict"] != "n/a"]
+    assert card["overall"] == pytest.approx(100.0 * sum(points) / len(points), abs=0.05)
+    assert 0 < card["overall"] < 100
 
 
 def _result(**over):

@@ -98,19 +98,26 @@ def test_deescalation_tightens_the_agents_thresholds():
     from voice_coach.config import Config, DeescalationConfig
 
     cfg = dataclasses.replace(Config(), deescalation=DeescalationConfig(tighten_factor=0.5))
+    untightened = dataclasses.replace(Config(), deescalation=DeescalationConfig(tighten_factor=1.0))
     base = [("agent", voice(12, f0_hz=110, level_db=-30, seed=2))]
     calm_customer = [("customer", voice(8, f0_hz=210, level_db=-30, seed=3))]
     angry_customer = [("customer", voice(8, f0_hz=320, level_db=-14, seed=3))]
     mid_loud = [("agent", voice(6, f0_hz=110, level_db=-24.0, seed=6))]
-    _, _, quiet = run(
-        *turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + calm_customer + mid_loud), config=cfg
-    )
-    _, _, tense = run(
-        *turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + angry_customer + mid_loud), config=cfg
-    )
-    assert [w for w in quiet["warnings"] if w["speaker"] == "agent"] == []
-    agent_w = [w for w in tense["warnings"] if w["speaker"] == "agent"]
-    assert agent_w, tense["warnings"]
+    calm_call = turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + calm_customer + mid_loud)
+    tense_call = turns(base + [("customer", voice(8, f0_hz=210, level_db=-30, seed=7))] + angry_customer + mid_loud)
+    _, _, quiet = run(*calm_call, config=cfg)
+    _, _, tense = run(*tense_call, config=cfg)
+    _, _, tense_untightened = run(*tense_call, config=untightened)
+    agent_warnings = lambda r: [w for w in r["warnings"] if w["speaker"] == "agent"]
+    # +6 dB alone is not cued, whether the customer is calm (tightened) or upset (not tightened) ...
+    assert agent_warnings(quiet) == []
+    assert agent_warnings(tense_untightened) == [], tense_untightened["warnings"]
+    assert any(w["kind"] == "customer_agitated" for w in tense_untightened["warnings"])
+    # ... but with the customer upset and the threshold tightened, the agent's +6 dB turn (from
+    # 28 s to 34 s) is cued once, as mirroring the customer.
+    agent_w = agent_warnings(tense)
+    assert [w["kind"] for w in agent_w] == ["mirroring"], tense["warnings"]
+    assert agent_w[0]["start"] >= 28.0 and agent_w[0]["raised_at"] <= 34.0, agent_w
 
 
 def test_mono_calls_have_no_customer_and_no_mirroring():
