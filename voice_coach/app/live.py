@@ -46,9 +46,6 @@ __all__ = [
 
 log = logging.getLogger("voice_coach")
 
-LIVE_MAX_ASR_BACKLOG_S = 6.0
-"""Live: if transcription falls this far behind real time, it skips ahead (and says so)."""
-
 
 class EventsWriter:
     """The ``--events`` JSONL file: one object per line, flushed as written, with ``lag_s``."""
@@ -237,6 +234,8 @@ class LiveSession:
         except Exception as exc:
             log.debug("live session failed", exc_info=True)
             reason, error = "error", self._asr_failure() or _message(exc)
+        # What a DualSource padded in for a stalled device goes into the result's diagnostics.
+        self.engine.padded_s = float(getattr(self.source, "padded_s", 0.0))
         try:
             self._emit(self.engine.finish(reason))
         except Exception as exc:
@@ -250,20 +249,16 @@ class LiveSession:
 
 @dataclass
 class LiveRun:
-    """What ``run_live`` did: the JSON result it wrote to ``json_path`` and why the session ended.
-
-    ``padded_s`` is the silence a ``DualSource`` padded in for a stalled device (0 with one device).
-    """
+    """What ``run_live`` did: the JSON result it wrote to ``json_path`` and why the session ended."""
 
     result: dict
     end: SessionEnd
     json_path: Path
-    padded_s: float = 0.0
 
 
 def live_transcriber_factory(model_name: str | None, config: Config) -> TranscriberFactory:
     """A factory giving each voice a streaming (LocalAgreement-2) transcriber in its own thread, that
-    skips ahead when it falls ``LIVE_MAX_ASR_BACKLOG_S`` behind real time."""
+    skips ahead when it falls ``transcription.live_max_backlog_s`` behind real time."""
     from voice_coach.asr.model import load_model
     from voice_coach.asr.streaming import OnlineTranscriber
     from voice_coach.asr.transcribe import AsyncTranscriber
@@ -274,7 +269,7 @@ def live_transcriber_factory(model_name: str | None, config: Config) -> Transcri
         inner = OnlineTranscriber(
             asr_model, language=config.transcription.language, beam_size=config.transcription.live_beam_size
         )
-        return AsyncTranscriber(inner, max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)
+        return AsyncTranscriber(inner, max_backlog_s=config.transcription.live_max_backlog_s)
 
     return make
 
@@ -403,7 +398,6 @@ def run_live(
     consumers: list = []
     recorder = None
     end: SessionEnd | None = None
-    padded_s = 0.0
     try:
         source_cm = _open_source(
             replay=replay,
@@ -433,7 +427,6 @@ def run_live(
                 channels_in=n_in,
             )
             end = session.run()
-            padded_s = float(getattr(source, "padded_s", 0.0))
     except Exception:
         if end is None:  # nothing was heard: no result to write
             _close_all(consumers, recorder)
@@ -447,7 +440,6 @@ def run_live(
         _write_result(engine, end, result_path, record=record, replay=replay, device=device, model=model),
         end,
         result_path,
-        padded_s,
     )
 
 
