@@ -1,3 +1,4 @@
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -8,6 +9,56 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def validate_result(result: dict) -> None:
+    """Fail with the first few errors when ``result`` does not follow the published JSON Schema."""
+    import jsonschema
+
+    try:
+        json.dumps(result, allow_nan=False)  # JSON Schema numbers cannot say "no NaN or Infinity"
+    except ValueError as exc:
+        raise jsonschema.ValidationError(f"result is not valid JSON: {exc}") from None
+    errors = sorted(_RESULT_VALIDATOR.iter_errors(result), key=lambda e: list(e.path))
+    if errors:
+        lines = [f"  at /{'/'.join(map(str, e.path))}: {e.message[:200]}" for e in errors[:5]]
+        raise jsonschema.ValidationError("result does not follow result.schema.json:\n" + "\n".join(lines))
+
+
+def _validate_every_result() -> None:
+    """Every result the suite produces is checked against the published schema: ``build_result``
+    and ``write_json`` are wrapped before any test module (or the package's own lazy imports) binds
+    them; worker processes of ``voice-coach batch`` are forked from here and inherit the wrappers."""
+    from voice_coach.output import result as result_module
+
+    build, write = result_module.build_result, result_module.write_json
+
+    def build_result(*args, **kwargs):
+        out = build(*args, **kwargs)
+        validate_result(out)
+        return out
+
+    def write_json(result, path):
+        validate_result(result)
+        return write(result, path)
+
+    build_result.__wrapped__ = build  # type: ignore[attr-defined]
+    write_json.__wrapped__ = write  # type: ignore[attr-defined]
+    result_module.build_result, result_module.write_json = build_result, write_json
+
+
+def _result_validator():
+    import jsonschema
+
+    from voice_coach.output.result import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+_RESULT_VALIDATOR = _result_validator()
+_validate_every_result()
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,44 @@ from typing import Any
 
 from voice_coach.output.format import clock, num  # one place for number and time formatting
 
+READABLE_SCHEMA_VERSION = 1
+"""The newest result ``schema_version`` this version reads (``voice_coach.output.result.SCHEMA_VERSION``)."""
+
+
+def result_problem(result: Any) -> str | None:
+    """Why a loaded JSON document cannot be read as a result by this version, in one line; None if it can.
+
+    A result from a newer voice-coach (a higher ``schema_version``) or one without a
+    ``schema_version`` is refused rather than half-read.
+    """
+    if not isinstance(result, dict) or ("agent" not in result and "schema_version" not in result):
+        return f"not a voice-coach result (schema_version {READABLE_SCHEMA_VERSION})"
+    version = result.get("schema_version")
+    if version is None:
+        return (
+            f"no schema_version: not a voice-coach result this version reads (schema_version "
+            f"{READABLE_SCHEMA_VERSION}); analyze the call again with 'voice-coach analyze --json'"
+        )
+    if isinstance(version, int) and not isinstance(version, bool) and version > READABLE_SCHEMA_VERSION:
+        return (
+            f"schema_version {version} is newer than this voice-coach reads ({READABLE_SCHEMA_VERSION}): "
+            "upgrade voice-coach to make its report"
+        )
+    if version != READABLE_SCHEMA_VERSION or isinstance(version, bool):
+        return f"schema_version {version!r} is not one this voice-coach reads ({READABLE_SCHEMA_VERSION})"
+    if "agent" not in result:
+        return "not a voice-coach result (no 'agent' object)"
+    return None
+
+
 __all__ = [
+    "READABLE_SCHEMA_VERSION",
     "Intervals",
     "baseline_deltas",
     "clock",
     "css_token",
     "num",
+    "result_problem",
     "scorecard_items",
     "semitones",
     "spans_of",
