@@ -27,12 +27,15 @@ for recordings, ``streaming_asr.OnlineTranscriber`` live). For one faster-whispe
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Sequence
 
 import numpy as np
 
 from voice_coach import SAMPLE_RATE
+
+log = logging.getLogger("voice_coach")
 
 REPETITIVE_COMPRESSION_RATIO = 2.4
 """Text compressing better than this (zlib) is repetitive: faster-whisper's own loop threshold."""
@@ -98,15 +101,35 @@ class SpeechEvidence:
         return float(n) * 0.01
 
 
-def loop_free_words(words: Sequence, text: str, evidence: SpeechEvidence) -> list[int]:
+def loop_free_words(words: Sequence, text: str, evidence: SpeechEvidence, *, offset_s: float = 0.0) -> list[int]:
     """Indices of the words of one faster-whisper segment to keep (see the module docstring).
 
     ``words`` have ``start`` and ``end`` in seconds from the start of the audio ``evidence`` covers
     (faster-whisper's ``Word``, or anything with those attributes); ``text`` is the segment's text.
+    Dropped words leave a debug line on the ``voice_coach`` logger, at stream time ``offset_s`` plus
+    their own.
     """
+    keep, reason = _loop_free_words(words, text, evidence)
+    if len(keep) < len(words):
+        kept = set(keep)
+        dropped = [w for k, w in enumerate(words) if k not in kept]
+        log.debug(
+            "decoding loop: dropped %d of %d words at %.2f-%.2f s (%s): %r",
+            len(dropped),
+            len(words),
+            offset_s + float(dropped[0].start),
+            offset_s + float(dropped[-1].end),
+            reason,
+            "".join(str(getattr(w, "word", "")) for w in dropped).strip(),
+        )
+    return keep
+
+
+def _loop_free_words(words: Sequence, text: str, evidence: SpeechEvidence) -> tuple[list[int], str]:
+    """``loop_free_words`` and why it dropped what it dropped."""
     n = len(words)
     if n == 0:
-        return []
+        return [], ""
     spans = [(float(w.start), float(w.end)) for w in words]
     instant = [e - s < INSTANT_WORD_S for s, e in spans]
     # A run of words squeezed into no time is whisper repeating itself, not aligning heard words.
@@ -120,17 +143,17 @@ def loop_free_words(words: Sequence, text: str, evidence: SpeechEvidence) -> lis
             keep = [k for k in keep if not i <= k < j]
         i = max(j, i + 1)
     if len(keep) >= 6 and sum(instant[k] for k in keep) / len(keep) > MAX_INSTANT_SHARE:
-        return []
+        return [], "words of no duration"
     if len(keep) == n:
         text = text or "".join(str(getattr(w, "word", "")) for w in words)
     else:
         text = "".join(str(getattr(words[k], "word", "")) for k in keep)
     if compression_ratio(text.strip()) <= REPETITIVE_COMPRESSION_RATIO:
-        return keep
+        return keep, "a run of words of no duration"
     heard = [k for k in keep if evidence.heard(*spans[k])]
     if not heard:
-        return []
+        return [], "repetitive text over no speech"
     speech = evidence.speech_s(spans[heard[0]][0], spans[heard[-1]][1])
     if len(heard) > MAX_WORDS_PER_SPEECH_S * max(speech, 0.1):
-        return []
-    return heard
+        return [], "more repeated words than the speech under them could carry"
+    return heard, "repetitive text where no speech was heard"

@@ -37,6 +37,7 @@ no prompt by default: with tiny.en it made whisper skip or invent words (docs/li
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ from voice_coach.asr.loops import SpeechEvidence, loop_free_words
 from voice_coach.engine.events import Word
 from voice_coach.errors import ConfigError
 from voice_coach.text import normalize_text
+
+log = logging.getLogger("voice_coach")
 
 __all__ = ["OnlineTranscriber", "RealtimeRun", "simulate_realtime", "transcribe_stream"]
 
@@ -151,6 +154,7 @@ class OnlineTranscriber:
         self._floor_s = self.offset_s  # no word may start before this (skip_to, committed end)
         self._segment_ends_s: list[float] = []
         self.calls = 0  # whisper calls made (for monitoring and tests)
+        self.dropped_loop_words = 0  # words dropped as decoding loops, in audio no call had seen before
         self._skipped = 0  # samples dropped by skip_to
 
     # --- monitoring -------------------------------------------------------------------------
@@ -191,6 +195,8 @@ class OnlineTranscriber:
             self._received += chunk.size
             drop = min(chunk.size, max(0, self._discard_until - start))
             self._skipped += drop
+            if drop:
+                log.debug("streaming ASR: skipped %.2f s of audio on arrival (skip_to)", drop / SAMPLE_RATE)
             if drop < chunk.size:
                 self._incoming.append((start + drop, chunk[drop:].copy()))
 
@@ -297,10 +303,18 @@ class OnlineTranscriber:
         words: list[Word] = []
         seg_ends: list[float] = []
         evidence = SpeechEvidence(self._buffer)
+        # The buffer is decoded again on every call: a loop is counted once, in the call that first
+        # heard the audio it lies on.
+        new_from_s = self._time(max(self._transcribed_until, self._buffer_start)) - base_s
         for seg in segments:
             raw = seg.words or []
             seg_words = []
-            for i in loop_free_words(raw, seg.text or "", evidence):  # "thank you thank you ..."
+            keep = loop_free_words(raw, seg.text or "", evidence, offset_s=base_s)  # "thank you thank you ..."
+            kept = set(keep)
+            self.dropped_loop_words += sum(
+                1 for k, w in enumerate(raw) if k not in kept and float(w.start) >= new_from_s
+            )
+            for i in keep:
                 w = raw[i]
                 text = w.word.strip()
                 if not normalise_word(text):

@@ -10,9 +10,11 @@ instead; both go behind ``AsyncTranscriber``.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +24,8 @@ from voice_coach.asr.loops import SpeechEvidence, loop_free_words
 from voice_coach.config import TranscriptionConfig
 from voice_coach.engine.events import Word
 
+log = logging.getLogger("voice_coach")
+
 
 class Transcriber(Protocol):
     def insert_audio(self, audio: np.ndarray) -> None: ...
@@ -29,15 +33,26 @@ class Transcriber(Protocol):
     def finish(self) -> list[Word]: ...
 
 
-def words_from_segments(segments, *, audio: np.ndarray, offset_s: float, min_probability: float = 0.0) -> list[Word]:
+def words_from_segments(
+    segments,
+    *,
+    audio: np.ndarray,
+    offset_s: float,
+    min_probability: float = 0.0,
+    on_loop_dropped: Callable[[int], None] | None = None,
+) -> list[Word]:
     """faster-whisper segments (with word timestamps, relative to ``audio``) to Words on the stream
     clock, leaving out decoding loops (``loops.loop_free_words``: repetitive text is checked
-    against the speech heard in ``audio``, so that speech that really repeats itself is kept)."""
+    against the speech heard in ``audio``, so that speech that really repeats itself is kept).
+    ``on_loop_dropped`` is called with the number of words each dropped loop had."""
     out: list[Word] = []
     evidence = SpeechEvidence(audio)
     for seg in segments:
         words = seg.words or []
-        for i in loop_free_words(words, seg.text or "", evidence):
+        keep = loop_free_words(words, seg.text or "", evidence, offset_s=offset_s)
+        if on_loop_dropped is not None and len(keep) < len(words):
+            on_loop_dropped(len(words) - len(keep))
+        for i in keep:
             w = words[i]
             text = w.word.strip()
             if not text or w.probability < min_probability:
@@ -69,6 +84,8 @@ class ChunkedTranscriber:
         self._buf_n = 0
         self._offset = 0  # stream sample index of the buffer start
         self._chunk_n = int(config.file_chunk_s * SAMPLE_RATE)
+        self.dropped_loop_words = 0
+        """Words left out as decoding loops (each decode counts its own; see ``loops``)."""
 
     def insert_audio(self, audio: np.ndarray) -> None:
         self._buf.append(np.asarray(audio, dtype=np.float32).reshape(-1))
@@ -134,7 +151,16 @@ class ChunkedTranscriber:
             vad_filter=cfg.vad_filter,
             condition_on_previous_text=False,
         )
-        return words_from_segments(segments, audio=audio, offset_s=offset_s, min_probability=cfg.min_word_probability)
+        return words_from_segments(
+            segments,
+            audio=audio,
+            offset_s=offset_s,
+            min_probability=cfg.min_word_probability,
+            on_loop_dropped=self._count_loop_words,
+        )
+
+    def _count_loop_words(self, n: int) -> None:
+        self.dropped_loop_words += n
 
 
 def _inside(w: Word, lo: float, hi: float) -> bool:
@@ -263,6 +289,11 @@ class AsyncTranscriber:
     def backlog_s(self) -> float:
         return self._queued / SAMPLE_RATE
 
+    @property
+    def dropped_loop_words(self) -> int:
+        """Words the inner transcriber left out as decoding loops (0 if it does not count them)."""
+        return int(getattr(self.inner, "dropped_loop_words", 0))
+
     def insert_audio(self, audio: np.ndarray) -> None:
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         with self._cv:
@@ -360,3 +391,9 @@ class AsyncTranscriber:
         self.inner.skip_to(self._fed / SAMPLE_RATE)
         self.skipped_s += behind_s
         self.status.append(("skipped", behind_s, self.skipped_s))
+        log.debug(
+            "ASR %.1f s behind real time (limit %.1f s): skipped that audio, %.1f s in all",
+            behind_s,
+            self.max_backlog_s,
+            self.skipped_s,
+        )

@@ -5,6 +5,7 @@ Every ``VoiceCoachError`` becomes one line on stderr and a non-zero exit; never 
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -63,6 +64,37 @@ def _stderr():
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is logged (a test runner swaps it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+@app.callback()
+def _main(
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Write debug lines to stderr: every word, decoding loop or stretch of audio the analysis drops or skips.",
+    ),
+) -> None:
+    # Nothing logs by default: the handler is installed only when asked for, and only once.
+    if verbose:
+        logger = logging.getLogger("voice_coach")
+        logger.setLevel(logging.DEBUG)
+        if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+            handler = _StderrHandler()
+            handler.setFormatter(logging.Formatter("voice-coach: debug: %(message)s"))
+            logger.addHandler(handler)
 
 
 def _fail(message: str, code: int = 2) -> None:
