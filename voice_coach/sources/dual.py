@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from voice_coach import SAMPLE_RATE
 from voice_coach.sources.chunk import Chunk
+
+log = logging.getLogger("voice_coach")
 
 __all__ = ["DualSource"]
 
@@ -67,7 +71,14 @@ class DualSource:
         have = [self._have(0), self._have(1)]
         n = min(have)
         if max(have) - n > self.max_skew:  # one side stalled: pad it rather than hold the other
-            self.padded_s += (max(have) - n) / SAMPLE_RATE
+            pad_s = (max(have) - n) / SAMPLE_RATE
+            self.padded_s += pad_s
+            log.debug(
+                "%s device stalled: padded %.2f s of silence (%.2f s in all)",
+                "agent" if have[0] == n else "customer",
+                pad_s,
+                self.padded_s,
+            )
             n = max(have)
         if n == 0:
             return None
