@@ -507,7 +507,7 @@ def write_report(args, rec: LongRecording, live: dict, ref: dict | None, load_be
     ]
     if live["asr_events"]:
         notes.append(f"- ASR status events: {len(live['asr_events'])}; skipped audio in all {fmt(max(a['skipped_s'] or 0 for a in live['asr_events']))} s (the transcriber fell over "
-                     "`LIVE_MAX_ASR_BACKLOG_S` behind and jumped ahead; words in the skipped audio are lost, prosody and warnings are not).")
+                     "`transcription.live_max_backlog_s` behind and jumped ahead; words in the skipped audio are lost, prosody and warnings are not).")
     rep.add("Notes:\n\n" + "\n".join(notes))
     return rep
 

@@ -19,7 +19,7 @@ subprocess, so that its memory is its own; RSS is sampled with psutil every 10 s
     the first.**
 
 (b) The engine as ``voice-coach live`` runs it: each voice's ``OnlineTranscriber`` behind
-    ``AsyncTranscriber(max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)`` (``voice_coach/app/live.py``), fed by
+    ``AsyncTranscriber(max_backlog_s=transcription.live_max_backlog_s)`` (``voice_coach/app/live.py``), fed by
     ``voice_coach.app.live.ReplaySource(path, speed=--speed)`` through ``LiveSession``. If the ASR
     falls more than ``max_backlog_s`` behind it skips (``asr`` status events, reported; with
     ``AsyncTranscriber`` batching all queued audio into one call it usually keeps up even at 4x);
@@ -173,7 +173,6 @@ class Collector:
 
 def child_live(path: Path, speed: float) -> dict:
     """Mode (b): the engine as the live command builds it, fed by ReplaySource at ``speed``."""
-    from voice_coach.app.live import LIVE_MAX_ASR_BACKLOG_S
     from voice_coach.config import Config
     from voice_coach.engine.core import ChannelMap, Engine
     from voice_coach.app.live import LiveSession, ReplaySource
@@ -188,7 +187,7 @@ def child_live(path: Path, speed: float) -> dict:
 
     def make(speaker):
         inner = OnlineTranscriber(model, language=cfg.transcription.language, beam_size=cfg.transcription.live_beam_size)
-        made[speaker] = AsyncTranscriber(inner, max_backlog_s=LIVE_MAX_ASR_BACKLOG_S)
+        made[speaker] = AsyncTranscriber(inner, max_backlog_s=cfg.transcription.live_max_backlog_s)
         return made[speaker]
 
     engine = Engine(config=cfg, channels=ChannelMap(0, None), transcriber=make)
@@ -207,7 +206,7 @@ def child_live(path: Path, speed: float) -> dict:
     result = build_result(engine, source=str(path), model="bundled:tiny.en")
     return {"mode": "b", "speed": speed, "duration_s": engine.t, "wall_s": wall, "cpu_s": cpu, "stop_reason": end.reason, "metrics": collector.metrics,
             "words": collector.words, "asr": collector.asr, "rss": rss, "hwm_mb": _hwm_mb(), "warnings": result["warnings"],
-            "warning_events": collector.warning_events, "replay_audio_mb": audio_mb, "backlog_s": LIVE_MAX_ASR_BACKLOG_S,
+            "warning_events": collector.warning_events, "replay_audio_mb": audio_mb, "backlog_s": cfg.transcription.live_max_backlog_s,
             "skipped_s": made["agent"].skipped_s}
 
 
