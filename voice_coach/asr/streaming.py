@@ -56,7 +56,6 @@ log = logging.getLogger("voice_coach")
 __all__ = ["OnlineTranscriber", "RealtimeRun", "simulate_realtime", "transcribe_stream"]
 
 
-
 def normalise_word(text: str) -> str:
     """The form two hypotheses are compared in: ``voice_coach.text.normalize_text``, fillers kept
     (a transcript keeps its "um"s), ``""`` for a token with no letters or digits."""
