@@ -11,6 +11,8 @@ from pathlib import Path
 
 import typer
 
+from voice_coach.cli.options import AgentChannelOpt, ConfigOpt, EmbedAudioOpt, ModelOpt, PhrasesOpt, ProfileOpt
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -37,27 +39,6 @@ AUDIO_SUFFIXES = {
     ".aif",
     ".aiff",
 }
-
-AgentChannel = typer.Option(
-    "0",
-    "--agent-channel",
-    help="Channel of a stereo recording that is the agent: 0, 1, left or right. The other one is the customer.",
-)
-ConfigOpt = typer.Option(
-    None, "--config", help="TOML file of thresholds and windows (see docs/configuration.md).", show_default=False
-)
-ModelOpt = typer.Option(
-    None,
-    "--model",
-    help="faster-whisper model: a name such as small.en (downloaded when first asked for; needs a network) or a local CTranslate2 folder. Default: the bundled tiny.en.",
-    show_default=False,
-)
-ProfileOpt = typer.Option(
-    None,
-    "--profile",
-    help="Calm-baseline profile from 'voice-coach calibrate'. Without it the baseline is learned from the early part of the call.",
-    show_default=False,
-)
 
 
 def _stderr():
@@ -132,16 +113,11 @@ def analyze(
     files: list[Path] = typer.Argument(
         ..., help="Recordings (WAV, FLAC, MP3, OGG, M4A, ...) or folders of them.", show_default=False
     ),
-    agent_channel: str = AgentChannel,
-    profile: Path | None = ProfileOpt,
-    config: Path | None = ConfigOpt,
-    model: str | None = ModelOpt,
-    phrases: Path | None = typer.Option(
-        None,
-        "--phrases",
-        help="TOML phrasebook that extends the built-in de-escalation phrases (see docs/phrases.md).",
-        show_default=False,
-    ),
+    agent_channel: AgentChannelOpt = "0",
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    model: ModelOpt = None,
+    phrases: PhrasesOpt = None,
     json_out: Path | None = typer.Option(
         None,
         "--json",
@@ -157,19 +133,19 @@ def analyze(
     html_out: Path | None = typer.Option(
         None, "--html", help="Write the interactive HTML report (a folder for several inputs).", show_default=False
     ),
-    embed_audio: bool = typer.Option(
-        False, "--embed-audio", help="With --html: embed the audio in the page instead of linking it by relative path."
-    ),
+    embed_audio: EmbedAudioOpt = False,
     summary: Path | None = typer.Option(
         None,
         "--summary",
-        help="Batch summary: one CSV row per call, plus an index page (same name, .html) linking each call's report, sortable by calm score.",
+        help="Batch summary: one CSV row per call, plus an index page (same name, .html) linking each call's report, "
+        "sortable by calm score.",
         show_default=False,
     ),
     agent_from: str | None = typer.Option(
         None,
         "--agent-from",
-        help="Regular expression with a named group 'agent' matched on each file path, e.g. '(?P<agent>[^/]+)/[^/]+$' for one folder per agent.",
+        help="Regular expression with a named group 'agent' matched on each file path, "
+        "e.g. '(?P<agent>[^/]+)/[^/]+$' for one folder per agent.",
         show_default=False,
     ),
     agent_map: Path | None = typer.Option(
@@ -188,16 +164,47 @@ def analyze(
     Without --json/--csv/--html, prints a summary: key figures against the baseline and each warning
     with its time and the words spoken then.
     """
-    from voice_coach.errors import VoiceCoachError
-
     inputs = _expand_inputs(files, recursive=recursive)
     many = len(inputs) > 1
+    _check_outputs(json_out, csv_out, html_out, summary, many=many)
+    cfg, base, identity = _analyze_settings(config, profile, agent_from, agent_map, phrases)
+
+    from voice_coach.app.batch import Job, Outputs, output_names
+
+    outputs = Outputs(json_out, csv_out, html_out, embed_audio)
+    options = {"config": cfg, "agent_channel": agent_channel, "profile": base, "model": model}
+    names = output_names(inputs)
+    job_list = [
+        Job(p, identity(p), outputs.for_input(p, many, names[p]), options, embed_audio, phrases) for p in inputs
+    ]
+    show_summary = not quiet and not (json_out or csv_out or html_out or summary)
+    failures, rows, links = _run_jobs(job_list, jobs=jobs, many=many, quiet=quiet, show_summary=show_summary)
+    if summary is not None and rows:
+        _write_batch_summary(summary, rows, links, quiet=quiet)
+    if failures:
+        if many:
+            typer.echo(f"voice-coach: {failures} of {len(inputs)} recordings failed", err=True)
+        raise typer.Exit(1)
+
+
+def _check_outputs(
+    json_out: Path | None, csv_out: Path | None, html_out: Path | None, summary: Path | None, *, many: bool
+) -> None:
+    """Fail before any work when an output cannot be written where it was asked for."""
     for target, flag in ((json_out, "--json"), (csv_out, "--csv"), (html_out, "--html")):
         _check_output(target, many, flag)
     if summary is not None:
         if summary.is_dir():
             _fail(f"--summary {summary}: is a folder; give a file name such as {summary / 'summary.csv'}")
         summary.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _analyze_settings(
+    config: Path | None, profile: Path | None, agent_from: str | None, agent_map: Path | None, phrases: Path | None
+):
+    """The configuration, the baseline profile and the agent identity, each checked before any work."""
+    from voice_coach.errors import VoiceCoachError
+
     try:
         cfg, base = _load_settings(config, profile)
         from voice_coach.app.batch import AgentIdentity
@@ -209,21 +216,21 @@ def analyze(
             load_phrasebook(phrases)  # fail early, with one line, before any work
     except VoiceCoachError as exc:
         _fail(str(exc))
+    return cfg, base, identity
 
+
+def _run_jobs(job_list: list, *, jobs: int, many: bool, quiet: bool, show_summary: bool) -> tuple[int, list, dict]:
+    """Analyze every job under a progress bar, reporting each call as it finishes.
+
+    Returns the number of failures, the summary rows of the calls that worked, and their reports by source.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from voice_coach.app.batch import Job, Outputs, output_names, run_batch
+    from voice_coach.app.batch import run_batch
 
-    outputs = Outputs(json_out, csv_out, html_out, embed_audio)
-    options = {"config": cfg, "agent_channel": agent_channel, "profile": base, "model": model}
-    names = output_names(inputs)
-    job_list = [
-        Job(p, identity(p), outputs.for_input(p, many, names[p]), options, embed_audio, phrases) for p in inputs
-    ]
     console = Console()
     failures, rows, links = 0, [], {}
-    show_summary = not quiet and not (json_out or csv_out or html_out or summary)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -232,9 +239,8 @@ def analyze(
         console=_stderr(),
         transient=True,
     ) as bar:
-        overall = bar.add_task(
-            f"{len(inputs)} recordings" if many else inputs[0].name, total=len(inputs) if many else None
-        )
+        first = job_list[0].path.name if job_list else ""
+        overall = bar.add_task(f"{len(job_list)} recordings" if many else first, total=len(job_list) if many else None)
 
         def per_file(job):
             if many:
@@ -253,30 +259,35 @@ def analyze(
             rows.append(outcome.row)
             if "html" in outcome.written:
                 links[outcome.row.get("source", str(outcome.path))] = str(Path(outcome.written["html"]).resolve())
-            if show_summary and outcome.result is not None:
-                from voice_coach.output.summary_view import render_result
+            _show_outcome(outcome, bar.console, console, quiet=quiet, show_summary=show_summary)
+    return failures, rows, links
 
-                render_result(outcome.result, console)
-            elif not quiet:
-                r = outcome.row
-                bar.console.print(
-                    f"{outcome.path}: {r.get('warnings_total', 0)} warning(s), calm score {r.get('calm_score')}",
-                    markup=False,
-                    highlight=False,
-                    soft_wrap=True,
-                )
-    if summary is not None and rows:
-        from voice_coach.output.report import render_index, write_summary_csv
 
-        rows.sort(key=lambda r: str(r.get("source")))
-        write_summary_csv(rows, summary)
-        render_index(rows, summary.with_suffix(".html"), report_links=links)
-        if not quiet:
-            typer.echo(f"Batch summary: {summary} and {summary.with_suffix('.html')}", err=True)
-    if failures:
-        if many:
-            typer.echo(f"voice-coach: {failures} of {len(inputs)} recordings failed", err=True)
-        raise typer.Exit(1)
+def _show_outcome(outcome, bar_console, console, *, quiet: bool, show_summary: bool) -> None:
+    """The terminal summary of one call, or its one-line tally (nothing when quiet)."""
+    if show_summary and outcome.result is not None:
+        from voice_coach.output.summary_view import render_result
+
+        render_result(outcome.result, console)
+    elif not quiet:
+        r = outcome.row
+        bar_console.print(
+            f"{outcome.path}: {r.get('warnings_total', 0)} warning(s), calm score {r.get('calm_score')}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _write_batch_summary(summary: Path, rows: list, links: dict, *, quiet: bool) -> None:
+    """The batch CSV and its index page, rows sorted by source."""
+    from voice_coach.output.report import render_index, write_summary_csv
+
+    rows.sort(key=lambda r: str(r.get("source")))
+    write_summary_csv(rows, summary)
+    render_index(rows, summary.with_suffix(".html"), report_links=links)
+    if not quiet:
+        typer.echo(f"Batch summary: {summary} and {summary.with_suffix('.html')}", err=True)
 
 
 def _load_settings(config: Path | None, profile: Path | None):
@@ -298,9 +309,7 @@ def report(
         help="The call's audio (default: the result's source, when that file exists).",
         show_default=False,
     ),
-    embed_audio: bool = typer.Option(
-        False, "--embed-audio", help="Embed the audio in the page instead of linking it by relative path."
-    ),
+    embed_audio: EmbedAudioOpt = False,
 ) -> None:
     """Write the interactive HTML report of an analysed call (one offline, self-contained file)."""
     import json
@@ -315,8 +324,11 @@ def report(
         _fail(f"{result_file}: not a JSON result (invalid JSON)")
     except OSError as exc:
         _fail(f"{result_file}: cannot read ({exc.strerror})")
-    if not isinstance(result, dict) or result.get("schema_version") != 1 or "agent" not in result:
-        _fail(f"{result_file}: not a voice-coach result (schema_version 1)")
+    from voice_coach.output.report._result import result_problem
+
+    problem = result_problem(result)
+    if problem is not None:
+        _fail(f"{result_file}: {problem}")
     if not html_out.parent.exists():
         _fail(f"--html {html_out}: folder {html_out.parent} does not exist")
     if audio is None and result.get("source") and Path(result["source"]).is_file():
@@ -338,8 +350,8 @@ def calibrate(
         ..., help="Recordings of the agent speaking calmly (30 s or more in all is best).", show_default=False
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the profile (JSON).", show_default=False),
-    agent_channel: str = AgentChannel,
-    config: Path | None = ConfigOpt,
+    agent_channel: AgentChannelOpt = "0",
+    config: ConfigOpt = None,
 ) -> None:
     """Make a calm-baseline profile from recordings of the agent's calm speech."""
     from voice_coach.errors import VoiceCoachError
@@ -369,7 +381,7 @@ def live(
         show_default=False,
     ),
     channels: int = typer.Option(1, "--channels", min=1, max=8, help="Channels to capture from the device."),
-    agent_channel: str = AgentChannel,
+    agent_channel: AgentChannelOpt = "0",
     customer_channel: str | None = typer.Option(
         None,
         "--customer-channel",
@@ -382,12 +394,10 @@ def live(
         help="A second input that carries the customer: a loopback or monitor (with PulseAudio, the monitor of the sink that plays the caller).",
         show_default=False,
     ),
-    phrases: Path | None = typer.Option(
-        None, "--phrases", help="TOML phrasebook that extends the built-in de-escalation phrases.", show_default=False
-    ),
-    profile: Path | None = ProfileOpt,
-    config: Path | None = ConfigOpt,
-    model: str | None = ModelOpt,
+    phrases: PhrasesOpt = None,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    model: ModelOpt = None,
     record: Path | None = typer.Option(
         None,
         "--record",
