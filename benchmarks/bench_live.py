@@ -35,7 +35,7 @@ its ``t`` being captured and the event being written):
   seconds. **Target: <= 1 core.** RSS: the highest sample and the kernel's high-water mark
   (``VmHWM``). **Target: <= 600 MB.**
 
-Reference, in the same run: ``voice_coach.asr.streaming.simulate_realtime`` on the same audio: the
+Reference, in the same run: ``simulate_realtime`` (benchmarks/realtime_reference.py) on the same audio: the
 same ``OnlineTranscriber`` settings as ``voice-coach live`` (bundled tiny.en, beam 1), fed in
 50 ms blocks by a virtual clock that advances by the real wall time of every ``process()`` call, in
 one thread, with no audio server, no prosody and no worker thread. Its word lag is what the
@@ -407,7 +407,7 @@ def run_reference(rec: LongRecording, minutes: float | None) -> dict:
     """``simulate_realtime`` on the first ``minutes`` of the recording (all of it when None)."""
     from voice_coach.config import Config
     from voice_coach.asr.model import load_model
-    from voice_coach.asr.streaming import simulate_realtime
+    from realtime_reference import simulate_realtime
 
     cfg = Config()
     audio = load_mono(rec.path)
