@@ -450,57 +450,84 @@ def render_report(
     opts = options or ReportOptions()
     out_path = Path(out_path)
 
-    speakers = {}
-    for name in ("agent", "customer"):
-        sp = speaker_timeline(name, result.get(name))
-        if sp is not None:
-            speakers[name] = sp
+    speakers = _speaker_timelines(result)
+    duration = _call_duration(result, speakers)
     agent_block = result.get("agent") if isinstance(result.get("agent"), Mapping) else {}
     baseline = agent_block.get("baseline") if isinstance(agent_block.get("baseline"), Mapping) else {}
-    duration = num(result.get("duration_s"))
-    if duration is None or duration <= 0:
-        ends = [sp.t[-1] + 0.05 for sp in speakers.values()] + [w["end"] for w in words_of(result)]
-        duration = max(ends, default=1.0)
     lanes = make_lanes(speakers.get("agent"), speakers.get("customer"), baseline, opts)
 
     page_data: dict[str, Any] = {"duration_s": duration, "figure": None}
     if lanes:
         figure, extra = build_figure(result, speakers, lanes, duration, opts)
         page_data.update(extra, figure=figure)
-        # The playback line is a DOM overlay, not a plotly shape: relayout of a shape recomputes the
-        # whole figure (165 ms on a 1-minute call, 325 ms on an hour), far too slow for playback.
-        timeline_html = (
-            '<div class="plot-wrap"><div id="timeline" class="plot"></div>'
-            '<div id="playhead" class="playhead" hidden></div></div>'
-        )
-    else:
-        timeline_html = '<p class="muted" id="timeline-empty">No timeline in this result.</p>'
+    audio_html = _audio_player_html(audio_path, out_path, embed_audio)
+    page = _page_html(result, opts, duration, page_data, audio_html, has_timeline=bool(lanes))
+    write_text_atomic(out_path, page)
 
-    audio_html = '<div id="player" class="player" hidden></div>'
-    if audio_path is not None:
-        src = _audio_src(Path(audio_path), out_path, embed_audio)
-        audio_html = (
-            f'<div id="player" class="player"><audio id="audio" controls preload="metadata" src="{_esc(src)}">'
-            '</audio><span id="now" class="now-time">0:00.0</span>'
-            f'<span class="muted small audio-name">{_esc(Path(audio_path).name)}</span>'
-            '<span id="audio-error" class="error" hidden>Audio could not be loaded: keep the audio file next '
-            "to this report (same relative path), or re-render with embedded audio.</span></div>"
-        )
 
-    source = str(result.get("source") or "call")
-    title = Path(source.replace("\\", "/")).name or source
+def _speaker_timelines(result: Mapping) -> dict:
+    """The timeline data of each speaker present in the result, keyed "agent" / "customer"."""
+    speakers = {}
+    for name in ("agent", "customer"):
+        sp = speaker_timeline(name, result.get(name))
+        if sp is not None:
+            speakers[name] = sp
+    return speakers
+
+
+def _call_duration(result: Mapping, speakers: dict) -> float:
+    """The call's duration: the result's own, else the end of the last frame or word (1 s if none)."""
+    duration = num(result.get("duration_s"))
+    if duration is None or duration <= 0:
+        ends = [sp.t[-1] + 0.05 for sp in speakers.values()] + [w["end"] for w in words_of(result)]
+        duration = max(ends, default=1.0)
+    return duration
+
+
+def _timeline_html(has_timeline: bool) -> str:
+    """The timeline's plot container, or a note that the result has no timeline."""
+    if not has_timeline:
+        return '<p class="muted" id="timeline-empty">No timeline in this result.</p>'
+    # The playback line is a DOM overlay, not a plotly shape: relayout of a shape recomputes the
+    # whole figure (165 ms on a 1-minute call, 325 ms on an hour), far too slow for playback.
+    return (
+        '<div class="plot-wrap"><div id="timeline" class="plot"></div>'
+        '<div id="playhead" class="playhead" hidden></div></div>'
+    )
+
+
+def _audio_player_html(audio_path: Path | None, out_path: Path, embed_audio: bool) -> str:
+    """The header's audio player (hidden when there is no audio), embedding or linking the audio."""
+    if audio_path is None:
+        return '<div id="player" class="player" hidden></div>'
+    src = _audio_src(Path(audio_path), out_path, embed_audio)
+    return (
+        f'<div id="player" class="player"><audio id="audio" controls preload="metadata" src="{_esc(src)}">'
+        '</audio><span id="now" class="now-time">0:00.0</span>'
+        f'<span class="muted small audio-name">{_esc(Path(audio_path).name)}</span>'
+        '<span id="audio-error" class="error" hidden>Audio could not be loaded: keep the audio file next '
+        "to this report (same relative path), or re-render with embedded audio.</span></div>"
+    )
+
+
+def _timeline_legend(result: Mapping) -> str:
+    """The legend above the timeline: calm range, one swatch per warning kind present, playback line."""
     warn_kinds = sorted({w["kind"] for w in warnings_of(result)})
     warn_legend = "".join(
         f'<span class="lg"><span class="swatch" style="background:{WARNING_COLOURS.get(k, _OTHER_COLOUR)}"></span>'
         f"{_esc(_kind_label(k))}</span>"
         for k in warn_kinds
     )
-    timeline_legend = (
+    return (
         '<div class="legend small"><span class="lg"><span class="swatch calm"></span>calm range</span>'
         f'{warn_legend}<span class="lg"><span class="swatch playline"></span>playback position</span>'
         '<span class="muted">Drag to zoom, double-click to reset, click to play from that moment.</span></div>'
     )
-    meta = " · ".join(
+
+
+def _header_meta(result: Mapping, duration: float) -> str:
+    """The line under the title: length, model, schema and voice-coach version, escaped."""
+    return " · ".join(
         _esc(x)
         for x in (
             f"{clock(duration)} long",
@@ -511,11 +538,26 @@ def render_report(
         if x
     )
 
+
+def _page_html(
+    result: Mapping,
+    opts: ReportOptions,
+    duration: float,
+    page_data: dict[str, Any],
+    audio_html: str,
+    *,
+    has_timeline: bool,
+) -> str:
+    """Assemble the whole HTML document: head, header with player, sections, data and scripts."""
+    source = str(result.get("source") or "call")
+    title = Path(source.replace("\\", "/")).name or source
+    meta = _header_meta(result, duration)
+    timeline_legend = _timeline_legend(result) if has_timeline else ""
     footer = (
         f'<footer class="muted small">Generated offline by voice-coach {_esc(__version__)}. '
         "Nothing in this page loads from the network.</footer>"
     )
-    page = (
+    return (
         page_head(f"{title} · voice-coach report")
         + f"""<body>
 <header class="top">
@@ -524,16 +566,15 @@ def render_report(
 </header>
 <main>
 <div class="grid">{_section_scorecard(result)}{_section_summary(result, opts)}</div>
-<section id="timeline-card" class="card"><h2>Timeline</h2>{timeline_legend if lanes else ""}{timeline_html}</section>
+<section id="timeline-card" class="card"><h2>Timeline</h2>{timeline_legend}{_timeline_html(has_timeline)}</section>
 {_section_lists(result)}
 {_section_transcript(result, opts)}
 </main>
 {footer}
 <script type="application/json" id="vc-data">{_json_for_script(page_data)}</script>
-<script>{_plotly_js() if lanes else ""}</script>
+<script>{_plotly_js() if has_timeline else ""}</script>
 <script>{_asset("report.js")}</script>
 </body>
 </html>
 """
     )
-    write_text_atomic(out_path, page)
