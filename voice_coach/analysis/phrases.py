@@ -221,9 +221,30 @@ def _compile_pattern(text: str, category: PhraseCategory, order: int, options: M
         raise ValueError(f"{where}: empty pattern")
     if text.count("[") != text.count("]"):
         raise ValueError(f"{where}: unbalanced [ ]")
+    exclude, slots = _parse_slots(text, where)
+    n_optional = sum(1 for opt, _ in slots if opt)
+    if n_optional > MAX_OPTIONAL_GROUPS:
+        raise ValueError(f"{where}: at most {MAX_OPTIONAL_GROUPS} [optional] groups")
+
+    out = []
+    seen = set()
+    for items in _expand_optional(slots):
+        _check_variant(items, where)
+        key = tuple(items)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(_compile_variant(items, text, category, order, options, frozenset(exclude)))
+    return out
+
+
+def _parse_slots(text: str, where: str) -> tuple[set[str], list[tuple[bool, list]]]:
+    """Split a pattern into its leading '!word' exclusions and its slots.
+
+    Each slot is ``(optional, items)``; items are None for '*', or frozensets of alternative single
+    tokens (a plain word gives one frozenset per token, so a contraction gives two).
+    """
     exclude: set[str] = set()
-    # Each slot: (optional, [items]); items are '*', or lists of alternative single tokens, or
-    # token sequences from plain words (a contraction gives two).
     slots: list[tuple[bool, list]] = []
     leading = True
     for raw in _ITEM_RE.findall(text):
@@ -242,65 +263,72 @@ def _compile_pattern(text: str, category: PhraseCategory, order: int, options: M
             raise ValueError(f"{where}: empty [ ] group")
         items: list = []
         for piece in body:
-            if piece == "*":
-                items.append(None)
-            elif "|" in piece:
-                alts = []
-                for alt in piece.split("|"):
-                    toks = normalize_tokens(alt, drop_fillers=False)
-                    if len(toks) != 1:
-                        raise ValueError(
-                            f"{where}: alternative {alt!r} is {len(toks)} words after normalising; "
-                            "alternatives must be single words (write two patterns instead)"
-                        )
-                    alts.append(toks[0])
-                items.append(frozenset(alts))
-            else:
-                if "*" in piece:
-                    raise ValueError(f"{where}: '*' must stand alone as a word")
-                items.extend(frozenset([t]) for t in normalize_tokens(piece, drop_fillers=False))
+            items.extend(_piece_items(piece, where))
         slots.append((optional, items))
-    n_optional = sum(1 for opt, _ in slots if opt)
-    if n_optional > MAX_OPTIONAL_GROUPS:
-        raise ValueError(f"{where}: at most {MAX_OPTIONAL_GROUPS} [optional] groups")
+    return exclude, slots
 
+
+def _piece_items(piece: str, where: str) -> list:
+    """The items of one pattern word: None for '*', one frozenset of alternatives for 'a|b',
+    else one single-form frozenset per normalised token."""
+    if piece == "*":
+        return [None]
+    if "|" in piece:
+        alts = []
+        for alt in piece.split("|"):
+            toks = normalize_tokens(alt, drop_fillers=False)
+            if len(toks) != 1:
+                raise ValueError(
+                    f"{where}: alternative {alt!r} is {len(toks)} words after normalising; "
+                    "alternatives must be single words (write two patterns instead)"
+                )
+            alts.append(toks[0])
+        return [frozenset(alts)]
+    if "*" in piece:
+        raise ValueError(f"{where}: '*' must stand alone as a word")
+    return [frozenset([t]) for t in normalize_tokens(piece, drop_fillers=False)]
+
+
+def _expand_optional(slots: list[tuple[bool, list]]) -> list[list]:
+    """Every item sequence the slots allow: each optional slot either left out or kept."""
     variants: list[list] = [[]]
     for optional, items in slots:
         with_items = [v + items for v in variants]
         variants = variants + with_items if optional else with_items
-    out = []
-    seen = set()
-    for items in variants:
-        if not items:
-            raise ValueError(f"{where}: no words")
-        if items[0] is None or items[-1] is None:
-            raise ValueError(f"{where}: a pattern may not start or end with '*'")
-        if len(items) > MAX_PATTERN_TOKENS:
-            raise ValueError(f"{where}: longer than {MAX_PATTERN_TOKENS} words")
-        key = tuple(items)
-        if key in seen:
-            continue
-        seen.add(key)
-        tokens = tuple(_PToken(f, f is not None and bool(f & PROTECTED_TOKENS)) for f in items)
-        pair_forms = [frozenset()]
-        for a in range(1, len(tokens)):
-            left, right = tokens[a - 1].forms, tokens[a].forms
-            pair_forms.append(frozenset(x + y for x in left for y in right) if left and right else frozenset())
-        n_words = sum(1 for t in tokens if t.forms is not None)
-        budget = n_words // options.tokens_per_edit if options.tokens_per_edit > 0 else 0
-        out.append(
-            _Compiled(
-                category=category.name,
-                polarity=category.polarity,
-                pattern=text,
-                order=order,
-                tokens=tokens,
-                pair_forms=tuple(pair_forms),
-                exclude_before=frozenset(exclude),
-                budget=budget,
-            )
-        )
-    return out
+    return variants
+
+
+def _check_variant(items: list, where: str) -> None:
+    """Reject a variant that is empty, starts or ends with '*', or is too long."""
+    if not items:
+        raise ValueError(f"{where}: no words")
+    if items[0] is None or items[-1] is None:
+        raise ValueError(f"{where}: a pattern may not start or end with '*'")
+    if len(items) > MAX_PATTERN_TOKENS:
+        raise ValueError(f"{where}: longer than {MAX_PATTERN_TOKENS} words")
+
+
+def _compile_variant(
+    items: list, text: str, category: PhraseCategory, order: int, options: MatchOptions, exclude: frozenset
+) -> _Compiled:
+    """One variant's compiled form: its tokens, the joined forms of each adjacent pair, its edit budget."""
+    tokens = tuple(_PToken(f, f is not None and bool(f & PROTECTED_TOKENS)) for f in items)
+    pair_forms = [frozenset()]
+    for a in range(1, len(tokens)):
+        left, right = tokens[a - 1].forms, tokens[a].forms
+        pair_forms.append(frozenset(x + y for x in left for y in right) if left and right else frozenset())
+    n_words = sum(1 for t in tokens if t.forms is not None)
+    budget = n_words // options.tokens_per_edit if options.tokens_per_edit > 0 else 0
+    return _Compiled(
+        category=category.name,
+        polarity=category.polarity,
+        pattern=text,
+        order=order,
+        tokens=tokens,
+        pair_forms=tuple(pair_forms),
+        exclude_before=exclude,
+        budget=budget,
+    )
 
 
 def _build_index(categories: Sequence[PhraseCategory], options: MatchOptions) -> _Index:
@@ -365,6 +393,25 @@ def _str_list(value, source: str, where: str) -> list[str]:
 
 
 def _merge(base: Phrasebook | None, data: dict, source: str) -> Phrasebook:
+    """Apply one phrase file's data on top of ``base`` (None: start empty)."""
+    if _check_top_level(data, source):
+        base = None
+    options = _merge_matching(base.options if base is not None else MatchOptions(), data, source)
+    cats: dict[str, PhraseCategory] = {c.name: c for c in base.categories} if base is not None else {}
+    table = data.get("categories", {})
+    if not isinstance(table, dict):
+        raise _fail(source, "'categories' must be a table of [categories.NAME] tables")
+    for name, spec in table.items():
+        cats[name] = _merge_category(cats.get(name), name, spec, source)
+    sources = (base.sources if base is not None else ()) + (source,)
+    try:
+        return Phrasebook(tuple(cats.values()), options, sources)
+    except ConfigError as exc:
+        raise _fail(source, str(exc)) from None
+
+
+def _check_top_level(data: dict, source: str) -> bool:
+    """Validate the file's top-level keys and version; return its ``replace`` flag."""
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise _fail(source, f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_TOP_KEYS))}")
@@ -373,10 +420,11 @@ def _merge(base: Phrasebook | None, data: dict, source: str) -> Phrasebook:
     replace_all = data.get("replace", False)
     if not isinstance(replace_all, bool):
         raise _fail(source, "'replace' must be true or false")
-    if replace_all:
-        base = None
+    return replace_all
 
-    options = base.options if base is not None else MatchOptions()
+
+def _merge_matching(options: MatchOptions, data: dict, source: str) -> MatchOptions:
+    """``options`` updated by the file's ``[matching]`` table, each value checked against its field's type."""
     matching = data.get("matching", {})
     if not isinstance(matching, dict):
         raise _fail(source, "[matching] must be a table")
@@ -385,78 +433,86 @@ def _merge(base: Phrasebook | None, data: dict, source: str) -> Phrasebook:
     for key, value in matching.items():
         if key not in known:
             raise _fail(source, f"[matching] has unknown key '{key}'; allowed: {', '.join(known)}")
-        default = getattr(MatchOptions(), key)
-        if isinstance(default, bool):
-            ok = isinstance(value, bool)
-        elif isinstance(default, int):
-            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        else:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not ok:
-            kind = {bool: "true or false", int: "a whole number >= 0", float: "a number"}[type(default)]
-            raise _fail(source, f"[matching] {key} must be {kind}, got {value!r}")
-        updates[key] = float(value) if isinstance(default, float) else value
+        updates[key] = _matching_value(key, value, source)
     if updates:
         options = replace(options, **updates)
     if not 0.0 < options.token_similarity <= 1.0:
         raise _fail(source, "[matching] token_similarity must be in (0, 1]")
+    return options
 
-    cats: dict[str, PhraseCategory] = {c.name: c for c in base.categories} if base is not None else {}
-    table = data.get("categories", {})
-    if not isinstance(table, dict):
-        raise _fail(source, "'categories' must be a table of [categories.NAME] tables")
-    for name, spec in table.items():
-        where = f"[categories.{name}]"
-        if not _NAME_RE.match(name):
-            raise _fail(source, f"category name '{name}' must be lower case letters, digits and _")
-        if not isinstance(spec, dict):
-            raise _fail(source, f"{where} must be a table")
-        unknown = set(spec) - _CAT_KEYS
-        if unknown:
-            raise _fail(
-                source,
-                f"{where} has unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_CAT_KEYS))}",
-            )
-        for key in ("label", "advice", "polarity"):
-            if key in spec and not isinstance(spec[key], str):
-                raise _fail(source, f"{where} {key} must be a string")
-        if "polarity" in spec and spec["polarity"] not in ("positive", "negative"):
-            raise _fail(source, f"{where} polarity must be 'positive' or 'negative', got {spec['polarity']!r}")
-        replace_cat = spec.get("replace", False)
-        if not isinstance(replace_cat, bool):
-            raise _fail(source, f"{where} replace must be true or false")
-        patterns = _str_list(spec.get("patterns", []), source, f"{where} patterns")
-        remove = _str_list(spec.get("remove", []), source, f"{where} remove")
-        old = cats.get(name)
-        if old is None:
-            if "polarity" not in spec:
-                raise _fail(source, f'{where} is a new category and needs polarity = "positive" or "negative"')
-            if remove:
-                raise _fail(source, f"{where} is a new category; it has nothing to remove")
-            kept: list[str] = []
-            label = spec.get("label", name.replace("_", " ").capitalize())
-            advice, polarity = spec.get("advice", ""), spec["polarity"]
-        else:
-            kept = [] if replace_cat else list(old.patterns)
-            by_norm = {normalize_text(p): p for p in kept}
-            for pat in remove:
-                hit = by_norm.pop(normalize_text(pat), None)
-                if hit is None:
-                    raise _fail(source, f"{where} remove: {pat!r} is not one of the category's patterns")
-                kept.remove(hit)
-            label = spec.get("label", old.label)
-            advice, polarity = spec.get("advice", old.advice), spec.get("polarity", old.polarity)
-        present = {normalize_text(p) for p in kept}
-        for pat in patterns:
-            if normalize_text(pat) not in present:
-                kept.append(pat)
-                present.add(normalize_text(pat))
-        cats[name] = PhraseCategory(name, label, polarity, advice, tuple(kept))
-    sources = (base.sources if base is not None else ()) + (source,)
-    try:
-        return Phrasebook(tuple(cats.values()), options, sources)
-    except ConfigError as exc:
-        raise _fail(source, str(exc)) from None
+
+def _matching_value(key: str, value, source: str):
+    """A ``[matching]`` value checked against the type of the option's default (floats as float)."""
+    default = getattr(MatchOptions(), key)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    else:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok:
+        kind = {bool: "true or false", int: "a whole number >= 0", float: "a number"}[type(default)]
+        raise _fail(source, f"[matching] {key} must be {kind}, got {value!r}")
+    return float(value) if isinstance(default, float) else value
+
+
+def _check_category_spec(name: str, spec, where: str, source: str) -> None:
+    """Validate a ``[categories.NAME]`` table's name, keys and the types of its simple values."""
+    if not _NAME_RE.match(name):
+        raise _fail(source, f"category name '{name}' must be lower case letters, digits and _")
+    if not isinstance(spec, dict):
+        raise _fail(source, f"{where} must be a table")
+    unknown = set(spec) - _CAT_KEYS
+    if unknown:
+        raise _fail(
+            source,
+            f"{where} has unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_CAT_KEYS))}",
+        )
+    for key in ("label", "advice", "polarity"):
+        if key in spec and not isinstance(spec[key], str):
+            raise _fail(source, f"{where} {key} must be a string")
+    if "polarity" in spec and spec["polarity"] not in ("positive", "negative"):
+        raise _fail(source, f"{where} polarity must be 'positive' or 'negative', got {spec['polarity']!r}")
+    if not isinstance(spec.get("replace", False), bool):
+        raise _fail(source, f"{where} replace must be true or false")
+
+
+def _merge_category(old: PhraseCategory | None, name: str, spec, source: str) -> PhraseCategory:
+    """One category after applying a ``[categories.NAME]`` table to ``old`` (None: a new category)."""
+    where = f"[categories.{name}]"
+    _check_category_spec(name, spec, where, source)
+    patterns = _str_list(spec.get("patterns", []), source, f"{where} patterns")
+    remove = _str_list(spec.get("remove", []), source, f"{where} remove")
+    if old is None:
+        if "polarity" not in spec:
+            raise _fail(source, f'{where} is a new category and needs polarity = "positive" or "negative"')
+        if remove:
+            raise _fail(source, f"{where} is a new category; it has nothing to remove")
+        kept: list[str] = []
+        label = spec.get("label", name.replace("_", " ").capitalize())
+        advice, polarity = spec.get("advice", ""), spec["polarity"]
+    else:
+        kept = _kept_patterns(old, spec.get("replace", False), remove, where, source)
+        label = spec.get("label", old.label)
+        advice, polarity = spec.get("advice", old.advice), spec.get("polarity", old.polarity)
+    present = {normalize_text(p) for p in kept}
+    for pat in patterns:
+        if normalize_text(pat) not in present:
+            kept.append(pat)
+            present.add(normalize_text(pat))
+    return PhraseCategory(name, label, polarity, advice, tuple(kept))
+
+
+def _kept_patterns(old: PhraseCategory, replace_cat: bool, remove: list[str], where: str, source: str) -> list[str]:
+    """An existing category's patterns less those removed (none kept when the table replaces them)."""
+    kept = [] if replace_cat else list(old.patterns)
+    by_norm = {normalize_text(p): p for p in kept}
+    for pat in remove:
+        hit = by_norm.pop(normalize_text(pat), None)
+        if hit is None:
+            raise _fail(source, f"{where} remove: {pat!r} is not one of the category's patterns")
+        kept.remove(hit)
+    return kept
 
 
 def _default_text() -> str:
@@ -556,56 +612,25 @@ def _align(comp: _Compiled, toks: Sequence[str], s: int, opts: MatchOptions):
         return _MORE
     short = length < 2 * m + k  # fewer tokens than the widest alignment needs
     cut = False  # a row's band ran past the last token: "no match" may only mean "not yet"
-    ptoks, pair_forms = comp.tokens, comp.pair_forms
     split = opts.split_words
-    inf = _INF
     prev2 = None
     lo2 = hi2 = -1
-    prev = [0] + [inf] * length
+    prev = [0] + [_INF] * length
     lo, hi = 0, 0  # columns of prev holding values <= k
     for a in range(1, m + 1):
-        p = ptoks[a - 1]
-        editable = 1 < a < m and not p.protected
-        can_insert = a < m
-        pair = pair_forms[a - 1] if split and a >= 2 else None
-        cur = [inf] * (length + 1)
+        pair = comp.pair_forms[a - 1] if split and a >= 2 else None
         b_lo, b_hi = lo, hi + 2  # match/substitute/delete/join move 0-2 columns on
-
         if pair and prev2 is not None and lo2 >= 0:
             b_lo = min(b_lo, lo2 + 1)
             b_hi = max(b_hi, hi2 + 1)
-        b_lo = max(b_lo, 1)
-        b_hi += k if can_insert else 0
+        b_hi += k if a < m else 0
         if b_hi > length:
             cut = cut or short
             b_hi = length
-        new_lo = new_hi = -1
-        for b in range(b_lo, b_hi + 1):
-            t = toks[s + b - 1]
-            best = inf
-            d = prev[b - 1]
-            if d <= k:
-                if _tok_match(p, t, opts):
-                    best = d
-                elif editable and t not in PROTECTED_TOKENS:
-                    best = d + 1
-            if split and best:
-                if b >= 2 and p.forms is not None and prev[b - 2] < best and toks[s + b - 2] + t in p.forms:
-                    best = prev[b - 2]
-                if pair and prev2 is not None and prev2[b - 1] < best and t in pair:
-                    best = prev2[b - 1]
-            if editable and prev[b] + 1 < best:  # the pattern word was not heard
-                best = prev[b] + 1
-            if can_insert and cur[b - 1] + 1 < best and t not in PROTECTED_TOKENS:  # a word inserted
-                best = cur[b - 1] + 1
-            if best <= k:
-                cur[b] = best
-                if new_lo < 0:
-                    new_lo = b
-                new_hi = b
+        cur, new_lo, new_hi = _align_row(comp, a, toks, s, prev, prev2, pair, max(b_lo, 1), b_hi, opts)
         # A later row can still come from this one's predecessor through a split (two pattern
         # words heard as one), so give up only when neither row is within budget.
-        if new_lo < 0 and not (split and a < m and pair_forms[a] and lo >= 0):
+        if new_lo < 0 and not (split and a < m and comp.pair_forms[a] and lo >= 0):
             return _MORE if cut else None
         prev2, lo2, hi2 = prev, lo, hi
         prev, lo, hi = cur, new_lo, new_hi
@@ -614,6 +639,57 @@ def _align(comp: _Compiled, toks: Sequence[str], s: int, opts: MatchOptions):
     if lo < 0:
         return _MORE if cut else None
     return s + lo - 1, prev[lo]
+
+
+def _align_row(
+    comp: _Compiled,
+    a: int,
+    toks: Sequence[str],
+    s: int,
+    prev: list[int],
+    prev2: list[int] | None,
+    pair: frozenset | None,
+    b_lo: int,
+    b_hi: int,
+    opts: MatchOptions,
+) -> tuple[list[int], int, int]:
+    """Row ``a`` of ``_align``'s edit-distance table over columns ``b_lo..b_hi``.
+
+    Returns the row and its first and last columns within the budget (-1, -1 when none).
+    """
+    m, k = comp.n, comp.budget
+    p = comp.tokens[a - 1]
+    editable = 1 < a < m and not p.protected
+    can_insert = a < m
+    split = opts.split_words
+    inf = _INF
+    length = len(prev) - 1
+    cur = [inf] * (length + 1)
+    new_lo = new_hi = -1
+    for b in range(b_lo, b_hi + 1):
+        t = toks[s + b - 1]
+        best = inf
+        d = prev[b - 1]
+        if d <= k:
+            if _tok_match(p, t, opts):
+                best = d
+            elif editable and t not in PROTECTED_TOKENS:
+                best = d + 1
+        if split and best:
+            if b >= 2 and p.forms is not None and prev[b - 2] < best and toks[s + b - 2] + t in p.forms:
+                best = prev[b - 2]
+            if pair and prev2 is not None and prev2[b - 1] < best and t in pair:
+                best = prev2[b - 1]
+        if editable and prev[b] + 1 < best:  # the pattern word was not heard
+            best = prev[b] + 1
+        if can_insert and cur[b - 1] + 1 < best and t not in PROTECTED_TOKENS:  # a word inserted
+            best = cur[b - 1] + 1
+        if best <= k:
+            cur[b] = best
+            if new_lo < 0:
+                new_lo = b
+            new_hi = b
+    return cur, new_lo, new_hi
 
 
 def _first_candidates(index: _Index, t: str, opts: MatchOptions, cache: dict) -> list:
