@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -280,7 +281,7 @@ class SpeakerAnalyzer:
         score = None
         values: dict[str, float | None] = {}
         if b is not None and speaking:
-            deviations = dict(
+            deviations: dict[str, Any] = dict(
                 loudness_rel_db=level_rel,
                 pitch_st=pitch_st,
                 rate_sps=rate,
@@ -397,7 +398,7 @@ class SpeakerAnalyzer:
         return MESSAGES[kind]
 
     def _started(self, change, t: float) -> WarningStarted:
-        self._active_message = self._message(change.kind, t)
+        self._active_message: str | None = self._message(change.kind, t)
         return WarningStarted(t, self.speaker, change.kind, self._active_message, change.start_s)
 
     def _ended(self, change, t: float) -> WarningEnded:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -175,7 +176,7 @@ class Engine:
         return ConversationNotice(
             self.t,
             found.kind,
-            found.speaker,
+            cast(Speaker, found.speaker),
             found.start_s,
             end,
             CONVERSATION_MESSAGES.get((found.kind, found.speaker), found.kind.replace("_", " ")),

@@ -136,7 +136,12 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
         if (b and artic and b.articulation_rate_sps)
         else None,
     }
-    baseline = {"source": None, "pitch_median_hz": None, "loudness_median_db": None, "articulation_rate_sps": None}
+    baseline: dict[str, object] = {
+        "source": None,
+        "pitch_median_hz": None,
+        "loudness_median_db": None,
+        "articulation_rate_sps": None,
+    }
     if b is not None:
         baseline = {k: (_clean(v, 2) if not isinstance(v, str) else v) for k, v in b.to_dict().items()}
     return {
