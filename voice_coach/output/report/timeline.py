@@ -71,7 +71,7 @@ def decimate_minmax(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.n
     edges = np.linspace(0, n, nbins + 1).astype(int)
     out_t: list[float] = []
     out_y: list[float] = []
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
         if b <= a:
             continue
         seg = y[a:b]
@@ -226,92 +226,121 @@ def build_figure(
     """The plotly figure (as JSON-able dict) and the page's data block for zoom refinement."""
     from plotly.subplots import make_subplots
 
-    nrows = len(lanes)
-    specs = [[{"secondary_y": lane.secondary is not None}] for lane in lanes]
     fig = make_subplots(
-        rows=nrows,
+        rows=len(lanes),
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.045,
         subplot_titles=[lane.title for lane in lanes],
-        specs=specs,
+        specs=[[{"secondary_y": lane.secondary is not None}] for lane in lanes],
     )
     refine = any(sp.t.size > opts.max_points_per_trace for sp in speakers.values())
     trace_map: list[dict] = []
     series: dict[str, list] = {}
-
-    def add(lane_row: int, speaker: str, col: str, name: str, style: dict, secondary: bool) -> None:
-        sp = speakers[speaker]
-        t_s, y = decimate_minmax(sp.t, sp.cols[col], opts.max_points_per_trace)
-        fig.add_trace(
-            dict(
-                type="scatter",
-                mode="lines",
-                name=name,
-                x=_xs(t_s),
-                y=_rounded_list(y, _SERIES_DECIMALS[col]),
-                line=style,
-                connectgaps=False,
-                hovertemplate="%{y:.2f}<extra>" + html.escape(name) + "</extra>",
-            ),
-            row=lane_row,
-            col=1,
-            **({"secondary_y": True} if secondary else {}),
-        )
-        key = f"{speaker}.{col}"
-        trace_map.append({"i": len(fig.data) - 1, "key": key, "sp": speaker})
-        if refine:
-            series[key] = _rounded_list(sp.cols[col], _SERIES_DECIMALS[col])
-
     for row, lane in enumerate(lanes, start=1):
-        for speaker, col, name, style in lane.traces:
-            add(row, speaker, col, name, style, False)
+        lane_traces = [(*trace, False) for trace in lane.traces]
         if lane.secondary:
-            add(row, *lane.secondary, True)
+            lane_traces.append((*lane.secondary, True))
+        for speaker, col, name, style, secondary in lane_traces:
+            _add_series_trace(fig, row, speakers[speaker], col, name, style, secondary, opts)
+            key = f"{speaker}.{col}"
+            trace_map.append({"i": len(fig.data) - 1, "key": key, "sp": speaker})
+            if refine:
+                series[key] = _rounded_list(speakers[speaker].cols[col], _SERIES_DECIMALS[col])
         if lane.band:
             fig.add_hrect(
                 y0=lane.band[0], y1=lane.band[1], row=row, col=1, fillcolor=_CALM_FILL, line_width=0, layer="below"
             )
-        # An invisible, evenly spaced "clock" trace so a click anywhere on a lane (also in silence,
-        # where the data lines have gaps) reports a time.
-        sp0, col0 = lane.traces[0][0], lane.traces[0][1]
-        vals = speakers[sp0].cols[col0]
-        y_mid = float(np.nanmedian(vals)) if lane.band is None else sum(lane.band) / 2
-        n_clock = min(opts.max_points_per_trace // 4, max(2, int(duration_s * 10)))
-        xs = np.linspace(0.0, duration_s, n_clock)
-        fig.add_trace(
-            dict(
-                type="scatter",
-                mode="markers",
-                x=_xs(xs),
-                y=[round(y_mid, 3)] * n_clock,
-                marker={"opacity": 0, "size": 2},
-                hoverinfo="none",
-                showlegend=False,
-                name="clock",
-            ),
-            row=row,
-            col=1,
-        )
+        _add_clock_trace(fig, row, lane, speakers, duration_s, opts)
         trace_map.append({"i": len(fig.data) - 1, "key": "clock", "sp": None})
-        y_range = lane.y_range or _robust_range([speakers[s].cols[c] for s, c, _, _ in lane.traces], lane.band)
-        fig.update_yaxes(
-            title_text=None,
-            row=row,
-            col=1,
-            fixedrange=True,
-            zeroline=False,
-            **({"secondary_y": False} if lane.secondary else {}),
-            **({"range": list(y_range)} if y_range else {}),
-        )
-        if lane.secondary:
-            fig.update_yaxes(
-                title_text="syll/s", row=row, col=1, secondary_y=True, fixedrange=True, showgrid=False, tickformat=".1f"
-            )
+        _style_lane_axes(fig, row, lane, speakers)
 
-    shapes = list(fig.layout.shapes or [])
-    warnings = warnings_of(result)
-    for w in warnings:
+    shapes = list(fig.layout.shapes or []) + _warning_shapes(result)
+    _style_figure(fig, duration_s, len(lanes), shapes)
+    figure = json.loads(fig.to_json())
+    data = {
+        "traces": trace_map,
+        "refine": refine,
+        "x0_ms": X0_MS,
+        "max_points": opts.max_points_per_trace,
+        "time": {name: _timebase(sp.t) for name, sp in speakers.items()} if refine else {},
+        "series": series,
+    }
+    return figure, data
+
+
+def _add_series_trace(
+    fig, row: int, sp: Speaker, col: str, name: str, style: dict, secondary: bool, opts: ReportOptions
+) -> None:
+    """Add one speaker column as a line (min/max decimated) to lane ``row``, on the right axis if ``secondary``."""
+    t_s, y = decimate_minmax(sp.t, sp.cols[col], opts.max_points_per_trace)
+    fig.add_trace(
+        dict(
+            type="scatter",
+            mode="lines",
+            name=name,
+            x=_xs(t_s),
+            y=_rounded_list(y, _SERIES_DECIMALS[col]),
+            line=style,
+            connectgaps=False,
+            hovertemplate="%{y:.2f}<extra>" + html.escape(name) + "</extra>",
+        ),
+        row=row,
+        col=1,
+        **({"secondary_y": True} if secondary else {}),
+    )
+
+
+def _add_clock_trace(
+    fig, row: int, lane: Lane, speakers: dict[str, Speaker], duration_s: float, opts: ReportOptions
+) -> None:
+    """Add an invisible, evenly spaced "clock" trace to lane ``row``.
+
+    A click anywhere on a lane (also in silence, where the data lines have gaps) then reports a time.
+    """
+    sp0, col0 = lane.traces[0][0], lane.traces[0][1]
+    vals = speakers[sp0].cols[col0]
+    y_mid = float(np.nanmedian(vals)) if lane.band is None else sum(lane.band) / 2
+    n_clock = min(opts.max_points_per_trace // 4, max(2, int(duration_s * 10)))
+    xs = np.linspace(0.0, duration_s, n_clock)
+    fig.add_trace(
+        dict(
+            type="scatter",
+            mode="markers",
+            x=_xs(xs),
+            y=[round(y_mid, 3)] * n_clock,
+            marker={"opacity": 0, "size": 2},
+            hoverinfo="none",
+            showlegend=False,
+            name="clock",
+        ),
+        row=row,
+        col=1,
+    )
+
+
+def _style_lane_axes(fig, row: int, lane: Lane, speakers: dict[str, Speaker]) -> None:
+    """Fix lane ``row``'s y axis (robust range around the calm band) and style its right-hand axis."""
+    y_range = lane.y_range or _robust_range([speakers[s].cols[c] for s, c, _, _ in lane.traces], lane.band)
+    fig.update_yaxes(
+        title_text=None,
+        row=row,
+        col=1,
+        fixedrange=True,
+        zeroline=False,
+        **({"secondary_y": False} if lane.secondary else {}),
+        **({"range": list(y_range)} if y_range else {}),
+    )
+    if lane.secondary:
+        fig.update_yaxes(
+            title_text="syll/s", row=row, col=1, secondary_y=True, fixedrange=True, showgrid=False, tickformat=".1f"
+        )
+
+
+def _warning_shapes(result: Mapping) -> list[dict]:
+    """One translucent full-height rectangle per warning, coloured by its kind (at least 0.1 s wide)."""
+    shapes = []
+    for w in warnings_of(result):
         colour = WARNING_COLOURS.get(w["kind"], _OTHER_COLOUR)
         shapes.append(
             dict(
@@ -329,9 +358,12 @@ def build_figure(
                 name="warning",
             )
         )
+    return shapes
 
-    hours = duration_s >= 3600
-    prefix = "%H:" if hours else ""
+
+def _style_figure(fig, duration_s: float, nrows: int, shapes: list) -> None:
+    """The shared time axis (clock ticks, hours shown only on long calls), layout, legend and titles."""
+    prefix = "%H:" if duration_s >= 3600 else ""
     fig.update_xaxes(
         type="date",
         range=[X0_MS, _x(duration_s)],
@@ -357,13 +389,3 @@ def build_figure(
     )
     for ann in fig.layout.annotations:
         ann.update(x=0, xanchor="left", font={"size": 12, "color": "#444"})
-    figure = json.loads(fig.to_json())
-    data = {
-        "traces": trace_map,
-        "refine": refine,
-        "x0_ms": X0_MS,
-        "max_points": opts.max_points_per_trace,
-        "time": {name: _timebase(sp.t) for name, sp in speakers.items()} if refine else {},
-        "series": series,
-    }
-    return figure, data
