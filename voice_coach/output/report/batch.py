@@ -81,16 +81,7 @@ def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
     c = result.get("customer") if isinstance(result.get("customer"), Mapping) else None
     cs = c.get("summary") if c and isinstance(c.get("summary"), Mapping) else {}
 
-    counts: dict[str, int] = {k: 0 for k in WARNING_KINDS}
-    for w in result.get("warnings") or []:
-        if isinstance(w, Mapping):
-            kind = css_token(w.get("kind") or "other").replace("-", "_")
-            counts[kind] = counts.get(kind, 0) + 1
-
-    sps, sps_b = num(s.get("articulation_rate_sps")), num(b.get("articulation_rate_sps"))
-    loud, loud_b = num(s.get("loudness_median_db")), num(b.get("loudness_median_db"))
-    pitch, pitch_b = num(s.get("pitch_median_hz")), num(b.get("pitch_median_hz"))
-    delta = baseline_deltas(s, b)
+    counts = _warning_counts(result)
     row: dict[str, Any] = {
         "source": str(result.get("source") or ""),
         "agent": agent or "",
@@ -99,6 +90,34 @@ def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
         "agitation_mean": _r(num(s.get("agitation_mean")), 3),
         "warnings_total": sum(counts.values()),
         **{f"warnings_{k}": counts[k] for k in WARNING_KINDS},
+        **_voice_columns(s, b),
+        "baseline_source": b.get("source") if b.get("source") is not None else None,
+        "customer_agitation_mean": _r(num(cs.get("agitation_mean")), 3) if c else None,
+        "scorecard_overall": None,
+    }
+    for kind, n in counts.items():
+        row.setdefault(f"warnings_{kind}", n)
+    row.update(_scorecard_columns(result))
+    return row
+
+
+def _warning_counts(result: Mapping) -> dict[str, int]:
+    """Warnings per kind: every contract kind (0 when absent), then any other kinds in order met."""
+    counts: dict[str, int] = {k: 0 for k in WARNING_KINDS}
+    for w in result.get("warnings") or []:
+        if isinstance(w, Mapping):
+            kind = css_token(w.get("kind") or "other").replace("-", "_")
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def _voice_columns(s: Mapping, b: Mapping) -> dict[str, Any]:
+    """The agent's voice measures from summary ``s``, with baseline ``b`` and the differences, rounded."""
+    sps, sps_b = num(s.get("articulation_rate_sps")), num(b.get("articulation_rate_sps"))
+    loud, loud_b = num(s.get("loudness_median_db")), num(b.get("loudness_median_db"))
+    pitch, pitch_b = num(s.get("pitch_median_hz")), num(b.get("pitch_median_hz"))
+    delta = baseline_deltas(s, b)
+    return {
         "talk_time_s": _r(num(s.get("talk_time_s")), 1),
         "speaking_rate_wpm": _r(num(s.get("speaking_rate_wpm")), 1),
         "articulation_rate_sps": _r(sps, 2),
@@ -111,16 +130,19 @@ def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
         "loudness_median_db": _r(loud, 1),
         "baseline_loudness_median_db": _r(loud_b, 1),
         "loudness_vs_baseline_db": _r(delta["loudness_db"], 1),
-        "baseline_source": b.get("source") if b.get("source") is not None else None,
-        "customer_agitation_mean": _r(num(cs.get("agitation_mean")), 3) if c else None,
-        "scorecard_overall": None,
     }
-    for kind, n in counts.items():
-        row.setdefault(f"warnings_{kind}", n)
 
+
+def _scorecard_columns(result: Mapping) -> dict[str, Any]:
+    """``scorecard_overall``, then ``scorecard_<id>`` (verdict) and ``scorecard_<id>_value`` per item.
+
+    A label met again gets a ``_2``, ``_3`` ... suffix; dict or list values become JSON text.
+    """
     items, overall = scorecard_items(result)
     ov = num(overall)
-    row["scorecard_overall"] = ov if ov is not None else (str(overall) if overall is not None else None)
+    cols: dict[str, Any] = {
+        "scorecard_overall": ov if ov is not None else (str(overall) if overall is not None else None)
+    }
     seen: dict[str, int] = {}
     for it in items:
         key = css_token(it["label"]).replace("-", "_")
@@ -128,12 +150,12 @@ def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
         if seen[key] > 1:
             key = f"{key}_{seen[key]}"
         verdict = it["verdict"]
-        row[f"scorecard_{key}"] = None if verdict is None else str(verdict)
+        cols[f"scorecard_{key}"] = None if verdict is None else str(verdict)
         value = it["value"]
         if isinstance(value, (dict, list)):
             value = json.dumps(value, ensure_ascii=False)
-        row[f"scorecard_{key}_value"] = value
-    return row
+        cols[f"scorecard_{key}_value"] = value
+    return cols
 
 
 def _columns(rows: Sequence[Mapping]) -> list[str]:
