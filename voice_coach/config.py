@@ -61,7 +61,8 @@ class _Checks:
 
     def __init__(self, section: Any):
         self.section = section
-        self.table = {f.default_factory: f.name for f in fields(Config)}.get(type(section), type(section).__name__)
+        tables: dict[Any, str] = {f.default_factory: f.name for f in fields(Config)}
+        self.table = tables.get(type(section), type(section).__name__)
         for f in fields(section):
             value = getattr(section, f.name)
             if isinstance(value, float):
@@ -456,7 +457,7 @@ class Config:
 
 
 def _updated(section: Any, values: dict[str, Any], origin: str) -> Any:
-    assert is_dataclass(section)
+    assert is_dataclass(section) and not isinstance(section, type)
     types = {f.name: type(getattr(section, f.name)) for f in fields(section)}
     changes = {}
     for key, value in values.items():

@@ -118,7 +118,7 @@ class CueTracker:
         assert kind is not None
         # An ``agitated`` episode is over only when each of its cues has calmed down.
         members = [kind] + ([k for k in COMPONENTS if k in self.kinds] if kind == "agitated" else [])
-        known = [(k, values.get(k)) for k in members if values.get(k) is not None]
+        known = [(k, v) for k in members if (v := values.get(k)) is not None]
         if not known:
             return None
         if any(v >= self._threshold(k, "on") for k, v in known):

@@ -261,7 +261,8 @@ def _monologue(start: float, end: float, speech: float, who: str, cfg: DynamicsC
 def _monologues_of(own: list[Segment], other: list[Segment], who: str, cfg: DynamicsConfig) -> list:
     out = []
     other_ends = [e for _, e in other]
-    rs = re_ = speech = None
+    rs: float | None = None
+    re_ = speech = 0.0
     for s, e in own:
         if rs is not None:
             gap = s - re_
@@ -710,6 +711,8 @@ class DynamicsTracker:
 
     def _mono_close(self, who: str) -> None:
         mono = self._mono[who]
+        if mono.start_s is None or mono.end_s is None:
+            return
         ev = _monologue(mono.start_s, mono.end_s, mono.speech_s, who, self.cfg)
         if ev is not None:
             self._emit(ev)

@@ -388,7 +388,9 @@ class AsyncTranscriber:
             self._cv.notify_all()
         self._fed += dropped
         behind_s = self.inner.unprocessed_s if hasattr(self.inner, "unprocessed_s") else dropped / SAMPLE_RATE
-        self.inner.skip_to(self._fed / SAMPLE_RATE)
+        skip_to = getattr(self.inner, "skip_to", None)  # live transcribers can skip; others hear everything
+        if skip_to is not None:
+            skip_to(self._fed / SAMPLE_RATE)
         self.skipped_s += behind_s
         self.status.append(("skipped", behind_s, self.skipped_s))
         log.debug(

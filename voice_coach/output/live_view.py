@@ -7,7 +7,7 @@ import sys
 from collections import deque
 from dataclasses import dataclass, field
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -88,7 +88,7 @@ def render(state: ViewState) -> Panel:
         head = Text("  LISTENING: learning your calm baseline  ", style="bold black on yellow", justify="center")
     else:
         head = Text("  CALM  ", style="bold white on green", justify="center")
-    parts = [head]
+    parts: list[RenderableType] = [head]
     if state.note and state.note[0] >= state.t:
         parts.append(Text(state.note[1], style="bold magenta", justify="center"))
     if state.customer_upset:

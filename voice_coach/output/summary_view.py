@@ -3,7 +3,7 @@ words spoken then. A consumer of the JSON result only."""
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -88,7 +88,7 @@ def render_result(result: dict, console: Console) -> None:
         (f"{calm:.0f}/100" if calm is not None else "-", f"bold {colour}"),
         f"   baseline: {baseline_src}",
     )
-    parts = [head, Text(""), _figures(agent, result["config"]["agitation"])]
+    parts: list[RenderableType] = [head, Text(""), _figures(agent, result["config"]["agitation"])]
 
     warnings = result.get("warnings", [])
     if warnings:

@@ -72,11 +72,11 @@ def cues(
         rate_cues.append(ramp(rate_sps / reference, ratio_start, config.rate_full_ratio))
     if rate_sps is not None:
         rate_cues.append(ramp(rate_sps, config.rate_norm_start_sps, config.rate_norm_full_sps))
-    rate_cues = [c for c in rate_cues if c is not None]
+    known_rate = [c for c in rate_cues if c is not None]
     return Cues(
         loud=ramp(loudness_rel_db, loud_start, config.loudness_full_db),
         high_pitch=ramp(pitch_st, pitch_start, config.pitch_full_st),
-        fast=max(rate_cues) if rate_cues else None,
+        fast=max(known_rate) if known_rate else None,
     )
 
 

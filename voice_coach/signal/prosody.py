@@ -325,6 +325,7 @@ class _Tracker:
 
     def _decide(self, count: int) -> None:
         """Fix the pitch of the ``count`` oldest undecided frames from the best path so far."""
+        assert self._cum is not None  # set by the first frame, before any decision
         state = int(np.argmin(self._cum))
         states = [state]
         for back in reversed(self._backs):

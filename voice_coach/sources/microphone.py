@@ -196,9 +196,8 @@ class MicrophoneSource:
         self.open()
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> None:
         self.close()
-        return False
 
     def open(self) -> None:
         """Open and start the input stream. Raises DeviceError with one line on failure."""
@@ -215,7 +214,7 @@ class MicrophoneSource:
                 )
             self.rate = float(self.requested_samplerate or info["default_samplerate"] or SAMPLE_RATE)
             self._queue = queue.Queue(maxsize=max(1, int(self.max_queue_s / self.blocksize_s)))
-            self._stream = sd.InputStream(
+            self._stream = stream = sd.InputStream(
                 device=index,
                 channels=self.channels,
                 samplerate=self.rate,
@@ -224,7 +223,7 @@ class MicrophoneSource:
                 callback=self._callback,
                 finished_callback=self._on_finished,
             )
-            self._stream.start()
+            stream.start()
         except DeviceError:
             raise
         except Exception as exc:  # PortAudioError, ValueError for unknown devices or settings

@@ -106,6 +106,5 @@ class WavRecorder:
     def __enter__(self) -> WavRecorder:
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> None:
         self.close()
-        return False

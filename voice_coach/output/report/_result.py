@@ -92,8 +92,8 @@ def baseline_deltas(summary: Mapping, baseline: Mapping) -> dict[str, float | No
     return {"pitch_st": pitch, "loudness_db": loud, "articulation_pct": (ratio - 1) * 100 if ratio else None}
 
 
-def warnings_of(result: Mapping) -> list[dict]:
-    out = []
+def warnings_of(result: Mapping) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for w in result.get("warnings") or []:
         if not isinstance(w, Mapping):
             continue
@@ -119,9 +119,9 @@ def warnings_of(result: Mapping) -> list[dict]:
 def spans_of(result: Mapping, key: str) -> list[dict]:
     out = []
     for item in result.get(key) or []:
-        if not isinstance(item, Mapping) or num(item.get("start")) is None:
+        start = num(item.get("start")) if isinstance(item, Mapping) else None
+        if start is None:
             continue
-        start = num(item.get("start"))
         end = num(item.get("end"))
         out.append({**item, "start": start, "end": end if end is not None and end >= start else start})
     out.sort(key=lambda s: s["start"])
@@ -223,61 +223,62 @@ def scorecard_items(result: Mapping) -> tuple[list[dict], Any]:
     sc = result.get("scorecard")
     if sc is None:
         return [], None
-    overall = None
-    raw: list[tuple[str | None, Any]] = []
-    if isinstance(sc, Mapping):
-        overall = next((sc[k] for k in ("overall", "score", "total", "overall_score") if k in sc), None)
-        items = sc.get("items", sc.get("checks", sc.get("criteria")))
-        if isinstance(items, Mapping):
-            raw = list(items.items())
-        elif isinstance(items, list):
-            raw = [(None, it) for it in items]
-        else:
-            skip = {"overall", "score", "total", "overall_score", "version", "schema_version"}
-            raw = [(k, v) for k, v in sc.items() if k not in skip]
-    elif isinstance(sc, list):
-        raw = [(None, it) for it in sc]
-    out = []
-    for key, item in raw:
-        if not isinstance(item, Mapping):
-            item = {"verdict": item} if isinstance(item, (bool, str)) else {"value": item}
-        used: set[str] = set()
+    overall, raw = _scorecard_entries(sc)
+    return [_scorecard_item(key, item) for key, item in raw], overall
 
-        def pick(keys: Sequence[str]) -> Any:
-            for k in keys:
-                if k in item and item[k] is not None and k not in used:
-                    used.add(k)
-                    return item[k]
-            return None
 
-        label = pick(_LABEL_KEYS) or key or "item"
-        advice = pick(_ADVICE_KEYS)
-        verdict = pick(_VERDICT_KEYS)
-        value = pick(_VALUE_KEYS)
-        moments_raw = pick(_MOMENT_KEYS) or []
-        if not isinstance(moments_raw, list):
-            moments_raw = [moments_raw]
-        moments = [m for m in (_moment(x) for x in moments_raw) if m]
-        if isinstance(verdict, bool):
-            verdict = "pass" if verdict else "fail"
-        cls = _VERDICT_CLASS.get(str(verdict).strip().lower(), "neutral") if verdict is not None else "neutral"
-        extra = [
-            (k, v)
-            for k, v in item.items()
-            if k not in used and isinstance(v, (str, int, float, bool)) and v is not None
-        ]
-        out.append(
-            {
-                "label": label,
-                "advice": advice,
-                "verdict": verdict,
-                "cls": cls,
-                "value": value,
-                "moments": moments,
-                "extra": extra,
-            }
-        )
-    return out, overall
+def _scorecard_entries(sc: Any) -> tuple[Any, list[tuple[str | None, Any]]]:
+    """The overall score and the (id, item) pairs of a scorecard of any of the accepted shapes."""
+    if isinstance(sc, list):
+        return None, [(None, it) for it in sc]
+    if not isinstance(sc, Mapping):
+        return None, []
+    overall = next((sc[k] for k in ("overall", "score", "total", "overall_score") if k in sc), None)
+    items = sc.get("items", sc.get("checks", sc.get("criteria")))
+    if isinstance(items, Mapping):
+        return overall, list(items.items())
+    if isinstance(items, list):
+        return overall, [(None, it) for it in items]
+    skip = {"overall", "score", "total", "overall_score", "version", "schema_version"}
+    return overall, [(k, v) for k, v in sc.items() if k not in skip]
+
+
+def _pick(item: Mapping, keys: Sequence[str], used: set[str]) -> Any:
+    """The first of ``keys`` that ``item`` has (not None, not taken yet); marks it taken."""
+    for k in keys:
+        if k in item and item[k] is not None and k not in used:
+            used.add(k)
+            return item[k]
+    return None
+
+
+def _scorecard_item(key: str | None, item: Any) -> dict:
+    if not isinstance(item, Mapping):
+        item = {"verdict": item} if isinstance(item, (bool, str)) else {"value": item}
+    used: set[str] = set()
+    label = _pick(item, _LABEL_KEYS, used) or key or "item"
+    advice = _pick(item, _ADVICE_KEYS, used)
+    verdict = _pick(item, _VERDICT_KEYS, used)
+    value = _pick(item, _VALUE_KEYS, used)
+    moments_raw = _pick(item, _MOMENT_KEYS, used) or []
+    if not isinstance(moments_raw, list):
+        moments_raw = [moments_raw]
+    moments = [m for m in (_moment(x) for x in moments_raw) if m]
+    if isinstance(verdict, bool):
+        verdict = "pass" if verdict else "fail"
+    cls = _VERDICT_CLASS.get(str(verdict).strip().lower(), "neutral") if verdict is not None else "neutral"
+    extra = [
+        (k, v) for k, v in item.items() if k not in used and isinstance(v, (str, int, float, bool)) and v is not None
+    ]
+    return {
+        "label": label,
+        "advice": advice,
+        "verdict": verdict,
+        "cls": cls,
+        "value": value,
+        "moments": moments,
+        "extra": extra,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
