@@ -27,8 +27,9 @@ Cost control, measured on a 2-core machine (see docs/live.md):
 Hallucinations: no words come from audio in which the VAD finds no speech; segments that whisper
 itself marks as no-speech are dropped; decoding loops are dropped by ``loops.loop_free_words``, the
 filter recordings use too (repetitive text is kept only where the buffer's audio is voiced under
-it, at a plausible number of words per voiced second, so speech that really repeats is kept); tokens with no letters or digits ("♪", "...") are dropped; committed words whose
-probability is below ``min_word_probability`` (default 0.1) in both agreeing hypotheses are dropped.
+it, at a plausible number of words per voiced second, so speech that really repeats is kept);
+tokens with no letters or digits ("♪", "...") are dropped; committed words whose probability is
+below ``min_word_probability`` (default 0.1) in both agreeing hypotheses are dropped.
 The probability cut is applied after agreement, not before, so that a word hovering around the
 threshold does not make two hypotheses disagree and stall the commit. Words squashed to no duration
 at the very end of the buffer were guessed, not heard, and are not part of a hypothesis. There is
@@ -58,6 +59,131 @@ def normalise_word(text: str) -> str:
     """The form two hypotheses are compared in: ``voice_coach.text.normalize_text``, fillers kept
     (a transcript keeps its "um"s), ``""`` for a token with no letters or digits."""
     return normalize_text(text, drop_fillers=False)
+
+
+class _HypothesisBuffer:
+    """LocalAgreement-2 bookkeeping: the pending hypothesis and the committed words' end.
+
+    Each new hypothesis is cut to the words past what is committed (``after_committed``), then
+    ``agree`` commits the prefix it shares with the pending one and keeps the rest pending.
+    Committed words are final; their times only ever move forward.
+    """
+
+    def __init__(self, offset_s: float, min_word_probability: float, anchor_words: int) -> None:
+        self.min_word_probability = min_word_probability
+        self.anchor_words = anchor_words
+        self.pending: list[Word] = []  # last hypothesis, not yet agreed on
+        self.committed_tail: list[Word] = []  # recent committed words, for prompt and de-duplication
+        self.last_end_s = offset_s  # end of the last committed word
+        self.floor_s = offset_s  # no word may start before this (skip_to, committed end)
+
+    def agree(self, hypothesis: list[Word]) -> list[Word]:
+        """Commit what ``hypothesis`` agrees on with the pending one; keep the rest pending."""
+        agreed = 0
+        for old, cur in zip(self.pending, hypothesis, strict=False):
+            if normalise_word(old.text) != normalise_word(cur.text):
+                break
+            agreed += 1
+        if self.anchor_words and agreed < min(len(self.pending), len(hypothesis)):
+            agreed += self.anchored(self.pending[agreed:], hypothesis[agreed:])
+        committed = self.commit(hypothesis[:agreed], self.pending[:agreed])
+        self.pending = hypothesis[agreed:]
+        return committed
+
+    def force_before(self, end_s: float) -> list[Word]:
+        """Commit the pending words that end before ``end_s`` as they are (no agreement)."""
+        forced = [w for w in self.pending if w.end_s < end_s]
+        committed = self.commit(forced)
+        self.pending = self.pending[len(forced) :]
+        return committed
+
+    def flush_before(self, skip_s: float) -> list[Word]:
+        """Audio before ``skip_s`` is gone: commit the pending words on it, drop the rest, raise the floor."""
+        committed = self.commit([w for w in self.pending if w.end_s <= skip_s])
+        self.pending = []
+        self.floor_s = max(self.floor_s, skip_s)
+        return committed
+
+    def drop_pending_before(self, start_s: float) -> None:
+        """Forget pending words that start before ``start_s`` (their audio was cut)."""
+        self.pending = [w for w in self.pending if w.start_s >= start_s]
+
+    def prompt_text(self, start_s: float) -> str:
+        """The committed tail's words that end before the buffer's start ``start_s``, joined."""
+        return " ".join(w.text for w in self.committed_tail if w.end_s <= start_s + 0.05)
+
+    def after_committed(self, words: list[Word]) -> list[Word]:
+        """The words of a hypothesis that extend what is committed.
+
+        A hypothesis covers the whole buffer, so it starts with words that are already committed,
+        often with shifted times (and after a trim, with wrong times for the first words). The
+        split is found by text first: the hypothesis position, near the committed end in time,
+        after which it repeats the most of the last committed words. Failing that, by time: a
+        word is old if most of it lies before the committed end.
+        """
+        last_end = self.last_end_s
+        norm = [normalise_word(w.text) for w in words]
+        tail = [normalise_word(w.text) for w in self.committed_tail[-3:]]
+        split, best = None, (0, 0.0)
+        for j in range(1, len(words) + 1):
+            if words[j - 1].start_s > last_end + 0.3:
+                break  # from here on, words begin after the committed end: they are new
+            distance = abs(words[j - 1].end_s - last_end)
+            if distance > 1.5:
+                continue
+            m = 0
+            while m < min(j, len(tail)) and norm[j - 1 - m] == tail[-1 - m]:
+                m += 1
+            if m and (m, -distance) > (best[0], -best[1]):
+                split, best = j, (m, distance)
+        if split is None:
+            split = sum(1 for w in words if (w.start_s + w.end_s) / 2 <= last_end - 0.05 or w.end_s <= last_end)
+        # audio before the floor (skip_to) is gone: nothing there can be new
+        return [w for w in words[split:] if w.end_s > self.floor_s]
+
+    def anchored(self, old: list[Word], new: list[Word]) -> int:
+        """How many words of ``new`` to commit past a disputed word, 0 if none.
+
+        Plain LocalAgreement stalls while whisper flips one hard word between two spellings
+        ("two outages" / "how they"): nothing after it commits either. When the hypotheses
+        differ only by substitutions of at most 3 words, each followed by at least
+        ``anchor_words`` words that both agree on at the same time (±0.5 s), the newest
+        hypothesis is committed up to the end of the last such anchor.
+        """
+        a = [normalise_word(w.text) for w in old]
+        b = [normalise_word(w.text) for w in new]
+        upto = 0
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if tag == "equal":
+                if i2 - i1 >= self.anchor_words and abs(old[i1].start_s - new[j1].start_s) <= 0.5:
+                    upto = j2
+                else:
+                    break
+            elif tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
+                break
+        return upto
+
+    def commit(self, words: list[Word], previous: list[Word] | None = None) -> list[Word]:
+        """Commit ``words`` (times made monotonic); return those not dropped for low probability.
+
+        A word's probability is the higher of its own and that in ``previous`` (the agreeing
+        hypothesis), so a word is dropped only when both hypotheses were unsure of it.
+        """
+        out = []
+        for i, w in enumerate(words):
+            if w.start_s < self.last_end_s:  # keep committed times monotonic
+                w = Word(self.last_end_s, max(w.end_s, self.last_end_s), w.text, w.probability)
+            p = w.probability
+            if previous is not None and i < len(previous):
+                p = max(p, previous[i].probability)
+            if w.end_s > self.last_end_s:
+                self.last_end_s = w.end_s
+            if p >= self.min_word_probability:
+                out.append(w)
+        if words:
+            self.floor_s = max(self.floor_s, self.last_end_s)
+            self.committed_tail = (self.committed_tail + out)[-60:]
+        return out
 
 
 class OnlineTranscriber:
@@ -144,11 +270,8 @@ class OnlineTranscriber:
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start = 0  # stream sample index of _buffer[0]
         self._transcribed_until = 0  # stream sample index the last hypothesis saw
-        self._pending: list[Word] = []  # last hypothesis, not yet agreed on
+        self._hyp = _HypothesisBuffer(self.offset_s, self.min_word_probability, self.anchor_words)
         self._flushed: list[Word] = []  # committed by a skip, returned by the next process()
-        self._committed_tail: list[Word] = []  # recent committed words, for prompt and de-duplication
-        self._last_end_s = self.offset_s
-        self._floor_s = self.offset_s  # no word may start before this (skip_to, committed end)
         self._segment_ends_s: list[float] = []
         self.calls = 0  # whisper calls made (for monitoring and tests)
         self.dropped_loop_words = 0  # words dropped as decoding loops, in audio no call had seen before
@@ -163,7 +286,7 @@ class OnlineTranscriber:
     @property
     def last_committed_end_s(self) -> float:
         """End of the last committed word (stream s); ``offset_s`` before the first."""
-        return self._last_end_s
+        return self._hyp.last_end_s
 
     @property
     def stream_end_s(self) -> float:
@@ -238,9 +361,7 @@ class OnlineTranscriber:
                 self._cut_buffer(cut)
             # words waiting for agreement can no longer get it: keep whisper's last word on them
             skip_s = self._time(discard)
-            self._flushed += self._commit([w for w in self._pending if w.end_s <= skip_s])
-            self._pending = []
-            self._floor_s = max(self._floor_s, skip_s)
+            self._flushed += self._hyp.flush_before(skip_s)
             self._transcribed_until = max(self._transcribed_until, discard)
 
     # --- helpers ----------------------------------------------------------------------------
@@ -264,7 +385,7 @@ class OnlineTranscriber:
         if self.prompt_chars <= 0:
             return None
         start_s = self._time(self._buffer_start)
-        text = " ".join(w.text for w in self._committed_tail if w.end_s <= start_s + 0.05)
+        text = self._hyp.prompt_text(start_s)
         return text[-self.prompt_chars :].lstrip() or None
 
     def _has_new_speech(self) -> bool:
@@ -332,74 +453,6 @@ class OnlineTranscriber:
         self._transcribed_until = self._buffer_end
         return words
 
-    def _after_committed(self, words: list[Word]) -> list[Word]:
-        """The words of a hypothesis that extend what is committed.
-
-        A hypothesis covers the whole buffer, so it starts with words that are already committed,
-        often with shifted times (and after a trim, with wrong times for the first words). The
-        split is found by text first: the hypothesis position, near the committed end in time,
-        after which it repeats the most of the last committed words. Failing that, by time: a
-        word is old if most of it lies before the committed end.
-        """
-        last_end = self._last_end_s
-        norm = [normalise_word(w.text) for w in words]
-        tail = [normalise_word(w.text) for w in self._committed_tail[-3:]]
-        split, best = None, (0, 0.0)
-        for j in range(1, len(words) + 1):
-            if words[j - 1].start_s > last_end + 0.3:
-                break  # from here on, words begin after the committed end: they are new
-            distance = abs(words[j - 1].end_s - last_end)
-            if distance > 1.5:
-                continue
-            m = 0
-            while m < min(j, len(tail)) and norm[j - 1 - m] == tail[-1 - m]:
-                m += 1
-            if m and (m, -distance) > (best[0], -best[1]):
-                split, best = j, (m, distance)
-        if split is None:
-            split = sum(1 for w in words if (w.start_s + w.end_s) / 2 <= last_end - 0.05 or w.end_s <= last_end)
-        # audio before the floor (skip_to) is gone: nothing there can be new
-        return [w for w in words[split:] if w.end_s > self._floor_s]
-
-    def _anchored(self, old: list[Word], new: list[Word]) -> int:
-        """How many words of ``new`` to commit past a disputed word, 0 if none.
-
-        Plain LocalAgreement stalls while whisper flips one hard word between two spellings
-        ("two outages" / "how they"): nothing after it commits either. When the hypotheses
-        differ only by substitutions of at most 3 words, each followed by at least
-        ``anchor_words`` words that both agree on at the same time (±0.5 s), the newest
-        hypothesis is committed up to the end of the last such anchor.
-        """
-        a = [normalise_word(w.text) for w in old]
-        b = [normalise_word(w.text) for w in new]
-        upto = 0
-        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-            if tag == "equal":
-                if i2 - i1 >= self.anchor_words and abs(old[i1].start_s - new[j1].start_s) <= 0.5:
-                    upto = j2
-                else:
-                    break
-            elif tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
-                break
-        return upto
-
-    def _commit(self, words: list[Word], previous: list[Word] | None = None) -> list[Word]:
-        out = []
-        for i, w in enumerate(words):
-            if w.start_s < self._last_end_s:  # keep committed times monotonic
-                w = Word(self._last_end_s, max(w.end_s, self._last_end_s), w.text, w.probability)
-            p = w.probability
-            if previous is not None and i < len(previous):
-                p = max(p, previous[i].probability)
-            if w.end_s > self._last_end_s:
-                self._last_end_s = w.end_s
-            if p >= self.min_word_probability:
-                out.append(w)
-        if words:
-            self._floor_s = max(self._floor_s, self._last_end_s)
-            self._committed_tail = (self._committed_tail + out)[-60:]
-        return out
-
     # --- the loop ---------------------------------------------------------------------------
     def process(self) -> list[Word]:
         """Transcribe if ``min_chunk_s`` of new audio has arrived; return newly committed words."""
@@ -408,46 +461,33 @@ class OnlineTranscriber:
         new = self._buffer_end - max(self._transcribed_until, self._buffer_start)
         if new < self.min_chunk_s * SAMPLE_RATE or self._buffer.size == 0:
             return flushed
-        if self.vad and not self._pending and not self._has_new_speech():
+        if self.vad and not self._hyp.pending and not self._has_new_speech():
             # silence, noise or hold music: no whisper call; keep only the last second
             self._transcribed_until = self._buffer_end
-            self._cut_buffer(max(self._sample(self._last_end_s), self._buffer_end - SAMPLE_RATE))
+            self._cut_buffer(max(self._sample(self._hyp.last_end_s), self._buffer_end - SAMPLE_RATE))
             return flushed
 
-        hypothesis = self._after_committed(self._transcribe())
-        agreed = 0
-        for old, cur in zip(self._pending, hypothesis):
-            if normalise_word(old.text) != normalise_word(cur.text):
-                break
-            agreed += 1
-        if self.anchor_words and agreed < min(len(self._pending), len(hypothesis)):
-            agreed += self._anchored(self._pending[agreed:], hypothesis[agreed:])
-        committed = self._commit(hypothesis[:agreed], self._pending[:agreed])
-        self._pending = hypothesis[agreed:]
-
+        committed = self._hyp.agree(self._hyp.after_committed(self._transcribe()))
         if self.buffer_s > self.max_buffer_s:
             # no agreement for too long: take what whisper says, except a word cut by the buffer end
-            end_s = self._time(self._buffer_end)
-            forced = [w for w in self._pending if w.end_s < end_s - 1.0]
-            committed += self._commit(forced)
-            self._pending = self._pending[len(forced) :]
+            committed += self._hyp.force_before(self._time(self._buffer_end) - 1.0)
         if self.buffer_s > self.buffer_trim_s:
             self._trim()
         return flushed + committed
 
     def _trim(self) -> None:
         """Cut the buffer at a committed boundary so that whisper's work stays bounded."""
-        last_end = self._last_end_s
+        last_end = self._hyp.last_end_s
         if last_end <= self._time(self._buffer_start):
             # nothing committed inside the buffer: only the hard limit applies
             if self.buffer_s > self.max_buffer_s:
                 self._cut_buffer(self._buffer_end - int(self.buffer_trim_s * SAMPLE_RATE))
                 start_s = self._time(self._buffer_start)
-                self._pending = [w for w in self._pending if w.start_s >= start_s]
+                self._hyp.drop_pending_before(start_s)
             return
         # prefer the end of a segment whisper closed (a pause), else the last committed word
         closed = [t for t in self._segment_ends_s if t <= last_end + 0.05]
-        cut_s = closed[-1] if closed and self._pending else last_end
+        cut_s = closed[-1] if closed and self._hyp.pending else last_end
         self._cut_buffer(self._sample(min(cut_s, last_end)))
 
     def finish(self) -> list[Word]:
@@ -456,12 +496,12 @@ class OnlineTranscriber:
         committed, self._flushed = self._flushed, []
         if self._buffer.size:
             unseen = self._buffer_end > max(self._transcribed_until, self._buffer_start)
-            if unseen and (not self.vad or self._pending or self._has_new_speech()):
-                hypothesis = self._after_committed(self._transcribe())
+            if unseen and (not self.vad or self._hyp.pending or self._has_new_speech()):
+                hypothesis = self._hyp.after_committed(self._transcribe())
             else:
-                hypothesis = self._pending
-            committed += self._commit(hypothesis)
-        self._pending = []
+                hypothesis = self._hyp.pending
+            committed += self._hyp.commit(hypothesis)
+        self._hyp.pending = []
         self._cut_buffer(self._buffer_end)
         return committed
 
