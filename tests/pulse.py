@@ -72,7 +72,8 @@ def start_virtual_mic() -> tuple[VirtualMic | None, str]:
     if proc.returncode != 0:
         return (
             None,
-            f"pulseaudio would not start: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}",
+            "pulseaudio would not start: "
+            + (proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else str(proc.returncode)),
         )
     mic = VirtualMic(env, runtime)
     for _ in range(50):

@@ -31,7 +31,8 @@ def test_help_is_fast_and_explains():
     elapsed = time.perf_counter() - t0
     assert proc.returncode == 0 and "analyze" in proc.stdout and "calibrate" in proc.stdout
     # Not a timing test: it guards against importing faster-whisper/librosa at start-up.
-    code = "import sys, voice_coach.cli.main; print(any(m in sys.modules for m in ('faster_whisper', 'librosa', 'ctranslate2', 'av')))"
+    heavy = "('faster_whisper', 'librosa', 'ctranslate2', 'av')"
+    code = f"import sys, voice_coach.cli.main; print(any(m in sys.modules for m in {heavy}))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     assert elapsed < 10
 

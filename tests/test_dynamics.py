@@ -292,7 +292,7 @@ def test_streaming_frame_by_frame_equals_chunks():
     a = activity([(4.0, 12.0), (25.0, 29.0)], duration)
     tracker = DynamicsTracker()
     out = []
-    for fa, fc in zip(a, c):
+    for fa, fc in zip(a, c, strict=True):
         out += tracker.update(bool(fa), bool(fc))
     out += tracker.finish()
     _, chunked = _stream(a, c, chunk=250)

@@ -100,7 +100,7 @@ def test_timeline_invariants():
     tl = result["agent"]["timeline"]
     t = [e["t"] for e in tl]
     assert len(tl) == int(np.ceil(len(y) / SR / 0.1))
-    assert t[0] == pytest.approx(0.05) and all(b - a == pytest.approx(0.1) for a, b in zip(t, t[1:]))
+    assert t[0] == pytest.approx(0.05) and all(b - a == pytest.approx(0.1) for a, b in zip(t, t[1:], strict=False))
     assert set(tl[0]) >= {"t", "pitch_hz", "loudness_db", "wpm", "agitation"}
     ag = [e["agitation"] for e in tl if e["agitation"] is not None]
     assert ag and all(0.0 <= a <= 1.0 for a in ag)

@@ -585,7 +585,7 @@ def test_phrases_found_in_synthesised_speech(tmp_path):
     segments, _ = load_model().transcribe(str(path), word_timestamps=True, vad_filter=True)
     words = [Word(float(w.start), float(w.end), w.word, float(w.probability)) for s in segments for w in s.words]
     matches = find_phrases(words, None, speaker="agent")
-    for (text, category), (lo, hi) in zip(sentences, spans):
+    for (_text, category), (lo, hi) in zip(sentences, spans, strict=True):
         hits = [m for m in matches if m.category == category]
         assert hits, f"{category} not found in {' '.join(w.text for w in words)!r}"
         assert any(lo - 0.5 <= m.start_s <= m.end_s <= hi + 0.5 for m in hits), (category, hits, (lo, hi))

@@ -60,7 +60,7 @@ class ScriptedModel:
         start_s = self.offset_s + round(float(audio[0]) * 2**24) / SR
         end_s = start_s + len(audio) / SR
         words = []
-        for i, (ws, we, text) in enumerate(self.script):
+        for ws, we, text in self.script:
             if ws < start_s - 0.05 or ws >= end_s - 0.05:
                 continue
             if self.disagree:
@@ -105,7 +105,7 @@ def test_commits_every_word_once_in_order_after_two_hypotheses_agree():
     assert [w.text for w, _ in got] == [t for _, _, t in script]
     starts = [w.start_s for w, _ in got]
     assert starts == sorted(starts) and all(w.end_s >= w.start_s for w, _ in got)
-    for (w, committed_at), (ws, we, _) in zip(got, script):
+    for (w, committed_at), (ws, we, _) in zip(got, script, strict=False):
         assert abs(w.start_s - ws) <= 0.1 and abs(w.end_s - we) <= 0.1
         # LocalAgreement: seen complete in one hypothesis, confirmed by the next (1 s later)
         assert 1.0 <= committed_at - we <= 2.6

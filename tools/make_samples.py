@@ -307,7 +307,7 @@ def make_call_stereo(out: Path, workdir: Path) -> None:
     write_wav(out / "call_stereo.wav", audio)
 
     events = []
-    for before, after in zip(utterances, utterances[1:]):
+    for before, after in zip(utterances, utterances[1:], strict=False):
         gap = after["start"] - before["end"]
         if gap < 0:
             events.append(

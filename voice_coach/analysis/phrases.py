@@ -313,7 +313,7 @@ def _compile_variant(
 ) -> _Compiled:
     """One variant's compiled form: its tokens, the joined forms of each adjacent pair, its edit budget."""
     tokens = tuple(_PToken(f, f is not None and bool(f & PROTECTED_TOKENS)) for f in items)
-    pair_forms = [frozenset()]
+    pair_forms: list[frozenset] = [frozenset()]
     for a in range(1, len(tokens)):
         left, right = tokens[a - 1].forms, tokens[a].forms
         pair_forms.append(frozenset(x + y for x in left for y in right) if left and right else frozenset())
@@ -344,7 +344,7 @@ def _build_index(categories: Sequence[PhraseCategory], options: MatchOptions) ->
                 raise ConfigError(str(exc)) from None
             order += 1
             for comp in compiled:
-                for key in comp.tokens[0].forms:
+                for key in comp.tokens[0].forms or ():  # a pattern never starts with ``*``
                     by_first.setdefault(key, []).append(comp)
                 if options.split_words and comp.n > 1:
                     for key in comp.pair_forms[1]:  # "any one" is found at "anyone"

@@ -132,7 +132,7 @@ def _customer_agitation_item(customer: dict, warnings: list[dict]) -> dict:
     """The customer's agitation over the first and last third of their speech, with their upset moments."""
     advice = "Leave the customer calmer than you found them"
     start, end, t_start, t_end = _thirds(customer["timeline"])
-    if start is None:
+    if start is None or end is None or t_start is None or t_end is None:
         item = _item("customer_agitation", advice, "n/a", "too little customer speech", [])
     else:
         verdict = "good" if end <= start - 0.05 or end < 0.2 else ("warn" if end <= start + 0.05 else "bad")

@@ -51,9 +51,9 @@ def output_names(paths: list[Path]) -> dict[Path, str]:
         return {p: p.stem for p in paths}
     resolved = [p.resolve() for p in paths]
     root = Path(os.path.commonpath([str(r.parent) for r in resolved]))
-    names = {p: str(r.relative_to(root).with_suffix("")) for p, r in zip(paths, resolved)}
+    names = {p: str(r.relative_to(root).with_suffix("")) for p, r in zip(paths, resolved, strict=True)}
     if len(set(names.values())) < len(names):  # call.wav and call.mp3 side by side
-        names = {p: str(r.relative_to(root)) for p, r in zip(paths, resolved)}
+        names = {p: str(r.relative_to(root)) for p, r in zip(paths, resolved, strict=True)}
     return names
 
 

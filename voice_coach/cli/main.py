@@ -377,7 +377,8 @@ def live(
         None,
         "--device",
         "-d",
-        help="Input device: index or part of its name (see 'voice-coach devices'). Default: the system's default input.",
+        help="Input device: index or part of its name (see 'voice-coach devices'). "
+        "Default: the system's default input.",
         show_default=False,
     ),
     channels: int = typer.Option(1, "--channels", min=1, max=8, help="Channels to capture from the device."),
@@ -391,7 +392,8 @@ def live(
     customer_device: str | None = typer.Option(
         None,
         "--customer-device",
-        help="A second input that carries the customer: a loopback or monitor (with PulseAudio, the monitor of the sink that plays the caller).",
+        help="A second input that carries the customer: a loopback or monitor "
+        "(with PulseAudio, the monitor of the sink that plays the caller).",
         show_default=False,
     ),
     phrases: PhrasesOpt = None,

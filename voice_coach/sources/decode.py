@@ -88,45 +88,61 @@ def iter_audio(path: str | Path, *, chunk_s: float = 1.0) -> Iterator[np.ndarray
         stream = container.streams.audio[0]
         channels = stream.codec_context.channels or len(stream.layout.channels) or 1
         resampler = av.AudioResampler(format="fltp", layout=_layout(channels), rate=SAMPLE_RATE)
-        pending: list[np.ndarray] = []
-        pending_n = 0
-
-        def frames():
-            try:
-                for packet in container.demux(stream):
-                    for frame in packet.decode():
-                        yield from resampler.resample(frame)
-                yield from resampler.resample(None)
-            except av.error.EOFError:
-                return
-            except av.error.FFmpegError as exc:
-                if total == 0 and pending_n == 0:
-                    raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
-                # A truncated tail: keep what decoded, like every media player does.
-                return
-
-        for frame in frames():
-            data = frame.to_ndarray()
-            if data.ndim == 1:
-                data = data[None, :]
-            data = np.ascontiguousarray(data[:channels], dtype=np.float32)
-            if not np.isfinite(data).all():
-                raise AudioError(f"{path}: contains NaN or infinite samples; it is not valid audio")
-            pending.append(data)
-            pending_n += data.shape[1]
-            while pending_n >= chunk_n:
-                block = np.concatenate(pending, axis=1)
-                yield block[:, :chunk_n]
-                total += chunk_n
-                rest = block[:, chunk_n:]
-                pending, pending_n = ([rest] if rest.shape[1] else []), rest.shape[1]
-        if pending_n:
-            total += pending_n
-            yield np.concatenate(pending, axis=1)
+        samples = (_samples(frame, channels, path) for frame in _decoded(container, stream, resampler, path))
+        for block in _rechunk(samples, chunk_n):
+            total += block.shape[1]
+            yield block
     finally:
         container.close()
     if total == 0:
         raise AudioError(f"{path}: contains no audio samples")
+
+
+def _decoded(container, stream, resampler, path: Path) -> Iterator:
+    """The resampled frames of ``stream``. A decoding error before the first frame means the file
+    is not audio; after it, a truncated tail: what decoded is kept, as every media player does."""
+    import av
+
+    started = False
+    try:
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                for out in resampler.resample(frame):
+                    started = True
+                    yield out
+        yield from resampler.resample(None)
+    except av.error.EOFError:
+        return
+    except av.error.FFmpegError as exc:
+        if not started:
+            raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
+
+
+def _samples(frame, channels: int, path: Path) -> np.ndarray:
+    """One decoded frame as ``(channels, n)`` float32; NaN or infinite samples are an error."""
+    data = frame.to_ndarray()
+    if data.ndim == 1:
+        data = data[None, :]
+    data = np.ascontiguousarray(data[:channels], dtype=np.float32)
+    if not np.isfinite(data).all():
+        raise AudioError(f"{path}: contains NaN or infinite samples; it is not valid audio")
+    return data
+
+
+def _rechunk(blocks: Iterator[np.ndarray], chunk_n: int) -> Iterator[np.ndarray]:
+    """``blocks`` of any length as chunks of ``chunk_n`` samples (the last one shorter)."""
+    pending: list[np.ndarray] = []
+    pending_n = 0
+    for data in blocks:
+        pending.append(data)
+        pending_n += data.shape[1]
+        while pending_n >= chunk_n:
+            block = np.concatenate(pending, axis=1)
+            yield block[:, :chunk_n]
+            rest = block[:, chunk_n:]
+            pending, pending_n = ([rest] if rest.shape[1] else []), rest.shape[1]
+    if pending_n:
+        yield np.concatenate(pending, axis=1)
 
 
 def _layout(channels: int) -> str:

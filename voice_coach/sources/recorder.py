@@ -36,7 +36,7 @@ class WavRecorder:
         self.sync_s = sync_s
         self.frames = 0
         try:
-            self._fh = open(self.path, "wb")
+            self._fh = open(self.path, "wb")  # noqa: SIM115  (held open for the whole session; close() closes it)
         except OSError as exc:
             raise DeviceError(f"--record {self.path}: cannot write ({exc.strerror})") from None
         self._fh.write(self._header(0))

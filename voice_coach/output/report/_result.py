@@ -283,3 +283,15 @@ def _scorecard_item(key: str | None, item: Any) -> dict:
 
 # --------------------------------------------------------------------------------------------------
 # HTML sections
+
+
+def mapping(obj: Mapping | None, key: str) -> Mapping:
+    """``obj[key]`` when it is a mapping, else an empty one (a result read back may lack parts)."""
+    value = obj.get(key) if obj else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def mapping_or_none(obj: Mapping | None, key: str) -> Mapping | None:
+    """``obj[key]`` when it is a mapping, else None (e.g. no customer in a one-voice result)."""
+    value = obj.get(key) if obj else None
+    return value if isinstance(value, Mapping) else None

@@ -19,7 +19,15 @@ from urllib.parse import quote
 
 from voice_coach import __version__
 from voice_coach.output.files import write_text_atomic
-from voice_coach.output.report._result import baseline_deltas, clock, css_token, num, scorecard_items
+from voice_coach.output.report._result import (
+    baseline_deltas,
+    clock,
+    css_token,
+    mapping,
+    mapping_or_none,
+    num,
+    scorecard_items,
+)
 from voice_coach.output.report.page import esc as _esc
 from voice_coach.output.report.page import page_head
 
@@ -75,11 +83,11 @@ def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
     scorecard item. Differences against the baseline: ``pitch_vs_baseline_st`` (semitones),
     ``loudness_vs_baseline_db`` (dB), ``articulation_vs_baseline_pct`` (percent).
     """
-    a = result.get("agent") if isinstance(result.get("agent"), Mapping) else {}
-    s = a.get("summary") if isinstance(a.get("summary"), Mapping) else {}
-    b = a.get("baseline") if isinstance(a.get("baseline"), Mapping) else {}
-    c = result.get("customer") if isinstance(result.get("customer"), Mapping) else None
-    cs = c.get("summary") if c and isinstance(c.get("summary"), Mapping) else {}
+    a = mapping(result, "agent")
+    s = mapping(a, "summary")
+    b = mapping(a, "baseline")
+    c = mapping_or_none(result, "customer")
+    cs = mapping(c, "summary")
 
     counts = _warning_counts(result)
     row: dict[str, Any] = {

@@ -30,6 +30,8 @@ from voice_coach.output.report._result import (
     baseline_deltas,
     clock,
     css_token,
+    mapping,
+    mapping_or_none,
     num,
     scorecard_items,
     spans_of,
@@ -153,11 +155,11 @@ def _score_class(score: float | None) -> str:
 
 
 def _section_summary(result: Mapping, opts: ReportOptions) -> str:
-    agent = result.get("agent") if isinstance(result.get("agent"), Mapping) else {}
-    cust = result.get("customer") if isinstance(result.get("customer"), Mapping) else None
-    s = agent.get("summary") if isinstance(agent.get("summary"), Mapping) else {}
-    b = agent.get("baseline") if isinstance(agent.get("baseline"), Mapping) else {}
-    cs = (cust.get("summary") if cust and isinstance(cust.get("summary"), Mapping) else {}) if cust else None
+    agent = mapping(result, "agent")
+    cust = mapping_or_none(result, "customer")
+    s = mapping(agent, "summary")
+    b = mapping(agent, "baseline")
+    cs = mapping(cust, "summary") if cust else None
     g = lambda d, k: num(d.get(k)) if d is not None else None  # noqa: E731
 
     lo, hi = opts.pace_band_wpm
@@ -452,8 +454,8 @@ def render_report(
 
     speakers = _speaker_timelines(result)
     duration = _call_duration(result, speakers)
-    agent_block = result.get("agent") if isinstance(result.get("agent"), Mapping) else {}
-    baseline = agent_block.get("baseline") if isinstance(agent_block.get("baseline"), Mapping) else {}
+    agent_block = mapping(result, "agent")
+    baseline = mapping(agent_block, "baseline")
     lanes = make_lanes(speakers.get("agent"), speakers.get("customer"), baseline, opts)
 
     page_data: dict[str, Any] = {"duration_s": duration, "figure": None}

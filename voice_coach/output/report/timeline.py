@@ -185,7 +185,7 @@ def make_lanes(agent: Speaker | None, customer: Speaker | None, baseline: Mappin
     if "wpm" in a:
         sec = ("agent", "syllables_per_s", "Agent syllables/s", sps_style) if "syllables_per_s" in a else None
         lanes.append(
-            Lane("pace", "Pace (wpm)", [("agent", "wpm", "Agent wpm", blue)], tuple(opts.pace_band_wpm), secondary=sec)
+            Lane("pace", "Pace (wpm)", [("agent", "wpm", "Agent wpm", blue)], opts.pace_band_wpm, secondary=sec)
         )
     elif "syllables_per_s" in a:
         lanes.append(
