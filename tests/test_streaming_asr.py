@@ -507,7 +507,10 @@ def test_real_speech_is_transcribed_once_with_stream_times(model, jfk):
     starts = [w.start_s for w in words]
     assert starts == sorted(starts) and all(w.end_s >= w.start_s for w in words)
     second = [w for w in words if w.start_s > len(jfk) / SR + 5.0]
-    assert _norm(second).startswith("and so my fellow")
+    # tiny.en hears the second copy's first words as "and so my" or "and so am i", depending on the
+    # context it was given; the rest of the sentence must be there, in order, once.
+    assert _norm(second).startswith("and so")
+    assert "fellow americans ask not what your country can do for you" in _norm(second)
     # the second speech starts 17 s in (11 s of speech + 6 s of silence)
     assert second[0].start_s == pytest.approx(len(jfk) / SR + 6.0, abs=0.8)
     assert max(w.end_s for w in words) <= len(audio) / SR

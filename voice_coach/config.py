@@ -166,12 +166,20 @@ class RateConfig:
     """Smoothing of the intensity contour before peak picking."""
     min_phonation_s: float = 1.0
     """A rolling rate needs at least this much phonation in its window, else it is unknown."""
+    phonation_bridge_s: float = 0.3
+    """Unvoiced gaps up to this long between voiced frames (stop closures, breaths) count as
+    phonation time for the articulation rate; longer ones are pauses."""
 
     def __post_init__(self) -> None:
         c = _Checks(self)
         c.positive("window_s", "syllable_floor_below_peak_db")
         c.non_negative(
-            "pause_min_s", "syllable_min_dip_db", "syllable_min_spacing_s", "intensity_smooth_ms", "min_phonation_s"
+            "pause_min_s",
+            "syllable_min_dip_db",
+            "syllable_min_spacing_s",
+            "intensity_smooth_ms",
+            "min_phonation_s",
+            "phonation_bridge_s",
         )
 
 

@@ -115,7 +115,7 @@ class SpeakerAnalyzer:
         self._voiced_f0 = np.zeros(0, np.float32)
         self._voiced_db = np.zeros(0, np.float32)
         # Per step with speech: (syllable nuclei, phonation frames), for the speech-time rate window.
-        self._bridge_frames = int(round(0.3 / self.hop_s))
+        self._bridge_frames = int(round(config.rate.phonation_bridge_s / self.hop_s))
         self._speech_gap_frames = int(round(config.warnings.speech_gap_s / self.hop_s))
         self._gap_run = 1 << 30  # unvoiced frames since the last voiced one (none yet: no gap to bridge)
         self._rate_steps: deque[tuple[int, int]] = deque(
@@ -339,7 +339,7 @@ class SpeakerAnalyzer:
 
     def _phonation_frames(self, voiced: np.ndarray) -> int:
         """Phonation frames that this step completes: its voiced frames, plus the unvoiced gap of
-        at most 0.3 s (a stop closure, a breath) that its first voiced frame closes, wherever that
+        at most ``rate.phonation_bridge_s`` (a stop closure, a breath) that its first voiced frame closes, wherever that
         gap began. Causal, and over a whole recording the same total as ``bridge_gaps``."""
         frames = 0
         for v in voiced:
@@ -354,7 +354,7 @@ class SpeakerAnalyzer:
 
     def _trailing_rate(self, window_s: float) -> float | None:
         """Articulation rate over the speaker's last ``window_s`` of phonation (voiced frames with
-        gaps up to 0.3 s bridged), pauses skipped: nuclei per second of phonation. Counting speech
+        gaps up to ``rate.phonation_bridge_s`` bridged), pauses skipped: nuclei per second of phonation. Counting speech
         time rather than clock time gives every value the same amount of evidence, so one short
         sentence between pauses does not read as fast or slow by chance."""
         need = int(round(window_s / self.hop_s))

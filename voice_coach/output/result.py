@@ -52,7 +52,7 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
     level = a.loudness_db
     speaking = a.speaking
     voiced = a.voiced
-    phon = bridge_gaps(voiced, max_gap=int(round(0.3 / hop_s)))
+    phon = bridge_gaps(voiced, max_gap=int(round(cfg.rate.phonation_bridge_s / hop_s)))
     step_frames = int(round(STEP_S / hop_s))
     phon_steps = (
         np.add.reduceat(phon.astype(int), np.arange(0, len(phon), step_frames)) if len(phon) else np.zeros(0, int)
