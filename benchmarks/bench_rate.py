@@ -16,8 +16,13 @@ Recordings (each at least 30 s):
 * ``samples/calm_then_rushed.wav`` (espeak-ng, synthetic);
 * the agent (left) channel of ``samples/call_stereo.wav`` (espeak-ng, synthetic, with the long
   silences of the customer's turns);
+* ``samples/jfk.flac`` (real read speech, 11 s: shorter than the others, used as it is);
 * per RAVDESS actor (when ``../shared/data/ravdess`` is present), the actor's neutral and calm
-  clips, each trimmed to 0.3 s of leading/trailing silence and joined with 0.5 s more (real voices).
+  clips, each trimmed to 0.3 s of leading/trailing silence and joined with 0.5 s more (real voices;
+  the same two sentences over and over, which is what made the old loop filter drop them).
+
+Reproducibility: every F = 1.0 version is analysed twice, and the two transcripts (words and their
+times) must be identical.
 
 The tables also give the parts each rate is made of (words and talk time; syllables and phonation
 time), which shows where a failing ratio comes from.
@@ -25,8 +30,8 @@ time), which shows where a failing ratio comes from.
 
 from __future__ import annotations
 
-import json
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -34,8 +39,23 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    SAMPLES, Report, cache_dir, duration_s, fmt, load_average, load_mono, machine_summary, md_table, ravdess_clips, rel, shared_data,
-    silence, sox_tempo, trim_silence, versions, write_wav,
+    SAMPLES,
+    Report,
+    cache_dir,
+    duration_s,
+    fmt,
+    load_average,
+    load_mono,
+    machine_summary,
+    md_table,
+    ravdess_clips,
+    rel,
+    shared_data,
+    silence,
+    sox_tempo,
+    trim_silence,
+    versions,
+    write_wav,
 )
 
 FACTORS = (1.0, 0.8, 1.25, 1.5)
@@ -60,6 +80,11 @@ def recordings() -> list[tuple[str, str, Path, int]]:
     if not src.exists():
         write_wav(src, load_mono(SAMPLES / "call_stereo.wav", channel=0))
     out.append(("call_stereo.wav, agent channel", "synthetic", src, _truth_words("call_stereo.truth.json", channel=0)))
+    src = folder / "jfk.wav"
+    if not src.exists():
+        write_wav(src, load_mono(SAMPLES / "jfk.flac", channel=0))
+    # "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+    out.append(("jfk.flac", "real", src, 22))
     data = shared_data("ravdess", what="RAVDESS actors' neutral and calm clips")
     clips = ravdess_clips(data) if data else []
     for actor in sorted({c.actor for c in clips}):
@@ -78,22 +103,31 @@ def recordings() -> list[tuple[str, str, Path, int]]:
 
 
 def main() -> None:
-    argparse.ArgumentParser(description='Speaking and articulation rate under sox time-stretching.').parse_args()
-    from voice_coach.pipeline import analyze_file
+    argparse.ArgumentParser(description="Speaking and articulation rate under sox time-stretching.").parse_args()
+    from voice_coach.app.analyze import analyze_file
 
     recs = recordings()
     rows_wpm, rows_art = [], []
     worst = {"wpm": 0.0, "art": 0.0}
     worst_by_kind: dict[tuple[str, str], float] = {}
     missing = []
+    repro: list[tuple[str, bool, int]] = []
     for name, kind, src, truth_words in recs:
         ref = None
         for f in FACTORS:
             path = sox_tempo(src, cache_dir("rate") / f"{src.stem}_tempo{f:g}.wav", f)
             print(f"  {name} F={f:g} ...", file=sys.stderr, flush=True)
-            s = analyze_file(path)["agent"]["summary"]
+            result = analyze_file(path)
+            s = result["agent"]["summary"]
+            if f == 1.0:
+                again = analyze_file(path)
+                same = again["agent"]["words"] == result["agent"]["words"]
+                repro.append((name, same, len(result["agent"]["words"])))
             m = {
-                "dur": duration_s(path), "wpm": s["speaking_rate_wpm"], "art": s["articulation_rate_sps"], "words": s["word_count"],
+                "dur": duration_s(path),
+                "wpm": s["speaking_rate_wpm"],
+                "art": s["articulation_rate_sps"],
+                "words": s["word_count"],
                 "phon": s["phonation_time_s"],
             }
             # talk time as rate.py counts it: words / wpm.
@@ -113,26 +147,82 @@ def main() -> None:
                     worst[key] = max(worst[key], abs(err))
                     worst_by_kind[key, kind] = max(worst_by_kind.get((key, kind), 0.0), abs(err))
                 cells[key] = (f"{ratio:.3f}", f"{100 * err:+.1f} %" + (" ✗" if abs(err) > TOLERANCE else ""))
-            rows_wpm.append((name, kind, f"{f:g}", fmt(m["dur"], 1), truth_words, m["words"], fmt(m["talk"], 1), fmt(m["wpm"], 1), *cells["wpm"]))
-            rows_art.append((name, kind, f"{f:g}", fmt(m["syl"], 0), fmt(m["phon"], 1), fmt(m["art"], 2), *cells["art"]))
+            rows_wpm.append(
+                (
+                    name,
+                    kind,
+                    f"{f:g}",
+                    fmt(m["dur"], 1),
+                    truth_words,
+                    m["words"],
+                    fmt(m["talk"], 1),
+                    fmt(m["wpm"], 1),
+                    *cells["wpm"],
+                )
+            )
+            rows_art.append(
+                (name, kind, f"{f:g}", fmt(m["syl"], 0), fmt(m["phon"], 1), fmt(m["art"], 2), *cells["art"])
+            )
 
-    rep = Report("rate", "Speaking and articulation rate under time-stretching (sox tempo)", "python benchmarks/bench_rate.py")
-    for key, label in (("wpm", "Speaking rate (wpm) scales with tempo F"), ("art", "Articulation rate (syllables/s) scales with tempo F")):
+    rep = Report(
+        "rate", "Speaking and articulation rate under time-stretching (sox tempo)", "python benchmarks/bench_rate.py"
+    )
+    differ = [n for n, same, _ in repro if not same]
+    rep.target(
+        "File transcripts reproducible: the same file analysed twice gives the same words and times",
+        "all recordings",
+        f"{len(repro) - len(differ)} of {len(repro)} identical" + (f" (differ: {', '.join(differ)})" if differ else ""),
+        not differ,
+    )
+    for key, label in (
+        ("wpm", "Speaking rate (wpm) scales with tempo F"),
+        ("art", "Articulation rate (syllables/s) scales with tempo F"),
+    ):
         bad = [m for m in missing if m.endswith(key)]
         ok = worst[key] <= TOLERANCE and not bad
         kinds = ", ".join(f"{kind} {100 * v:.1f} %" for (k, kind), v in sorted(worst_by_kind.items()) if k == key)
-        rep.target(label + ", worst |ratio/F - 1| over all recordings and F", f"<= {TOLERANCE:.0%}",
-                   f"{100 * worst[key]:.1f} % ({kinds})" + (f"; {len(bad)} unknown" if bad else ""), ok)
-    rep.add("Each recording is stretched by `sox in.wav out.wav tempo -s F` (pitch kept), F = 1.0 included as the "
-            "reference, and analysed by `analyze_file` (with transcription). Ratio = rate at F / rate at F = 1.0; "
-            "error = ratio / F - 1 (✗ beyond 10 %). "
-            + ("" if any(k == "real" for _, k, _, _ in recs) else "RAVDESS absent (`../shared/data/ravdess` not found): synthetic speech only. ")
-            + f"Machine: {machine_summary()}; load average {load_average()}. {versions('faster-whisper')}.\n")
+        rep.target(
+            label + ", worst |ratio/F - 1| over all recordings and F",
+            f"<= {TOLERANCE:.0%}",
+            f"{100 * worst[key]:.1f} % ({kinds})" + (f"; {len(bad)} unknown" if bad else ""),
+            ok,
+        )
+    rep.add(
+        "Each recording is stretched by `sox in.wav out.wav tempo -s F` (pitch kept), F = 1.0 included as the "
+        "reference, and analysed by `analyze_file` (with transcription). Ratio = rate at F / rate at F = 1.0; "
+        "error = ratio / F - 1 (✗ beyond 10 %). "
+        + (
+            ""
+            if any(k == "real" for _, k, _, _ in recs)
+            else "RAVDESS absent (`../shared/data/ravdess` not found): synthetic speech only. "
+        )
+        + f"Machine: {machine_summary()}; load average {load_average()}. {versions('faster-whisper')}.\n"
+    )
     rep.add("Speaking rate: words per minute of talk time (gaps under `pause_min_s` = 0.5 s count as talk):\n")
-    rep.add(md_table(["Recording", "Voice", "F", "Duration (s)", "Words spoken", "Words transcribed", "Talk time (s)", "wpm", "Ratio", "Error"], rows_wpm))
-    rep.add("Articulation rate: syllable nuclei per second of phonation (voiced frames, gaps up to 0.3 s bridged); "
-            "syllables = rate x phonation time:\n")
-    rep.add(md_table(["Recording", "Voice", "F", "Syllables", "Phonation (s)", "Syllables/s", "Ratio", "Error"], rows_art))
+    rep.add(
+        md_table(
+            [
+                "Recording",
+                "Voice",
+                "F",
+                "Duration (s)",
+                "Words spoken",
+                "Words transcribed",
+                "Talk time (s)",
+                "wpm",
+                "Ratio",
+                "Error",
+            ],
+            rows_wpm,
+        )
+    )
+    rep.add(
+        "Articulation rate: syllable nuclei per second of phonation (voiced frames, gaps up to 0.3 s bridged); "
+        "syllables = rate x phonation time:\n"
+    )
+    rep.add(
+        md_table(["Recording", "Voice", "F", "Syllables", "Phonation (s)", "Syllables/s", "Ratio", "Error"], rows_art)
+    )
     rep.write()
 
 

@@ -11,7 +11,7 @@ What lives here:
   absent), and the cache ``benchmarks/.cache/`` (gitignored) for generated audio;
 * measuring: ``measure()`` (wall time by ``time.perf_counter``, process CPU time by
   ``time.process_time``), ``peak_rss_mib()``, ``median``;
-* audio: reading any file as 16 kHz mono float32 (through ``voice_coach.audio``, the package's own
+* audio: reading any file as 16 kHz mono float32 (through ``voice_coach.sources.decode``, the package's own
   decoder), writing 16-bit WAV, trimming leading/trailing silence, ``sox tempo``;
 * RAVDESS file names;
 * markdown: ``md_table``, ``verdict``, ``write_fragment``.
@@ -133,7 +133,7 @@ def rss_mib() -> float:
 # --------------------------------------------------------------------------- audio
 def load_mono(path: Path | str, *, channel: int | None = None) -> np.ndarray:
     """The whole file as 16 kHz float32 mono: ``channel`` when given, else the mean of channels."""
-    from voice_coach.audio import load_audio
+    from voice_coach.sources.decode import load_audio
 
     audio = load_audio(path)
     y = audio[channel] if channel is not None else audio.mean(axis=0)
@@ -206,6 +206,26 @@ def sox_tempo(src: Path, dst: Path, factor: float) -> Path:
     subprocess.run(["sox", "-D", str(src), str(tmp), "tempo", "-s", f"{factor:g}"], check=True)
     os.replace(tmp, dst)
     return dst
+
+
+def phone_channel(y: np.ndarray, dst: Path) -> np.ndarray:
+    """``y`` (16 kHz mono) as a narrowband phone call delivers it, decoded as the product decodes
+    any file. sox resamples to 8 kHz, band-limits to 300-3400 Hz (``sinc 300-3400``, a
+    linear-phase FIR whose delay sox removes) and stores G.711 mu-law (8 bit), no dither:
+    ``sox -D in.wav -r 8000 -e mu-law -b 8 dst.wav sinc 300-3400``. The result is read back
+    through ``voice_coach.sources.decode`` (resampled to 16 kHz), like any input. ``dst`` is a
+    cache."""
+    if not dst.exists():
+        require_tool("sox")
+        src = write_wav(dst.with_name(dst.stem + ".wideband.wav"), y)
+        tmp = dst.with_name(dst.stem + ".partial.wav")
+        cmd = ["sox", "-D", str(src), "-r", "8000", "-e", "mu-law", "-b", "8", str(tmp), "sinc", "300-3400"]
+        subprocess.run(cmd, check=True)
+        os.replace(tmp, dst)
+        src.unlink()
+    out = load_mono(dst)
+    n = len(y)  # the same number of samples as the wideband version, so frames line up
+    return np.pad(out, (0, max(0, n - len(out))))[:n]
 
 
 def espeak(text: str, *, voice: str = "en-us", speed_wpm: int = 160, pitch: int = 50, gap_10ms: int = 0) -> np.ndarray:
