@@ -29,7 +29,11 @@ from common import SAMPLES, Report, cache_dir, fmt, load_mono, machine_summary, 
 def build_folder(n_files: int) -> tuple[Path, float]:
     folder = cache_dir("batch", f"calls_{n_files}")
     wanted = [folder / f"call{i:02d}.wav" for i in range(n_files)]
-    pieces = [load_mono(SAMPLES / "calm_then_rushed.wav"), load_mono(SAMPLES / "call_stereo.wav", channel=0), load_mono(SAMPLES / "jfk.flac", channel=0)]
+    pieces = [
+        load_mono(SAMPLES / "calm_then_rushed.wav"),
+        load_mono(SAMPLES / "call_stereo.wav", channel=0),
+        load_mono(SAMPLES / "jfk.flac", channel=0),
+    ]
     if not all(p.exists() for p in wanted):
         rng = np.random.default_rng(0)
         for path in wanted:
@@ -42,7 +46,18 @@ def build_folder(n_files: int) -> tuple[Path, float]:
 
 def run(folder: Path, jobs: int, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "voice_coach.cli.main", "analyze", str(folder), "--jobs", str(jobs), "--json", str(out), "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "voice_coach.cli.main",
+        "analyze",
+        str(folder),
+        "--jobs",
+        str(jobs),
+        "--json",
+        str(out),
+        "-q",
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -65,14 +80,35 @@ def main() -> None:
             print(f"jobs={jobs}: {walls[jobs][-1]:.1f} s", flush=True)
     m1, m2 = median(walls[1]), median(walls[2])
     speedup = m1 / m2
-    rep = Report("batch", "Batch throughput: --jobs 2 against --jobs 1", f"python benchmarks/bench_batch.py --files {args.files}")
-    rep.target("Speed-up of --jobs 2 over --jobs 1 on 2 cores (median wall)", ">= 1.0", f"{speedup:.2f}x", speedup >= 1.0)
-    rep.add(f"Folder: {args.files} recordings, {audio_s / 60:.1f} min of audio in all, built from the repository's samples. "
-            f"The command is the real CLI (`voice-coach analyze DIR --jobs N --json OUT -q`), in a fresh process each time, "
-            f"runs alternating 1, 2, 1, 2. Machine: {machine_summary()}.\n")
-    rep.add(md_table(["Jobs", "Wall per run (s)", "Median wall (s)", "Audio x real time"],
-                     [(j, " / ".join(f"{w:.1f}" for w in walls[j]), fmt(median(walls[j]), 1), fmt(audio_s / median(walls[j]), 1)) for j in (1, 2)], align="rrrr"))
-    rep.add("With `--jobs 2` each worker gets one CTranslate2 thread (cores / jobs), so the two jobs do not fight over the cores.")
+    rep = Report(
+        "batch", "Batch throughput: --jobs 2 against --jobs 1", f"python benchmarks/bench_batch.py --files {args.files}"
+    )
+    rep.target(
+        "Speed-up of --jobs 2 over --jobs 1 on 2 cores (median wall)", ">= 1.0", f"{speedup:.2f}x", speedup >= 1.0
+    )
+    rep.add(
+        f"Folder: {args.files} recordings, {audio_s / 60:.1f} min of audio in all, built from the repository's samples. "
+        f"The command is the real CLI (`voice-coach analyze DIR --jobs N --json OUT -q`), in a fresh process each time, "
+        f"runs alternating 1, 2, 1, 2. Machine: {machine_summary()}.\n"
+    )
+    rep.add(
+        md_table(
+            ["Jobs", "Wall per run (s)", "Median wall (s)", "Audio x real time"],
+            [
+                (
+                    j,
+                    " / ".join(f"{w:.1f}" for w in walls[j]),
+                    fmt(median(walls[j]), 1),
+                    fmt(audio_s / median(walls[j]), 1),
+                )
+                for j in (1, 2)
+            ],
+            align="rrrr",
+        )
+    )
+    rep.add(
+        "With `--jobs 2` each worker gets one CTranslate2 thread (cores / jobs), so the two jobs do not fight over the cores."
+    )
     rep.write()
 
 

@@ -65,7 +65,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_live import Watcher, _pulse_module, pctl, xcorr_offset  # noqa: E402
 from common import (  # noqa: E402
-    REPO_ROOT, SR, Report, cache_dir, fmt, git_revision, load_average, load_mono, machine_summary, md_table, ravdess_clips, rel, shared_data, silence, versions,
+    REPO_ROOT,
+    SR,
+    Report,
+    cache_dir,
+    fmt,
+    git_revision,
+    load_average,
+    load_mono,
+    machine_summary,
+    md_table,
+    ravdess_clips,
+    rel,
+    shared_data,
+    silence,
+    versions,
     write_wav,
 )
 
@@ -102,8 +116,17 @@ def playback_file(actors: list[int]) -> tuple[Path, list[Piece]]:
         y = s.audio[0]
         spans = s.speech_spans["agent"]
         dur = len(y) / SR
-        pieces.append(Piece(a, t, t + s.angry_onset_s["agent"], t + s.strong_onset_s["agent"] if s.strong_onset_s.get("agent") is not None else None,
-                            t + spans[-1][1], t + dur + GAP_S, sum(b - a0 for a0, b, e in spans if e != "angry")))
+        pieces.append(
+            Piece(
+                a,
+                t,
+                t + s.angry_onset_s["agent"],
+                t + s.strong_onset_s["agent"] if s.strong_onset_s.get("agent") is not None else None,
+                t + spans[-1][1],
+                t + dur + GAP_S,
+                sum(b - a0 for a0, b, e in spans if e != "angry"),
+            )
+        )
         parts += [y, silence(GAP_S)]
         t += dur + GAP_S
     path = cache_dir("live_warnings") / f"actors_{'-'.join(f'{a:02d}' for a in actors)}.wav"
@@ -113,12 +136,12 @@ def playback_file(actors: list[int]) -> tuple[Path, list[Piece]]:
 
 def cut(path: Path, start_s: float, end_s: float, dst: Path) -> Path:
     y = load_mono(path)
-    return write_wav(dst, y[round(start_s * SR): round(end_s * SR)])
+    return write_wav(dst, y[round(start_s * SR) : round(end_s * SR)])
 
 
 # --------------------------------------------------------------------------- live sessions
 def pulse_alsa_ok(env: dict) -> str:
-    """"" when PortAudio (in a fresh interpreter on the server's environment) lists ALSA ``pulse``."""
+    """ "" when PortAudio (in a fresh interpreter on the server's environment) lists ALSA ``pulse``."""
     code = "import sounddevice as sd, sys; sys.exit(0 if any(d['name'] == 'pulse' and d['max_input_channels'] > 0 for d in sd.query_devices()) else 3)"
     try:
         r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
@@ -139,19 +162,38 @@ def run_session(mic, played: Path, work: Path, *, play_s: float) -> dict:
     for p in (events, record, result, work / "raw.json"):
         p.unlink(missing_ok=True)
     duration = play_s + TAIL_S + 3.0  # + the pre-roll before playback starts (about 1.5 s)
-    cmd = [sys.executable, "-m", "voice_coach.cli.main", "live", "--device", "pulse", "--events", str(events), "--record", str(record),
-           "--json", str(result), "--duration", f"{duration:.1f}", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "voice_coach.cli.main",
+        "live",
+        "--device",
+        "pulse",
+        "--events",
+        str(events),
+        "--record",
+        str(record),
+        "--json",
+        str(result),
+        "--duration",
+        f"{duration:.1f}",
+        "--quiet",
+    ]
     out_log, err_log = open(work / "live.stdout", "w"), open(work / "live.stderr", "w")
     load_before = load_average()
     try:
         t_launch = time.monotonic()
-        live = subprocess.Popen(cmd, env=dict(mic.env, PYTHONUNBUFFERED="1"), stdout=out_log, stderr=err_log, cwd=REPO_ROOT)
+        live = subprocess.Popen(
+            cmd, env=dict(mic.env, PYTHONUNBUFFERED="1"), stdout=out_log, stderr=err_log, cwd=REPO_ROOT
+        )
         watcher = Watcher(live.pid, events)
         watcher.start()
         while watcher.first_line is None:
             if live.poll() is not None:
                 watcher.stop()
-                raise SystemExit(f"bench_live_warnings: voice-coach live exited ({live.returncode}) before starting:\n{(work / 'live.stderr').read_text()[-2000:]}")
+                raise SystemExit(
+                    f"bench_live_warnings: voice-coach live exited ({live.returncode}) before starting:\n{(work / 'live.stderr').read_text()[-2000:]}"
+                )
             if time.monotonic() - t_launch > 180:
                 live.kill()
                 raise SystemExit("bench_live_warnings: voice-coach live did not start within 180 s")
@@ -160,13 +202,20 @@ def run_session(mic, played: Path, work: Path, *, play_s: float) -> dict:
         while watcher.lines_seen < 2 and live.poll() is None and time.monotonic() - t_started < 30:  # audio flows
             time.sleep(0.02)
         time.sleep(1.0)
-        print(f"  live started after {t_started - t_launch:.1f} s; playing {rel(played)} ({play_s:.0f} s) ...", file=sys.stderr, flush=True)
+        print(
+            f"  live started after {t_started - t_launch:.1f} s; playing {rel(played)} ({play_s:.0f} s) ...",
+            file=sys.stderr,
+            flush=True,
+        )
         t_play0 = time.monotonic()
         player = mic.play(played)
         _out, player_err = player.communicate()
         t_play1 = time.monotonic()
         if player.returncode != 0:
-            print(f"WARNING: paplay exited {player.returncode}: {player_err.decode(errors='replace')[-500:]}", file=sys.stderr)
+            print(
+                f"WARNING: paplay exited {player.returncode}: {player_err.decode(errors='replace')[-500:]}",
+                file=sys.stderr,
+            )
         try:
             live.wait(timeout=duration + 120)
         except subprocess.TimeoutExpired:
@@ -177,11 +226,21 @@ def run_session(mic, played: Path, work: Path, *, play_s: float) -> dict:
         out_log.close()
         err_log.close()
     if live.returncode != 0:
-        raise SystemExit(f"bench_live_warnings: voice-coach live exited {live.returncode}:\n{(work / 'live.stderr').read_text()[-2000:]}")
+        raise SystemExit(
+            f"bench_live_warnings: voice-coach live exited {live.returncode}:\n{(work / 'live.stderr').read_text()[-2000:]}"
+        )
     samples = [s for s in watcher.samples if t_play0 <= s[0] <= t_play1]
     cpu = (samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0]) if len(samples) > 1 else None
-    raw = {"played": str(played), "t_launch": t_launch, "t_started": t_started, "t_play0": t_play0, "t_play1": t_play1, "cpu_play": cpu,
-           "load": f"{load_before}; {load_average()}", "cmd": cmd}
+    raw = {
+        "played": str(played),
+        "t_launch": t_launch,
+        "t_started": t_started,
+        "t_play0": t_play0,
+        "t_play1": t_play1,
+        "cpu_play": cpu,
+        "load": f"{load_before}; {load_average()}",
+        "cmd": cmd,
+    }
     (work / "raw.json").write_text(json.dumps(raw) + "\n")
     return raw
 
@@ -195,7 +254,9 @@ def live_warnings(events: list[dict]) -> list[dict]:
         if e.get("speaker") != "agent":
             continue
         if e["type"] == "warning":
-            out.append({"kind": e["kind"], "raised_at": e["t"], "start": e["start_s"], "end": None, "lag_s": e["lag_s"]})
+            out.append(
+                {"kind": e["kind"], "raised_at": e["t"], "start": e["start_s"], "end": None, "lag_s": e["lag_s"]}
+            )
         elif e["type"] == "warning_end":
             for w in out:
                 if w["end"] is None and w["kind"] == e["kind"] and abs(w["start"] - e["start_s"]) < 1e-3:
@@ -220,15 +281,22 @@ def compare(a: list[dict], b: list[dict], *, tol: float = MATCH_TOL_S) -> list[s
                 bad.append(f"{key} {fmt(x[key])} vs {fmt(y[key])}")
         if bad:
             diffs.append(f"#{i + 1} ({x['kind']} raised {fmt(x['raised_at'])}): " + ", ".join(bad))
-    for extra, side in ((a[len(b):], "first"), (b[len(a):], "second")):
-        diffs += [f"only in the {side}: {w['kind']} raised {fmt(w['raised_at'])} (start {fmt(w['start'])}, end {fmt(w['end'])})" for w in extra]
+    for extra, side in ((a[len(b) :], "first"), (b[len(a) :], "second")):
+        diffs += [
+            f"only in the {side}: {w['kind']} raised {fmt(w['raised_at'])} (start {fmt(w['start'])}, end {fmt(w['end'])})"
+            for w in extra
+        ]
     return diffs
 
 
 def max_delta(a: list[dict], b: list[dict]) -> float | None:
     """Largest |difference| of ``raised_at``, ``start`` or ``end`` between warnings paired in ``raised_at`` order."""
-    d = [abs(x[k] - y[k]) for x, y in zip(sorted(a, key=lambda w: w["raised_at"]), sorted(b, key=lambda w: w["raised_at"]))
-         for k in ("raised_at", "start", "end") if x[k] is not None and y[k] is not None]
+    d = [
+        abs(x[k] - y[k])
+        for x, y in zip(sorted(a, key=lambda w: w["raised_at"]), sorted(b, key=lambda w: w["raised_at"]))
+        for k in ("raised_at", "start", "end")
+        if x[k] is not None and y[k] is not None
+    ]
     return max(d, default=None)
 
 
@@ -236,7 +304,9 @@ def file_warnings(path: Path) -> list[dict]:
     from voice_coach.app.analyze import analyze_file
 
     res = analyze_file(path, transcribe=False)
-    return [{k: w[k] for k in ("kind", "raised_at", "start", "end")} for w in res["warnings"] if w["speaker"] == "agent"]
+    return [
+        {k: w[k] for k in ("kind", "raised_at", "start", "end")} for w in res["warnings"] if w["speaker"] == "agent"
+    ]
 
 
 def analyze_session(work: Path, played_start_s: float, pieces: list[Piece]) -> dict:
@@ -245,14 +315,20 @@ def analyze_session(work: Path, played_start_s: float, pieces: list[Piece]) -> d
     played = load_mono(Path(raw["played"]))
     recorded = load_mono(work / "record.wav")
     play_len = len(played) / SR
-    offset, q0 = xcorr_offset(recorded, played, src_from_s=0.5, src_len_s=min(20.0, play_len - 1.0), rec_from_s=0.0, rec_len_s=40.0)
+    offset, q0 = xcorr_offset(
+        recorded, played, src_from_s=0.5, src_len_s=min(20.0, play_len - 1.0), rec_from_s=0.0, rec_len_s=40.0
+    )
     end_from = max(0.5, pieces[-1].speech_end_s - played_start_s - 20.0)
-    offset_end, q1 = xcorr_offset(recorded, played, src_from_s=end_from, src_len_s=20.0, rec_from_s=offset + end_from - 5.0, rec_len_s=30.0)
+    offset_end, q1 = xcorr_offset(
+        recorded, played, src_from_s=end_from, src_len_s=20.0, rec_from_s=offset + end_from - 5.0, rec_len_s=30.0
+    )
     shift = offset - played_start_s  # stream time = file time + shift
     events = [json.loads(x) for x in (work / "events.jsonl").read_text().splitlines() if x.strip()]
     live = live_warnings(events)
     result = json.loads((work / "record.json").read_text())
-    live_json = [{k: w[k] for k in ("kind", "raised_at", "start", "end")} for w in result["warnings"] if w["speaker"] == "agent"]
+    live_json = [
+        {k: w[k] for k in ("kind", "raised_at", "start", "end")} for w in result["warnings"] if w["speaker"] == "agent"
+    ]
     fpath = file_warnings(work / "record.wav")
     actors = []
     for p in pieces:
@@ -264,25 +340,48 @@ def analyze_session(work: Path, played_start_s: float, pieces: list[Piece]) -> d
         mine = [w for w in live if t0 <= w["raised_at"] < t1]
         false = [w for w in mine if w["raised_at"] < onset]
         first = next((w for w in mine if w["raised_at"] >= onset), None)
-        actors.append({
-            "actor": p.actor, "onset_file_s": p.onset_s, "onset_stream_s": onset, "calm_speech_s": p.calm_speech_s,
-            "kind": first["kind"] if first else None,
-            "raised_rel_s": None if first is None else first["raised_at"] - onset,
-            "lag_s": None if first is None else first["lag_s"],
-            "latency_s": None if first is None else first["raised_at"] - onset + first["lag_s"],
-            "from_strong_s": None if first is None or p.strong_onset_s is None else first["raised_at"] - (p.strong_onset_s + shift) + first["lag_s"],
-            "start_rel_s": None if first is None else first["start"] - onset,
-            "false_alarms": [{"kind": w["kind"], "raised_file_s": w["raised_at"] - shift, "start_file_s": w["start"] - shift} for w in false],
-            "warnings": len(mine),
-        })
+        actors.append(
+            {
+                "actor": p.actor,
+                "onset_file_s": p.onset_s,
+                "onset_stream_s": onset,
+                "calm_speech_s": p.calm_speech_s,
+                "kind": first["kind"] if first else None,
+                "raised_rel_s": None if first is None else first["raised_at"] - onset,
+                "lag_s": None if first is None else first["lag_s"],
+                "latency_s": None if first is None else first["raised_at"] - onset + first["lag_s"],
+                "from_strong_s": None
+                if first is None or p.strong_onset_s is None
+                else first["raised_at"] - (p.strong_onset_s + shift) + first["lag_s"],
+                "start_rel_s": None if first is None else first["start"] - onset,
+                "false_alarms": [
+                    {"kind": w["kind"], "raised_file_s": w["raised_at"] - shift, "start_file_s": w["start"] - shift}
+                    for w in false
+                ],
+                "warnings": len(mine),
+            }
+        )
     lags = [e["lag_s"] for e in events if e["type"] == "metrics" and e.get("speaker") == "agent"]
     return {
-        "offset_s": offset, "offset_end_s": offset_end, "xcorr_quality": [q0, q1], "shift_s": shift,
-        "stream_s": len(recorded) / SR, "startup_s": raw["t_started"] - raw["t_launch"], "cpu_play": raw["cpu_play"], "load": raw["load"],
-        "overflows": result.get("live", {}).get("overflows"), "stop_reason": result.get("live", {}).get("stop_reason"),
-        "metrics_lag_p50": pctl(lags, 50), "metrics_lag_p95": pctl(lags, 95), "metrics_lag_max": max(lags, default=None),
-        "live": live, "file": fpath, "live_json": live_json,
-        "diff_file": compare(live, fpath), "diff_json": compare(live, live_json), "max_delta_file_s": max_delta(live, fpath),
+        "offset_s": offset,
+        "offset_end_s": offset_end,
+        "xcorr_quality": [q0, q1],
+        "shift_s": shift,
+        "stream_s": len(recorded) / SR,
+        "startup_s": raw["t_started"] - raw["t_launch"],
+        "cpu_play": raw["cpu_play"],
+        "load": raw["load"],
+        "overflows": result.get("live", {}).get("overflows"),
+        "stop_reason": result.get("live", {}).get("stop_reason"),
+        "metrics_lag_p50": pctl(lags, 50),
+        "metrics_lag_p95": pctl(lags, 95),
+        "metrics_lag_max": max(lags, default=None),
+        "live": live,
+        "file": fpath,
+        "live_json": live_json,
+        "diff_file": compare(live, fpath),
+        "diff_json": compare(live, live_json),
+        "max_delta_file_s": max_delta(live, fpath),
         "actors": actors,
     }
 
@@ -300,11 +399,22 @@ def reference(played: Path, played_start_s: float, pieces: list[Piece], *, lead_
         row = {"actor": p.actor}
         for key, (ws, shift) in runs.items():
             first_t = p.start_s - played_start_s + shift if p is not pieces[0] else float("-inf")
-            mine = [w for w in ws if first_t <= w["raised_at"] < (p.end_s - played_start_s + shift if p is not pieces[-1] else float("inf"))]
+            mine = [
+                w
+                for w in ws
+                if first_t
+                <= w["raised_at"]
+                < (p.end_s - played_start_s + shift if p is not pieces[-1] else float("inf"))
+            ]
             onset = p.onset_s - played_start_s + shift
             first = next((w for w in mine if w["raised_at"] >= onset), None)
-            row.update({key + "raised_rel_s": None if first is None else first["raised_at"] - onset, key + "kind": first["kind"] if first else None,
-                        key + "false_alarms": sum(1 for w in mine if w["raised_at"] < onset)})
+            row.update(
+                {
+                    key + "raised_rel_s": None if first is None else first["raised_at"] - onset,
+                    key + "kind": first["kind"] if first else None,
+                    key + "false_alarms": sum(1 for w in mine if w["raised_at"] < onset),
+                }
+            )
         out.append(row)
     return out
 
@@ -333,7 +443,12 @@ def phase_sweep(played: Path, played_start_s: float, pieces: list[Piece], work: 
 # --------------------------------------------------------------------------- report
 def skip(rep: Report, why: str, *, write: bool = True) -> None:
     print(f"NOTE: {why}; skipped.", file=sys.stderr)
-    rep.target(f"First cue <= {LATENCY_TARGET_S:g} s after angry speech starts, through a PulseAudio virtual microphone", "-", f"skipped: {why}", None)
+    rep.target(
+        f"First cue <= {LATENCY_TARGET_S:g} s after angry speech starts, through a PulseAudio virtual microphone",
+        "-",
+        f"skipped: {why}",
+        None,
+    )
     rep.target("File path and live path raise the same warnings on the same audio", "-", f"skipped: {why}", None)
     rep.add(f"Skipped: {why}.")
     if write:
@@ -342,7 +457,15 @@ def skip(rep: Report, why: str, *, write: bool = True) -> None:
         print(rep.markdown())
 
 
-def write_report(rep: Report, mode: str, playfile: Path, pieces: list[Piece], sessions: list[dict], ref: list[dict], sweep: list[dict]) -> Report:
+def write_report(
+    rep: Report,
+    mode: str,
+    playfile: Path,
+    pieces: list[Piece],
+    sessions: list[dict],
+    ref: list[dict],
+    sweep: list[dict],
+) -> Report:
     actors = [a for s in sessions for a in s["actors"]]
     lat = [a["latency_s"] for a in actors]
     got = [x for x in lat if x is not None]
@@ -350,23 +473,42 @@ def write_report(rep: Report, mode: str, playfile: Path, pieces: list[Piece], se
     calm_min = sum(p.calm_speech_s for p in pieces) / 60
     calm_part_min = sum(p.onset_s - p.start_s for p in pieces) / 60
     same = [not s["diff_file"] for s in sessions]
-    rep.target("First cue after angry speech starts (wall clock: `(t - onset) + lag_s`), every actor", f"<= {LATENCY_TARGET_S:g} s",
-               f"worst {fmt(max(got, default=None))} s, median {fmt(pctl(got, 50))} s; {len(got)}/{len(lat)} actors warned",
-               bool(lat) and len(got) == len(lat) and max(got) <= LATENCY_TARGET_S)
-    rep.target("Warnings in the calm parts (false alarms)", "0", f"{len(false)} in {calm_part_min:.1f} min of calm parts ({calm_min:.1f} min of it speech)", not false)
-    rep.target("File path (`analyze_file` on the session's `--record` WAV) raises the same warnings as the live events",
-               f"identical (kind; raised_at, start, end within {MATCH_TOL_S} s)", f"{sum(same)}/{len(same)} sessions identical "
-               f"({sum(len(s['live']) for s in sessions)} live warnings, {sum(len(s['file']) for s in sessions)} file-path)", all(same))
+    rep.target(
+        "First cue after angry speech starts (wall clock: `(t - onset) + lag_s`), every actor",
+        f"<= {LATENCY_TARGET_S:g} s",
+        f"worst {fmt(max(got, default=None))} s, median {fmt(pctl(got, 50))} s; {len(got)}/{len(lat)} actors warned",
+        bool(lat) and len(got) == len(lat) and max(got) <= LATENCY_TARGET_S,
+    )
+    rep.target(
+        "Warnings in the calm parts (false alarms)",
+        "0",
+        f"{len(false)} in {calm_part_min:.1f} min of calm parts ({calm_min:.1f} min of it speech)",
+        not false,
+    )
+    rep.target(
+        "File path (`analyze_file` on the session's `--record` WAV) raises the same warnings as the live events",
+        f"identical (kind; raised_at, start, end within {MATCH_TOL_S} s)",
+        f"{sum(same)}/{len(same)} sessions identical "
+        f"({sum(len(s['live']) for s in sessions)} live warnings, {sum(len(s['file']) for s in sessions)} file-path)",
+        all(same),
+    )
     sw_all = [x for r in sweep for x in r["raised_rel_s"]]
     sw_bad = [x for x in sw_all if x is None or x > LATENCY_TARGET_S - LAG_ALLOWANCE_S]
-    rep.target(f"File path on the played audio, every start phase on the 0.1 s step grid ({SWEEP_N} shifts x {len(sweep)} actors): `raised_at` - onset "
-               f"(+ {LAG_ALLOWANCE_S} s for the live `lag_s`)", f"<= {LATENCY_TARGET_S:g} s (predicts the live target for any start moment)",
-               f"worst {fmt(max((x for x in sw_all if x is not None), default=None))} s; {len(sw_bad)}/{len(sw_all)} over", not sw_bad if sw_all else None)
+    rep.target(
+        f"File path on the played audio, every start phase on the 0.1 s step grid ({SWEEP_N} shifts x {len(sweep)} actors): `raised_at` - onset "
+        f"(+ {LAG_ALLOWANCE_S} s for the live `lag_s`)",
+        f"<= {LATENCY_TARGET_S:g} s (predicts the live target for any start moment)",
+        f"worst {fmt(max((x for x in sw_all if x is not None), default=None))} s; {len(sw_bad)}/{len(sw_all)} over",
+        not sw_bad if sw_all else None,
+    )
     rep.add(
         f"Playback file: `{rel(playfile)}` ({pieces[-1].end_s:.1f} s): the `warning_streams.actor_stream` of RAVDESS actors "
         f"{', '.join(str(p.actor) for p in pieces)} (12 calm sentences, then 8 angry ones; 1-2 s pauses) one after another, {GAP_S:g} s of silence between. "
-        + ("**One live session per actor** (each plays its actor's piece of the file and self-calibrates afresh, as a real session with one agent does). "
-           if mode == "per-actor" else "**One live session for the whole file** (`--one-session`: the first actor's baseline serves all four voices; a stress test). ")
+        + (
+            "**One live session per actor** (each plays its actor's piece of the file and self-calibrates afresh, as a real session with one agent does). "
+            if mode == "per-actor"
+            else "**One live session for the whole file** (`--one-session`: the first actor's baseline serves all four voices; a stress test). "
+        )
         + "Played in real time by `paplay --device=vmic` into the null sink of a private PulseAudio server whose monitor is the default source, "
         "captured by `python -m voice_coach.cli.main live --device pulse --events EV --record REC --duration D --quiet`, no profile (self-calibration), "
         "bundled tiny.en transcribing beside the prosody as in any live session. "
@@ -374,50 +516,130 @@ def write_report(rep: Report, mode: str, playfile: Path, pieces: list[Piece], se
     )
     rows = []
     for a, r in zip(actors, ref):
-        rows.append((a["actor"], f"{a['onset_file_s']:.2f}", a["kind"] or "missed", fmt(a["latency_s"]), fmt(a["raised_rel_s"]), fmt(a["lag_s"], 3),
-                     fmt(a["from_strong_s"]), fmt(a["start_rel_s"]), f"{fmt(r['raised_rel_s'])} ({r['kind'] or 'missed'}; {r['false_alarms']} false)",
-                     f"{fmt(r['delayed_raised_rel_s'])} ({r['delayed_kind'] or 'missed'}; {r['delayed_false_alarms']} false)",
-                     len(a["false_alarms"]), "; ".join(f"{f['kind']} raised at {f['raised_file_s']:.1f} s" for f in a["false_alarms"]) or "-"))
-    rep.add("Per actor (file times; latency = `(warning.t - onset) + warning.lag_s`, the wall-clock delay from the first angry syllable being played to the cue being written; "
-            "`raised_at - onset` is the same in stream time; \"from strong\": latency from the first strong-intensity angry sentence; `start - onset`: where the engine dates the behaviour; "
-            "reference: `analyze_file` on the played audio itself, no audio server; \"delayed\": the same with the session's pre-roll (its offset) of digital silence "
-            "in front, which puts the audio at the same place on the engine's 0.1 s step grid as live):\n\n"
-            + md_table(["actor", "angry onset (file s)", "kind", "latency (s)", "raised_at - onset (s)", "lag_s (s)", "from strong (s)", "start - onset (s)",
-                        "reference raised_at - onset (s)", "reference delayed by the session's offset (s)", "false alarms", "false alarms: raised at (file s)"], rows))
+        rows.append(
+            (
+                a["actor"],
+                f"{a['onset_file_s']:.2f}",
+                a["kind"] or "missed",
+                fmt(a["latency_s"]),
+                fmt(a["raised_rel_s"]),
+                fmt(a["lag_s"], 3),
+                fmt(a["from_strong_s"]),
+                fmt(a["start_rel_s"]),
+                f"{fmt(r['raised_rel_s'])} ({r['kind'] or 'missed'}; {r['false_alarms']} false)",
+                f"{fmt(r['delayed_raised_rel_s'])} ({r['delayed_kind'] or 'missed'}; {r['delayed_false_alarms']} false)",
+                len(a["false_alarms"]),
+                "; ".join(f"{f['kind']} raised at {f['raised_file_s']:.1f} s" for f in a["false_alarms"]) or "-",
+            )
+        )
+    rep.add(
+        "Per actor (file times; latency = `(warning.t - onset) + warning.lag_s`, the wall-clock delay from the first angry syllable being played to the cue being written; "
+        '`raised_at - onset` is the same in stream time; "from strong": latency from the first strong-intensity angry sentence; `start - onset`: where the engine dates the behaviour; '
+        'reference: `analyze_file` on the played audio itself, no audio server; "delayed": the same with the session\'s pre-roll (its offset) of digital silence '
+        "in front, which puts the audio at the same place on the engine's 0.1 s step grid as live):\n\n"
+        + md_table(
+            [
+                "actor",
+                "angry onset (file s)",
+                "kind",
+                "latency (s)",
+                "raised_at - onset (s)",
+                "lag_s (s)",
+                "from strong (s)",
+                "start - onset (s)",
+                "reference raised_at - onset (s)",
+                "reference delayed by the session's offset (s)",
+                "false alarms",
+                "false alarms: raised at (file s)",
+            ],
+            rows,
+        )
+    )
     if sweep:
         swrows = []
         for r in sweep:
             xs = [x for x in r["raised_rel_s"] if x is not None]
-            swrows.append((r["actor"], fmt(min(xs, default=None)), fmt(pctl(xs, 50)), fmt(max(xs, default=None)),
-                           f"{sum(1 for x in r['raised_rel_s'] if x is None or x > LATENCY_TARGET_S - LAG_ALLOWANCE_S)}/{len(r['raised_rel_s'])}",
-                           " ".join(fmt(x, 2, none="miss") for x in r["raised_rel_s"])))
-        rep.add(f"Phase sweep: the file path on each actor's played audio behind {SWEEP_LEAD_S:.3f} + k x {SWEEP_STEP_S * 1000:.0f} ms of silence (k = 0..{SWEEP_N - 1}), "
-                "i.e. the same audio starting at every place on the engine's 0.1 s step grid, as a live session's pre-roll may put it. "
-                "`raised_at` - onset (s):\n\n" + md_table(["actor", "min", "median", "max", f"over {LATENCY_TARGET_S - LAG_ALLOWANCE_S:g} s", "each shift (s)"], swrows, align="lrrrrl"))
+            swrows.append(
+                (
+                    r["actor"],
+                    fmt(min(xs, default=None)),
+                    fmt(pctl(xs, 50)),
+                    fmt(max(xs, default=None)),
+                    f"{sum(1 for x in r['raised_rel_s'] if x is None or x > LATENCY_TARGET_S - LAG_ALLOWANCE_S)}/{len(r['raised_rel_s'])}",
+                    " ".join(fmt(x, 2, none="miss") for x in r["raised_rel_s"]),
+                )
+            )
+        rep.add(
+            f"Phase sweep: the file path on each actor's played audio behind {SWEEP_LEAD_S:.3f} + k x {SWEEP_STEP_S * 1000:.0f} ms of silence (k = 0..{SWEEP_N - 1}), "
+            "i.e. the same audio starting at every place on the engine's 0.1 s step grid, as a live session's pre-roll may put it. "
+            "`raised_at` - onset (s):\n\n"
+            + md_table(
+                ["actor", "min", "median", "max", f"over {LATENCY_TARGET_S - LAG_ALLOWANCE_S:g} s", "each shift (s)"],
+                swrows,
+                align="lrrrrl",
+            )
+        )
     srows = []
     for i, s in enumerate(sessions):
-        srows.append((i + 1, ", ".join(str(a["actor"]) for a in s["actors"]), f"{s['offset_s']:.3f}", f"{1000 * (s['offset_end_s'] - s['offset_s']):+.0f}",
-                      f"{s['xcorr_quality'][0]:.2f} / {s['xcorr_quality'][1]:.2f}", f"{s['stream_s']:.1f}", s["overflows"],
-                      f"{fmt(s['metrics_lag_p50'], 3)} / {fmt(s['metrics_lag_p95'], 3)} / {fmt(s['metrics_lag_max'], 3)}", fmt(s["cpu_play"]), s["load"],
-                      f"{len(s['live'])} / {len(s['file'])}", ("identical" if not s["diff_file"] else "; ".join(s["diff_file"])) + f" (max delta {fmt(s['max_delta_file_s'], 3)} s)",
-                      "identical" if not s["diff_json"] else "; ".join(s["diff_json"])))
-    rep.add("Per session: alignment (stream time of the played audio's first sample; drift of the end against the start; correlation peaks), "
-            "the `metrics` event lag, CPU of the live process while playing, and the file-vs-live comparison (warnings compared in `raised_at` order):\n\n"
-            + md_table(["session", "actors", "offset (s)", "end drift (ms)", "xcorr start / end", "stream (s)", "overflows", "metrics lag p50 / p95 / max (s)",
-                        "CPU (cores)", "load before; after", "warnings live / file", "file path vs live events", "live `--json` vs live events"], srows))
+        srows.append(
+            (
+                i + 1,
+                ", ".join(str(a["actor"]) for a in s["actors"]),
+                f"{s['offset_s']:.3f}",
+                f"{1000 * (s['offset_end_s'] - s['offset_s']):+.0f}",
+                f"{s['xcorr_quality'][0]:.2f} / {s['xcorr_quality'][1]:.2f}",
+                f"{s['stream_s']:.1f}",
+                s["overflows"],
+                f"{fmt(s['metrics_lag_p50'], 3)} / {fmt(s['metrics_lag_p95'], 3)} / {fmt(s['metrics_lag_max'], 3)}",
+                fmt(s["cpu_play"]),
+                s["load"],
+                f"{len(s['live'])} / {len(s['file'])}",
+                ("identical" if not s["diff_file"] else "; ".join(s["diff_file"]))
+                + f" (max delta {fmt(s['max_delta_file_s'], 3)} s)",
+                "identical" if not s["diff_json"] else "; ".join(s["diff_json"]),
+            )
+        )
+    rep.add(
+        "Per session: alignment (stream time of the played audio's first sample; drift of the end against the start; correlation peaks), "
+        "the `metrics` event lag, CPU of the live process while playing, and the file-vs-live comparison (warnings compared in `raised_at` order):\n\n"
+        + md_table(
+            [
+                "session",
+                "actors",
+                "offset (s)",
+                "end drift (ms)",
+                "xcorr start / end",
+                "stream (s)",
+                "overflows",
+                "metrics lag p50 / p95 / max (s)",
+                "CPU (cores)",
+                "load before; after",
+                "warnings live / file",
+                "file path vs live events",
+                "live `--json` vs live events",
+            ],
+            srows,
+        )
+    )
     allw = [(s_i + 1, w) for s_i, s in enumerate(sessions) for w in s["live"]]
-    rep.add("Every agent warning of the live sessions (stream time):\n\n" + md_table(
-        ["session", "kind", "raised_at (s)", "start (s)", "end (s)", "lag_s (s)"],
-        [(i, w["kind"], fmt(w["raised_at"]), fmt(w["start"]), fmt(w["end"]), fmt(w["lag_s"], 3)) for i, w in allw]))
-    rep.add("Notes:\n\n"
-            "- The latency counts from the first angry syllable *entering the virtual microphone* as far as the engine can tell (the recording is aligned to the played file); "
-            "the audio server's own buffering before capture is not in `lag_s`, and is small on a null sink (see `live.md`).\n"
-            "- The issue's per-clip target (median <= 2.5 s, worst <= 5 s from the first angry syllable to `raised_at`, on all 12 actors) is measured by `bench_warnings.py` without an audio server; "
-            "this benchmark adds the real-time path for four of them.\n"
-            "- Where the live latency differs from the reference but equals the *delayed* reference, the difference is not the audio path (PulseAudio, resampling, the 16-bit recording) "
-            "but where the audio falls on the engine's 0.1 s step grid: a voice whose first angry sentence gives just about `sustain_s` of hot speech can be warned at that sentence "
-            "or only at the next one, depending on a shift of a few milliseconds (the pre-roll before playback differs from session to session).\n"
-            "- False alarms: agent warnings raised before the actor's angry onset (the calm sentences, 0.5 s of lead silence and, in a one-session run, the gap before the actor).")
+    rep.add(
+        "Every agent warning of the live sessions (stream time):\n\n"
+        + md_table(
+            ["session", "kind", "raised_at (s)", "start (s)", "end (s)", "lag_s (s)"],
+            [(i, w["kind"], fmt(w["raised_at"]), fmt(w["start"]), fmt(w["end"]), fmt(w["lag_s"], 3)) for i, w in allw],
+        )
+    )
+    rep.add(
+        "Notes:\n\n"
+        "- The latency counts from the first angry syllable *entering the virtual microphone* as far as the engine can tell (the recording is aligned to the played file); "
+        "the audio server's own buffering before capture is not in `lag_s`, and is small on a null sink (see `live.md`).\n"
+        "- The issue's per-clip target (median <= 2.5 s, worst <= 5 s from the first angry syllable to `raised_at`, on all 12 actors) is measured by `bench_warnings.py` without an audio server; "
+        "this benchmark adds the real-time path for four of them.\n"
+        "- Where the live latency differs from the reference but equals the *delayed* reference, the difference is not the audio path (PulseAudio, resampling, the 16-bit recording) "
+        "but where the audio falls on the engine's 0.1 s step grid: a voice whose first angry sentence gives just about `sustain_s` of hot speech can be warned at that sentence "
+        "or only at the next one, depending on a shift of a few milliseconds (the pre-roll before playback differs from session to session).\n"
+        "- False alarms: agent warnings raised before the actor's angry onset (the calm sentences, 0.5 s of lead silence and, in a one-session run, the gap before the actor)."
+    )
     return rep
 
 
@@ -433,10 +655,27 @@ def code_hash() -> str:
 
 
 def history_entry(mode: str, sessions: list[dict]) -> dict:
-    return {"written": time.strftime("%Y-%m-%d %H:%M"), "commit": git_revision(), "code": code_hash(), "mode": mode, "load": [s["load"] for s in sessions],
-            "actors": [{"actor": a["actor"], "latency_s": a["latency_s"], "raised_rel_s": a["raised_rel_s"], "lag_s": a["lag_s"], "kind": a["kind"],
-                        "false_alarms": len(a["false_alarms"]), "offset_s": s["offset_s"]} for s in sessions for a in s["actors"]],
-            "identical": [not s["diff_file"] for s in sessions]}
+    return {
+        "written": time.strftime("%Y-%m-%d %H:%M"),
+        "commit": git_revision(),
+        "code": code_hash(),
+        "mode": mode,
+        "load": [s["load"] for s in sessions],
+        "actors": [
+            {
+                "actor": a["actor"],
+                "latency_s": a["latency_s"],
+                "raised_rel_s": a["raised_rel_s"],
+                "lag_s": a["lag_s"],
+                "kind": a["kind"],
+                "false_alarms": len(a["false_alarms"]),
+                "offset_s": s["offset_s"],
+            }
+            for s in sessions
+            for a in s["actors"]
+        ],
+        "identical": [not s["diff_file"] for s in sessions],
+    }
 
 
 def runs_on_record(history: Path, mode: str) -> str:
@@ -450,33 +689,74 @@ def runs_on_record(history: Path, mode: str) -> str:
             continue
         lat = [a["latency_s"] for a in d["actors"]]
         got = [x for x in lat if x is not None]
-        rows.append((d["written"], d["commit"], d.get("code", "n/a") + (" (this code)" if d.get("code") == code_hash() else ""), ", ".join(f"{a['actor']}: {fmt(a['latency_s'])}" for a in d["actors"]),
-                     f"{fmt(max(got, default=None))} ({len(got)}/{len(lat)} warned)", sum(a["false_alarms"] for a in d["actors"]),
-                     f"{sum(d['identical'])}/{len(d['identical'])}"))
+        rows.append(
+            (
+                d["written"],
+                d["commit"],
+                d.get("code", "n/a") + (" (this code)" if d.get("code") == code_hash() else ""),
+                ", ".join(f"{a['actor']}: {fmt(a['latency_s'])}" for a in d["actors"]),
+                f"{fmt(max(got, default=None))} ({len(got)}/{len(lat)} warned)",
+                sum(a["false_alarms"] for a in d["actors"]),
+                f"{sum(d['identical'])}/{len(d['identical'])}",
+            )
+        )
     if not rows:
         return ""
-    return ("Runs on record (every live run of this benchmark, from `benchmarks/.cache/live_warnings/history.jsonl`):\n\n"
-            + md_table(["date", "commit", "voice_coach source hash", "latency per actor (s)", "worst (s)", "false alarms", "sessions identical to the file path"], rows, align="lllllll"))
+    return (
+        "Runs on record (every live run of this benchmark, from `benchmarks/.cache/live_warnings/history.jsonl`):\n\n"
+        + md_table(
+            [
+                "date",
+                "commit",
+                "voice_coach source hash",
+                "latency per actor (s)",
+                "worst (s)",
+                "false alarms",
+                "sessions identical to the file path",
+            ],
+            rows,
+            align="lllllll",
+        )
+    )
 
 
 # --------------------------------------------------------------------------- main
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--actors", type=int, nargs="+", default=ACTORS, help="RAVDESS actors, in playing order (default: 2 5 8 11)")
-    ap.add_argument("--one-session", action="store_true", help="play the whole file into one live session (default: one session per actor); "
-                    "a stress test: prints its figures, writes no docs")
+    ap.add_argument(
+        "--actors", type=int, nargs="+", default=ACTORS, help="RAVDESS actors, in playing order (default: 2 5 8 11)"
+    )
+    ap.add_argument(
+        "--one-session",
+        action="store_true",
+        help="play the whole file into one live session (default: one session per actor); "
+        "a stress test: prints its figures, writes no docs",
+    )
     ap.add_argument("--reanalyze", action="store_true", help="redo the figures from the last sessions (no replay)")
     ap.add_argument("--no-write", action="store_true", help="print the figures, write no docs")
     args = ap.parse_args()
     mode = "one-session" if args.one_session else "per-actor"
-    command = "python benchmarks/bench_live_warnings.py" + (f" --actors {' '.join(map(str, args.actors))}" if args.actors != ACTORS else "") + (
-        " --one-session" if args.one_session else "")
-    rep = Report("live_warnings", "Live warnings through a virtual microphone: cue latency, false alarms, same warnings as the file path", command)
+    command = (
+        "python benchmarks/bench_live_warnings.py"
+        + (f" --actors {' '.join(map(str, args.actors))}" if args.actors != ACTORS else "")
+        + (" --one-session" if args.one_session else "")
+    )
+    rep = Report(
+        "live_warnings",
+        "Live warnings through a virtual microphone: cue latency, false alarms, same warnings as the file path",
+        command,
+    )
 
     folder = shared_data("ravdess", what="RAVDESS actors' neutral, calm and angry clips")
     have = {c.actor for c in ravdess_clips(folder)} if folder else set()
     if not have or not set(args.actors) <= have:
-        skip(rep, "`../shared/data/ravdess` is absent" if not have else f"RAVDESS actors {sorted(set(args.actors) - have)} are absent", write=not args.no_write)
+        skip(
+            rep,
+            "`../shared/data/ravdess` is absent"
+            if not have
+            else f"RAVDESS actors {sorted(set(args.actors) - have)} are absent",
+            write=not args.no_write,
+        )
         return
     playfile, pieces = playback_file(args.actors)
     base = cache_dir("live_warnings", mode)
@@ -517,13 +797,26 @@ def main() -> None:
     if not args.reanalyze:
         with open(history, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(history_entry(mode, sessions), default=str) + "\n")
-    summary = {"mode": mode, "written": time.strftime("%Y-%m-%d %H:%M"), "pieces": [asdict(p) for p in pieces], "sessions": sessions, "reference": ref, "sweep": sweep}
+    summary = {
+        "mode": mode,
+        "written": time.strftime("%Y-%m-%d %H:%M"),
+        "pieces": [asdict(p) for p in pieces],
+        "sessions": sessions,
+        "reference": ref,
+        "sweep": sweep,
+    }
     (base / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     for s in sessions:
         for a in s["actors"]:
-            print(f"actor {a['actor']:2d}: latency {fmt(a['latency_s'])} s (raised_at - onset {fmt(a['raised_rel_s'])}, lag {fmt(a['lag_s'], 3)}) {a['kind']}; "
-                  f"false alarms {len(a['false_alarms'])}", file=sys.stderr)
-        print(f"  file vs live: {s['diff_file'] or 'identical'}; json vs live: {s['diff_json'] or 'identical'}", file=sys.stderr)
+            print(
+                f"actor {a['actor']:2d}: latency {fmt(a['latency_s'])} s (raised_at - onset {fmt(a['raised_rel_s'])}, lag {fmt(a['lag_s'], 3)}) {a['kind']}; "
+                f"false alarms {len(a['false_alarms'])}",
+                file=sys.stderr,
+            )
+        print(
+            f"  file vs live: {s['diff_file'] or 'identical'}; json vs live: {s['diff_json'] or 'identical'}",
+            file=sys.stderr,
+        )
     write_report(rep, mode, playfile, pieces, sessions, ref, sweep)
     record = runs_on_record(history, mode)
     if record:

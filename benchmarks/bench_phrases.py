@@ -39,7 +39,6 @@ else:  # pragma: no cover
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from voice_coach.engine.events import Word
 from voice_coach.analysis.phrases import (
     MatchOptions,
     PhraseSpotter,
@@ -47,6 +46,7 @@ from voice_coach.analysis.phrases import (
     load_phrasebook,
     normalize_tokens,
 )
+from voice_coach.engine.events import Word
 
 CORPUS = Path(__file__).with_name("phrase_corpus.toml")
 CACHE = Path(__file__).with_name(".cache") / "phrases"

@@ -25,7 +25,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    Report, fmt, machine_summary, md_table, pct, ravdess_clips, shared_data,
+    Report,
+    fmt,
+    machine_summary,
+    md_table,
+    pct,
+    ravdess_clips,
+    shared_data,
 )
 
 PAIR_TARGET = 0.98
@@ -34,8 +40,8 @@ COMMAND = "python benchmarks/bench_ravdess.py"
 
 def part1(clips, rep: Report) -> list[tuple]:
     """Adds part 1 to ``rep``; returns the per-clip score rows."""
-    from voice_coach.app.calibrate import calibrate_files
     from voice_coach.app.analyze import analyze_file
+    from voice_coach.app.calibrate import calibrate_files
 
     actors = sorted({c.actor for c in clips})
     from voice_coach.errors import AudioError
@@ -62,7 +68,9 @@ def part1(clips, rep: Report) -> list[tuple]:
                     none_clips.append(c.path.name)
         calm = [c for c in scores if c.emotion == "calm"]
         angry = [c for c in scores if c.emotion == "angry"]
-        win = sum(1 for a in angry for c in calm if scores[a] is not None and scores[c] is not None and scores[a] > scores[c])
+        win = sum(
+            1 for a in angry for c in calm if scores[a] is not None and scores[c] is not None and scores[a] > scores[c]
+        )
         n = len(calm) * len(angry)
         total_win += win
         total_pairs += n
@@ -70,26 +78,93 @@ def part1(clips, rep: Report) -> list[tuple]:
         per_actor_ok.append(share >= PAIR_TARGET)
         cs = [scores[c] for c in calm if scores[c] is not None]
         as_ = [scores[a] for a in angry if scores[a] is not None]
-        rows.append((f"{actor:02d} ({'male' if actor % 2 else 'female'})", how, fmt(profile.pitch_median_hz, 0), fmt(profile.loudness_median_db, 1),
-                     fmt(profile.articulation_rate_sps, 2), fmt(profile.speech_s, 1)))
-        pair_rows.append((f"{actor:02d}", len(calm), len(angry), fmt(np.mean(cs) if cs else None, 3), fmt(max(cs) if cs else None, 3),
-                          fmt(min(as_) if as_ else None, 3), fmt(np.mean(as_) if as_ else None, 3), f"{win}/{n}", pct(share), "✓" if share >= PAIR_TARGET else "✗"))
+        rows.append(
+            (
+                f"{actor:02d} ({'male' if actor % 2 else 'female'})",
+                how,
+                fmt(profile.pitch_median_hz, 0),
+                fmt(profile.loudness_median_db, 1),
+                fmt(profile.articulation_rate_sps, 2),
+                fmt(profile.speech_s, 1),
+            )
+        )
+        pair_rows.append(
+            (
+                f"{actor:02d}",
+                len(calm),
+                len(angry),
+                fmt(np.mean(cs) if cs else None, 3),
+                fmt(max(cs) if cs else None, 3),
+                fmt(min(as_) if as_ else None, 3),
+                fmt(np.mean(as_) if as_ else None, 3),
+                f"{win}/{n}",
+                pct(share),
+                "✓" if share >= PAIR_TARGET else "✗",
+            )
+        )
         for inten in (1, 2):
             sub = [a for a in angry if a.intensity == inten]
-            w = sum(1 for a in sub for c in calm if scores[a] is not None and scores[c] is not None and scores[a] > scores[c])
-            int_rows.append((f"{actor:02d}", "normal" if inten == 1 else "strong", fmt(np.mean([scores[a] for a in sub if scores[a] is not None]), 3), f"{w}/{len(sub) * len(calm)}"))
-        clip_rows += [(c.path.name, c.emotion, "normal" if c.intensity == 1 else "strong", fmt(scores[c], 3)) for c in sorted(scores, key=lambda c: c.path.name)]
+            w = sum(
+                1
+                for a in sub
+                for c in calm
+                if scores[a] is not None and scores[c] is not None and scores[a] > scores[c]
+            )
+            int_rows.append(
+                (
+                    f"{actor:02d}",
+                    "normal" if inten == 1 else "strong",
+                    fmt(np.mean([scores[a] for a in sub if scores[a] is not None]), 3),
+                    f"{w}/{len(sub) * len(calm)}",
+                )
+            )
+        clip_rows += [
+            (c.path.name, c.emotion, "normal" if c.intensity == 1 else "strong", fmt(scores[c], 3))
+            for c in sorted(scores, key=lambda c: c.path.name)
+        ]
     overall = total_win / total_pairs if total_pairs else float("nan")
-    rep.target("Same-actor (calm, angry) pairs where angry scores higher, overall", f">= {PAIR_TARGET:.0%}", f"{pct(overall)} ({total_win}/{total_pairs})",
-               overall >= PAIR_TARGET)
-    rep.target("... and for every actor", f">= {PAIR_TARGET:.0%} each", f"{sum(per_actor_ok)}/{len(per_actor_ok)} actors", all(per_actor_ok))
+    rep.target(
+        "Same-actor (calm, angry) pairs where angry scores higher, overall",
+        f">= {PAIR_TARGET:.0%}",
+        f"{pct(overall)} ({total_win}/{total_pairs})",
+        overall >= PAIR_TARGET,
+    )
+    rep.target(
+        "... and for every actor",
+        f">= {PAIR_TARGET:.0%} each",
+        f"{sum(per_actor_ok)}/{len(per_actor_ok)} actors",
+        all(per_actor_ok),
+    )
     rep.add("### Part 1: ranking calm against angry, with a profile per actor\n")
-    rep.add("Profile per actor, from `calibrate_files` on the actor's 4 neutral clips (voiced speech counted across the "
-            "files, the last partial block included). Actors whose clips could not be calibrated: "
-            + ("; ".join(fallbacks) if fallbacks else "none") + ".\n")
-    rep.add(md_table(["Actor", "Calibrated on", "Pitch (Hz)", "Loudness (dBFS)", "Articulation (syl/s)", "Speech (s)"], rows))
+    rep.add(
+        "Profile per actor, from `calibrate_files` on the actor's 4 neutral clips (voiced speech counted across the "
+        "files, the last partial block included). Actors whose clips could not be calibrated: "
+        + ("; ".join(fallbacks) if fallbacks else "none")
+        + ".\n"
+    )
+    rep.add(
+        md_table(
+            ["Actor", "Calibrated on", "Pitch (Hz)", "Loudness (dBFS)", "Articulation (syl/s)", "Speech (s)"], rows
+        )
+    )
     rep.add("Clip score = `agent.summary.agitation_mean` of `analyze_file(clip, profile=..., transcribe=False)`:\n")
-    rep.add(md_table(["Actor", "Calm clips", "Angry clips", "Calm mean", "Calm max", "Angry min", "Angry mean", "Pairs angry > calm", "Share", ""], pair_rows))
+    rep.add(
+        md_table(
+            [
+                "Actor",
+                "Calm clips",
+                "Angry clips",
+                "Calm mean",
+                "Calm max",
+                "Angry min",
+                "Angry mean",
+                "Pairs angry > calm",
+                "Share",
+                "",
+            ],
+            pair_rows,
+        )
+    )
     rep.add("By intensity of the angry clip (RAVDESS: normal and strong):\n")
     rep.add(md_table(["Actor", "Angry intensity", "Angry mean", "Pairs angry > calm"], int_rows))
     rep.add(f"Clips with no score (agitation_mean None): {', '.join(none_clips) if none_clips else 'none'}.\n")
@@ -97,22 +172,30 @@ def part1(clips, rep: Report) -> list[tuple]:
 
 
 def main() -> None:
-    argparse.ArgumentParser(description='Calm vs angry on RAVDESS: ranking with a profile.').parse_args()
+    argparse.ArgumentParser(description="Calm vs angry on RAVDESS: ranking with a profile.").parse_args()
     rep = Report("ravdess", "Calm vs angry on real voices (RAVDESS)", COMMAND)
     folder = shared_data("ravdess", what="RAVDESS actors' neutral, calm and angry clips")
     clips = [c for c in ravdess_clips(folder) if c.emotion in ("neutral", "calm", "angry")] if folder else []
     if not clips:
         rep.target("Calm/angry ranking and warnings", "RAVDESS", "skipped: `../shared/data/ravdess` is absent", None)
-        rep.add("Skipped: the RAVDESS clips (`../shared/data/ravdess`, see `../shared/data/README.md`) are not present on this machine.\n")
+        rep.add(
+            "Skipped: the RAVDESS clips (`../shared/data/ravdess`, see `../shared/data/README.md`) are not present on this machine.\n"
+        )
         rep.write()
         return
-    rep.add(f"{len(clips)} clips of actors {', '.join(f'{a:02d}' for a in sorted({c.actor for c in clips}))} "
-            f"(RAVDESS, Livingstone & Russo 2018, CC BY-NC-SA 4.0; read from `../shared/data/ravdess`, not copied). "
-            f"Machine: {machine_summary()}.\n")
+    rep.add(
+        f"{len(clips)} clips of actors {', '.join(f'{a:02d}' for a in sorted({c.actor for c in clips}))} "
+        f"(RAVDESS, Livingstone & Russo 2018, CC BY-NC-SA 4.0; read from `../shared/data/ravdess`, not copied). "
+        f"Machine: {machine_summary()}.\n"
+    )
     clip_rows = part1(clips, rep)
     rep.add("Warnings on self-calibrated streams (calm, then angry) are measured by `benchmarks/bench_warnings.py`.\n")
     if clip_rows:
-        rep.add("<details><summary>Per-clip scores (part 1)</summary>\n\n" + md_table(["Clip", "Emotion", "Intensity", "agitation_mean"], clip_rows) + "\n</details>\n")
+        rep.add(
+            "<details><summary>Per-clip scores (part 1)</summary>\n\n"
+            + md_table(["Clip", "Emotion", "Intensity", "agitation_mean"], clip_rows)
+            + "\n</details>\n"
+        )
     rep.write()
 
 

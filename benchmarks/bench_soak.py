@@ -72,7 +72,9 @@ class RssSampler(threading.Thread):
     def sample(self) -> None:
         import psutil
 
-        self.samples.append((time.perf_counter() - self._t0, float(self.state.get("t", 0.0)), psutil.Process().memory_info().rss / 1e6))
+        self.samples.append(
+            (time.perf_counter() - self._t0, float(self.state.get("t", 0.0)), psutil.Process().memory_info().rss / 1e6)
+        )
 
     def run(self) -> None:
         while not self._halt.is_set():
@@ -99,19 +101,21 @@ def _warning_events(events) -> list:
 
 def child_sync(path: Path) -> dict:
     """Mode (a): Engine + bare OnlineTranscriber, one thread, stream time."""
-    from voice_coach.sources.decode import iter_audio
+    from voice_coach.asr.model import load_model
+    from voice_coach.asr.streaming import OnlineTranscriber
     from voice_coach.config import Config
     from voice_coach.engine.core import ChannelMap, Engine
-    from voice_coach.asr.model import load_model
     from voice_coach.output.result import build_result
-    from voice_coach.asr.streaming import OnlineTranscriber
+    from voice_coach.sources.decode import iter_audio
 
     cfg = Config()
     model = load_model()
     made: dict = {}
 
     def make(speaker):
-        made[speaker] = OnlineTranscriber(model, language=cfg.transcription.language, beam_size=cfg.transcription.live_beam_size)
+        made[speaker] = OnlineTranscriber(
+            model, language=cfg.transcription.language, beam_size=cfg.transcription.live_beam_size
+        )
         return made[speaker]
 
     engine = Engine(config=cfg, channels=ChannelMap(0, None), transcriber=make)
@@ -141,9 +145,22 @@ def child_sync(path: Path) -> dict:
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     rss = sampler.stop()
     result = build_result(engine, source=str(path), model="bundled:tiny.en")
-    return {"mode": "a", "duration_s": engine.t, "wall_s": wall, "cpu_s": cpu, "words": words, "finish_words": finish_words, "buffers": buffers,
-            "calls": calls, "whisper_calls": tr.calls, "rss": rss, "hwm_mb": _hwm_mb(), "warnings": result["warnings"], "warning_events": warn_events,
-            "max_buffer_s": tr.max_buffer_s}
+    return {
+        "mode": "a",
+        "duration_s": engine.t,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "words": words,
+        "finish_words": finish_words,
+        "buffers": buffers,
+        "calls": calls,
+        "whisper_calls": tr.calls,
+        "rss": rss,
+        "hwm_mb": _hwm_mb(),
+        "warnings": result["warnings"],
+        "warning_events": warn_events,
+        "max_buffer_s": tr.max_buffer_s,
+    }
 
 
 class Collector:
@@ -173,20 +190,22 @@ class Collector:
 
 def child_live(path: Path, speed: float) -> dict:
     """Mode (b): the engine as the live command builds it, fed by ReplaySource at ``speed``."""
-    from voice_coach.config import Config
-    from voice_coach.engine.core import ChannelMap, Engine
     from voice_coach.app.live import LiveSession, ReplaySource
     from voice_coach.asr.model import load_model
-    from voice_coach.output.result import build_result
     from voice_coach.asr.streaming import OnlineTranscriber
     from voice_coach.asr.transcribe import AsyncTranscriber
+    from voice_coach.config import Config
+    from voice_coach.engine.core import ChannelMap, Engine
+    from voice_coach.output.result import build_result
 
     cfg = Config()
     model = load_model()
     made: dict = {}
 
     def make(speaker):
-        inner = OnlineTranscriber(model, language=cfg.transcription.language, beam_size=cfg.transcription.live_beam_size)
+        inner = OnlineTranscriber(
+            model, language=cfg.transcription.language, beam_size=cfg.transcription.live_beam_size
+        )
         made[speaker] = AsyncTranscriber(inner, max_backlog_s=cfg.transcription.live_max_backlog_s)
         return made[speaker]
 
@@ -204,15 +223,40 @@ def child_live(path: Path, speed: float) -> dict:
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     rss = sampler.stop()
     result = build_result(engine, source=str(path), model="bundled:tiny.en")
-    return {"mode": "b", "speed": speed, "duration_s": engine.t, "wall_s": wall, "cpu_s": cpu, "stop_reason": end.reason, "metrics": collector.metrics,
-            "words": collector.words, "asr": collector.asr, "rss": rss, "hwm_mb": _hwm_mb(), "warnings": result["warnings"],
-            "warning_events": collector.warning_events, "replay_audio_mb": audio_mb, "backlog_s": cfg.transcription.live_max_backlog_s,
-            "skipped_s": made["agent"].skipped_s}
+    return {
+        "mode": "b",
+        "speed": speed,
+        "duration_s": engine.t,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "stop_reason": end.reason,
+        "metrics": collector.metrics,
+        "words": collector.words,
+        "asr": collector.asr,
+        "rss": rss,
+        "hwm_mb": _hwm_mb(),
+        "warnings": result["warnings"],
+        "warning_events": collector.warning_events,
+        "replay_audio_mb": audio_mb,
+        "backlog_s": cfg.transcription.live_max_backlog_s,
+        "skipped_s": made["agent"].skipped_s,
+    }
 
 
 # --------------------------------------------------------------------------- in the parent
 def run_child(mode: str, args, out: Path) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--minutes", f"{args.minutes:g}", "--speed", f"{args.speed:g}", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        mode,
+        "--minutes",
+        f"{args.minutes:g}",
+        "--speed",
+        f"{args.speed:g}",
+        "--out",
+        str(out),
+    ]
     print(f"soak ({mode}) ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
@@ -226,7 +270,11 @@ def reference(path: Path) -> dict:
     events = []
     t0 = time.perf_counter()
     result = analyze_file(path, transcribe=False, on_event=events.append)
-    return {"warnings": result["warnings"], "warning_events": _warning_events(events), "wall_s": time.perf_counter() - t0}
+    return {
+        "warnings": result["warnings"],
+        "warning_events": _warning_events(events),
+        "wall_s": time.perf_counter() - t0,
+    }
 
 
 def rss_flat(rss: list) -> tuple[float, float, bool]:
@@ -246,7 +294,9 @@ def same_warnings(mine: dict, ref: dict) -> tuple[bool, str]:
     if a == b and ea == eb:
         return True, f"identical: {len(a)} warnings, same kind, start, end and raise time"
     diff = [f"{x} vs {y}" for x, y in zip(a, b) if x != y][:3]
-    return False, f"{len(a)} vs {len(b)} warnings, {len(ea)} vs {len(eb)} raise events differ" + (f"; first differences: {'; '.join(diff)}" if diff else "")
+    return False, f"{len(a)} vs {len(b)} warnings, {len(ea)} vs {len(eb)} raise events differ" + (
+        f"; first differences: {'; '.join(diff)}" if diff else ""
+    )
 
 
 def per_window_rss(rss: list, w, last: bool):
@@ -265,19 +315,45 @@ def report_a(rep: Report, a: dict, ref: dict) -> None:
         cl = [c[1] for c in a["calls"] if in_window(c[0], w, last)]
         p50s.append(pctl(wl, 50))
         buf_means.append(float(np.mean(bl)) if bl else None)
-        rows.append((f"{w[0] / 60:.0f}-{w[1] / 60:.1f} min", len(wl), f"{fmt(pctl(wl, 50))} / {fmt(pctl(wl, 95))} / {fmt(max(wl, default=None))}",
-                     f"{fmt(buf_means[-1], 1)} / {fmt(max(bl, default=None), 1)}", len(cl), f"{fmt(1000 * np.mean(cl) if cl else None, 0)} / {fmt(1000 * pctl(cl, 95) if cl else None, 0)}",
-                     fmt(per_window_rss(a["rss"], w, last), 0)))
+        rows.append(
+            (
+                f"{w[0] / 60:.0f}-{w[1] / 60:.1f} min",
+                len(wl),
+                f"{fmt(pctl(wl, 50))} / {fmt(pctl(wl, 95))} / {fmt(max(wl, default=None))}",
+                f"{fmt(buf_means[-1], 1)} / {fmt(max(bl, default=None), 1)}",
+                len(cl),
+                f"{fmt(1000 * np.mean(cl) if cl else None, 0)} / {fmt(1000 * pctl(cl, 95) if cl else None, 0)}",
+                fmt(per_window_rss(a["rss"], w, last), 0),
+            )
+        )
     creep = p50s[-1] - p50s[0] if len(p50s) > 1 and None not in (p50s[0], p50s[-1]) else None
-    rep.target("(a) word commit lag p50 / p95, stream time (informative)", "-", f"{fmt(pctl(lags, 50))} / {fmt(pctl(lags, 95))} s", None)
-    rep.target("(a) word-lag creep: p50 of the last 5-min window - first", f"<= {CREEP_S} s",
-               f"{fmt(creep)} s (slope {fmt(slope_s_per_hour([x[0] for x in a['words']], lags), 2)} s/h)", None if creep is None else creep <= CREEP_S)
+    rep.target(
+        "(a) word commit lag p50 / p95, stream time (informative)",
+        "-",
+        f"{fmt(pctl(lags, 50))} / {fmt(pctl(lags, 95))} s",
+        None,
+    )
+    rep.target(
+        "(a) word-lag creep: p50 of the last 5-min window - first",
+        f"<= {CREEP_S} s",
+        f"{fmt(creep)} s (slope {fmt(slope_s_per_hour([x[0] for x in a['words']], lags), 2)} s/h)",
+        None if creep is None else creep <= CREEP_S,
+    )
     bmax = max((b[1] for b in a["buffers"]), default=0.0)
     bcreep = buf_means[-1] - buf_means[0] if len(buf_means) > 1 and None not in (buf_means[0], buf_means[-1]) else None
-    rep.target("(a) ASR buffer (`buffer_s`): max; last-window mean - first", f"<= {a['max_buffer_s']:g} s; <= {BUFFER_CREEP_S:g} s",
-               f"{fmt(bmax, 1)} s; {fmt(bcreep)} s", None if bcreep is None else (bmax <= a["max_buffer_s"] + 1.0 and bcreep <= BUFFER_CREEP_S))
+    rep.target(
+        "(a) ASR buffer (`buffer_s`): max; last-window mean - first",
+        f"<= {a['max_buffer_s']:g} s; <= {BUFFER_CREEP_S:g} s",
+        f"{fmt(bmax, 1)} s; {fmt(bcreep)} s",
+        None if bcreep is None else (bmax <= a["max_buffer_s"] + 1.0 and bcreep <= BUFFER_CREEP_S),
+    )
     q2, q4, flat = rss_flat(a["rss"])
-    rep.target("(a) RSS flat: max of the last quarter vs the second", f"<= +{FLAT_FRACTION:.0%} or +{FLAT_MB:g} MB", f"{q4:.0f} vs {q2:.0f} MB (VmHWM {a['hwm_mb']:.0f} MB)", flat)
+    rep.target(
+        "(a) RSS flat: max of the last quarter vs the second",
+        f"<= +{FLAT_FRACTION:.0%} or +{FLAT_MB:g} MB",
+        f"{q4:.0f} vs {q2:.0f} MB (VmHWM {a['hwm_mb']:.0f} MB)",
+        flat,
+    )
     ok, text = same_warnings(a, ref)
     rep.target("(a) warnings = analyze_file(transcribe=False)", "identical", text, ok)
     a["_rows"] = rows
@@ -285,22 +361,40 @@ def report_a(rep: Report, a: dict, ref: dict) -> None:
 
 def report_b(rep: Report, b: dict, ref: dict) -> None:
     ml = [m[1] for m in b["metrics"]]
-    rep.target(f"(b) `metrics` lag p95 (max), {b['speed']:g}x real time", f"<= {METRICS_P95_S} s", f"{fmt(pctl(ml, 95), 3)} s ({fmt(max(ml, default=None), 3)} s)",
-               bool(ml) and pctl(ml, 95) <= METRICS_P95_S)
+    rep.target(
+        f"(b) `metrics` lag p95 (max), {b['speed']:g}x real time",
+        f"<= {METRICS_P95_S} s",
+        f"{fmt(pctl(ml, 95), 3)} s ({fmt(max(ml, default=None), 3)} s)",
+        bool(ml) and pctl(ml, 95) <= METRICS_P95_S,
+    )
     q2, q4, flat = rss_flat(b["rss"])
-    rep.target("(b) RSS flat: max of the last quarter vs the second", f"<= +{FLAT_FRACTION:.0%} or +{FLAT_MB:g} MB", f"{q4:.0f} vs {q2:.0f} MB (VmHWM {b['hwm_mb']:.0f} MB)", flat)
+    rep.target(
+        "(b) RSS flat: max of the last quarter vs the second",
+        f"<= +{FLAT_FRACTION:.0%} or +{FLAT_MB:g} MB",
+        f"{q4:.0f} vs {q2:.0f} MB (VmHWM {b['hwm_mb']:.0f} MB)",
+        flat,
+    )
     ok, text = same_warnings(b, ref)
     rep.target("(b) warnings = analyze_file(transcribe=False)", "identical", text, ok)
     skips = [x for x in b["asr"] if x["status"] == "skipped"]
-    rep.target("(b) ASR skips at this speed (informative)", "-", f"{len(skips)} skips, {fmt(b['skipped_s'], 0)} s of {b['duration_s']:.0f} s skipped", None)
+    rep.target(
+        "(b) ASR skips at this speed (informative)",
+        "-",
+        f"{len(skips)} skips, {fmt(b['skipped_s'], 0)} s of {b['duration_s']:.0f} s skipped",
+        None,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0, help="length of the recording (default 30)")
     parser.add_argument("--speed", type=float, default=4.0, help="(b): replay speed, x real time (default 4)")
-    parser.add_argument("--only", choices=["a", "b"], help="run one mode (the other is reused from the last run when cached)")
-    parser.add_argument("--reuse", action="store_true", help="rewrite the report from the last runs of both modes (no new run)")
+    parser.add_argument(
+        "--only", choices=["a", "b"], help="run one mode (the other is reused from the last run when cached)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="rewrite the report from the last runs of both modes (no new run)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print the figures, write no docs")
     parser.add_argument("--child", choices=["a", "b"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -330,22 +424,43 @@ def main() -> None:
     if modes and "load_before" in modes[0]:  # the load while the runs ran, also when reused
         load_before, load_after = modes[0]["load_before"], modes[-1].get("load_after", load_after)
     ref = reference(rec.path)
-    command = "python benchmarks/bench_soak.py" + (f" --minutes {args.minutes:g}" if args.minutes != 30 else "") + (f" --speed {args.speed:g}" if args.speed != 4 else "")
-    rep = Report("soak", "Soak: 30+ minutes through the engine with the live transcriber, faster than real time", command)
+    command = (
+        "python benchmarks/bench_soak.py"
+        + (f" --minutes {args.minutes:g}" if args.minutes != 30 else "")
+        + (f" --speed {args.speed:g}" if args.speed != 4 else "")
+    )
+    rep = Report(
+        "soak", "Soak: 30+ minutes through the engine with the live transcriber, faster than real time", command
+    )
     if "a" in out:
         report_a(rep, out["a"], ref)
     if "b" in out:
         report_b(rep, out["b"], ref)
-    rep.add(f"Recording: `{rel(rec.path)}`, `samples/calm_then_rushed.wav` {rec.repeats} times end to end ({rec.duration_s:.1f} s = {rec.duration_s / 60:.1f} min). "
-            f"Model: bundled tiny.en (int8, CPU), beam 1. Machine: {machine_summary()}; load average {load_before} before, {load_after} after "
-            f"(shared with other jobs). {versions('faster-whisper', 'ctranslate2', 'numpy')}. "
-            f"Reference: `analyze_file(path, transcribe=False)` took {ref['wall_s']:.1f} s and raised {len(ref['warnings'])} warnings.")
+    rep.add(
+        f"Recording: `{rel(rec.path)}`, `samples/calm_then_rushed.wav` {rec.repeats} times end to end ({rec.duration_s:.1f} s = {rec.duration_s / 60:.1f} min). "
+        f"Model: bundled tiny.en (int8, CPU), beam 1. Machine: {machine_summary()}; load average {load_before} before, {load_after} after "
+        f"(shared with other jobs). {versions('faster-whisper', 'ctranslate2', 'numpy')}. "
+        f"Reference: `analyze_file(path, transcribe=False)` took {ref['wall_s']:.1f} s and raised {len(ref['warnings'])} warnings."
+    )
     if "a" in out:
         a = out["a"]
-        rep.add(f"**(a) synchronous, stream time**: {a['duration_s']:.0f} s of audio in {a['wall_s']:.0f} s wall ({a['duration_s'] / a['wall_s']:.1f}x real time), "
-                f"{a['cpu_s'] / a['duration_s']:.2f} CPU-s per audio s, {a['whisper_calls']} whisper calls, {len(a['words'])} words committed while streaming "
-                f"(+{a['finish_words']} at finish; the truth text has {rec.truth_words}). Per 5-minute window of stream time:\n\n"
-                + md_table(["window", "words", "commit lag p50 / p95 / max (s)", "buffer_s mean / max (s)", "whisper calls", "wall per call mean / p95 (ms)", "RSS max (MB)"], a["_rows"]))
+        rep.add(
+            f"**(a) synchronous, stream time**: {a['duration_s']:.0f} s of audio in {a['wall_s']:.0f} s wall ({a['duration_s'] / a['wall_s']:.1f}x real time), "
+            f"{a['cpu_s'] / a['duration_s']:.2f} CPU-s per audio s, {a['whisper_calls']} whisper calls, {len(a['words'])} words committed while streaming "
+            f"(+{a['finish_words']} at finish; the truth text has {rec.truth_words}). Per 5-minute window of stream time:\n\n"
+            + md_table(
+                [
+                    "window",
+                    "words",
+                    "commit lag p50 / p95 / max (s)",
+                    "buffer_s mean / max (s)",
+                    "whisper calls",
+                    "wall per call mean / p95 (ms)",
+                    "RSS max (MB)",
+                ],
+                a["_rows"],
+            )
+        )
         rep.add("RSS (MB) every 10 s of wall time, thinned to one value per stream minute: " + rss_by_minute(a["rss"]))
     if "b" in out:
         b = out["b"]
@@ -357,29 +472,63 @@ def main() -> None:
             mw = [m[1] for m in b["metrics"] if in_window(m[0], w, last)]
             sk = [x for x in b["asr"] if x["status"] == "skipped" and in_window(x["t"], w, last)]
             wl = [x for x in b["words"] if in_window(x[0], w, last)]
-            rows.append((f"{w[0] / 60:.0f}-{w[1] / 60:.1f} min", f"{fmt(pctl(mw, 50), 3)} / {fmt(pctl(mw, 95), 3)} / {fmt(max(mw, default=None), 3)}",
-                         len(sk), f"{fmt(sum(x['behind_s'] for x in sk), 0)}", len(wl), fmt(per_window_rss(b["rss"], w, last), 0)))
-        rep.add(f"**(b) as `voice-coach live` runs it**, `ReplaySource(speed={b['speed']:g})` + `LiveSession`, `AsyncTranscriber(max_backlog_s={b['backlog_s']:g})`: "
-                f"{b['duration_s']:.0f} s of audio in {b['wall_s']:.0f} s wall, {b['cpu_s'] / b['wall_s']:.2f} cores on average; stop: {b['stop_reason']}. "
-                f"{len(b['words'])} words committed; " + (
-                    f"the ASR fell over {b['backlog_s']:g} s behind and skipped {sum(1 for x in b['asr'] if x['status'] == 'skipped')} times ({fmt(b['skipped_s'], 0)} s of audio). "
-                    if b["asr"] else
-                    f"the ASR kept up even at {b['speed']:g}x (no `asr` events): `AsyncTranscriber` hands everything queued to one `process()`, so a faster feed means "
-                    "more audio per whisper call, not a growing backlog. ")
-                + f"`metrics` lag p50 / p95 / max {fmt(pctl(ml, 50), 3)} / {fmt(pctl(ml, 95), 3)} / {fmt(max(ml, default=None), 3)} s over {len(ml)} events. "
-                + f"The replayed recording itself is held in memory by `ReplaySource` ({b['replay_audio_mb']:.0f} MB of float32), included in its RSS. Per 5-minute window:\n\n"
-                + md_table(["window", "metrics lag p50 / p95 / max (s)", "asr skips", "audio skipped (s)", "words", "RSS max (MB)"], rows))
+            rows.append(
+                (
+                    f"{w[0] / 60:.0f}-{w[1] / 60:.1f} min",
+                    f"{fmt(pctl(mw, 50), 3)} / {fmt(pctl(mw, 95), 3)} / {fmt(max(mw, default=None), 3)}",
+                    len(sk),
+                    f"{fmt(sum(x['behind_s'] for x in sk), 0)}",
+                    len(wl),
+                    fmt(per_window_rss(b["rss"], w, last), 0),
+                )
+            )
+        rep.add(
+            f"**(b) as `voice-coach live` runs it**, `ReplaySource(speed={b['speed']:g})` + `LiveSession`, `AsyncTranscriber(max_backlog_s={b['backlog_s']:g})`: "
+            f"{b['duration_s']:.0f} s of audio in {b['wall_s']:.0f} s wall, {b['cpu_s'] / b['wall_s']:.2f} cores on average; stop: {b['stop_reason']}. "
+            f"{len(b['words'])} words committed; "
+            + (
+                f"the ASR fell over {b['backlog_s']:g} s behind and skipped {sum(1 for x in b['asr'] if x['status'] == 'skipped')} times ({fmt(b['skipped_s'], 0)} s of audio). "
+                if b["asr"]
+                else f"the ASR kept up even at {b['speed']:g}x (no `asr` events): `AsyncTranscriber` hands everything queued to one `process()`, so a faster feed means "
+                "more audio per whisper call, not a growing backlog. "
+            )
+            + f"`metrics` lag p50 / p95 / max {fmt(pctl(ml, 50), 3)} / {fmt(pctl(ml, 95), 3)} / {fmt(max(ml, default=None), 3)} s over {len(ml)} events. "
+            + f"The replayed recording itself is held in memory by `ReplaySource` ({b['replay_audio_mb']:.0f} MB of float32), included in its RSS. Per 5-minute window:\n\n"
+            + md_table(
+                [
+                    "window",
+                    "metrics lag p50 / p95 / max (s)",
+                    "asr skips",
+                    "audio skipped (s)",
+                    "words",
+                    "RSS max (MB)",
+                ],
+                rows,
+            )
+        )
         rep.add("RSS (MB) every minute of stream: " + rss_by_minute(b["rss"]))
-    rep.add("Notes:\n\n"
-            "- (a) measures the streaming algorithm in stream time: the lag a machine fast enough to transcribe instantly would see. Wall-clock word lag on this machine, "
-            "through an audio server, is `bench_live.py`'s (live.md).\n"
-            "- Warnings are compared as the JSON result's list (kind, speaker, start, end) and as the `warning` events (kind, stream time raised, behaviour start): "
-            "prosody must not depend on the transcriber, on its thread, on skips or on the block size (50 ms here, 1 s chunks in `analyze_file`).\n"
-            "- RSS flatness compares the highest sample in the last quarter of the run's wall time with the highest in the second quarter (the first holds the model load).")
+    rep.add(
+        "Notes:\n\n"
+        "- (a) measures the streaming algorithm in stream time: the lag a machine fast enough to transcribe instantly would see. Wall-clock word lag on this machine, "
+        "through an audio server, is `bench_live.py`'s (live.md).\n"
+        "- Warnings are compared as the JSON result's list (kind, speaker, start, end) and as the `warning` events (kind, stream time raised, behaviour start): "
+        "prosody must not depend on the transcriber, on its thread, on skips or on the block size (50 ms here, 1 s chunks in `analyze_file`).\n"
+        "- RSS flatness compares the highest sample in the last quarter of the run's wall time with the highest in the second quarter (the first holds the model load)."
+    )
     if args.no_write:
         print(rep.markdown())
         return
-    (folder / "summary.json").write_text(json.dumps({"written": time.strftime("%Y-%m-%d %H:%M"), "commit": git_revision(), "targets": [t.__dict__ for t in rep.targets]}, indent=1) + "\n")
+    (folder / "summary.json").write_text(
+        json.dumps(
+            {
+                "written": time.strftime("%Y-%m-%d %H:%M"),
+                "commit": git_revision(),
+                "targets": [t.__dict__ for t in rep.targets],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     rep.write()
 
 

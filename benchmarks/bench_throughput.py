@@ -37,7 +37,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    SAMPLES, Report, duration_s, fmt, load_average, machine_summary, md_table, measure, median, hwm_rss_mib, rel, versions,
+    SAMPLES,
+    Report,
+    duration_s,
+    fmt,
+    hwm_rss_mib,
+    load_average,
+    machine_summary,
+    md_table,
+    measure,
+    median,
+    rel,
+    versions,
 )
 from make_long_recording import hour_recording, long_recording  # noqa: E402
 
@@ -58,10 +69,10 @@ def pipeline_transcriber(path: Path) -> int:
     """(c): the transcription that (b) runs, alone: the file decoded by ``voice_coach.sources.decode`` and
     fed to the pipeline's ``ChunkedTranscriber`` (28 s chunks cut at quiet points), in this thread.
     (b) - (c) is what the analysis adds; (c) - (a) is what the chunked transcription costs."""
-    from voice_coach.sources.decode import iter_audio
-    from voice_coach.config import TranscriptionConfig
     from voice_coach.asr.model import load_model
     from voice_coach.asr.transcribe import ChunkedTranscriber
+    from voice_coach.config import TranscriptionConfig
+    from voice_coach.sources.decode import iter_audio
 
     t = ChunkedTranscriber(load_model(), TranscriptionConfig())
     words = 0
@@ -87,14 +98,34 @@ def child_main(path: str, transcribe: bool, bare: bool = False) -> None:
     if bare:
         with measure() as t:
             words = bare_whisper(Path(path))
-        print("RESULT " + json.dumps({"wall_s": t.wall_s, "cpu_s": t.cpu_s, "peak_rss_mib": hwm_rss_mib(), "duration_s": duration_s(path),
-                                      "words": words, "json_mib": None, "warnings": None}), flush=True)
+        print(
+            "RESULT "
+            + json.dumps(
+                {
+                    "wall_s": t.wall_s,
+                    "cpu_s": t.cpu_s,
+                    "peak_rss_mib": hwm_rss_mib(),
+                    "duration_s": duration_s(path),
+                    "words": words,
+                    "json_mib": None,
+                    "warnings": None,
+                }
+            ),
+            flush=True,
+        )
         return
     with measure() as t:
         result = full_analysis(Path(path), transcribe=transcribe)
         text = to_json(result)
-    out = {"wall_s": t.wall_s, "cpu_s": t.cpu_s, "peak_rss_mib": hwm_rss_mib(), "duration_s": result["duration_s"],
-           "words": len(result["agent"]["words"]), "json_mib": len(text.encode()) / 2**20, "warnings": len(result["warnings"])}
+    out = {
+        "wall_s": t.wall_s,
+        "cpu_s": t.cpu_s,
+        "peak_rss_mib": hwm_rss_mib(),
+        "duration_s": result["duration_s"],
+        "words": len(result["agent"]["words"]),
+        "json_mib": len(text.encode()) / 2**20,
+        "warnings": len(result["warnings"]),
+    }
     print("RESULT " + json.dumps(out), flush=True)
 
 
@@ -102,7 +133,11 @@ def run_child(path: Path, *, transcribe: bool = True, bare: bool = False) -> dic
     """Run ``child_main`` in a fresh interpreter; sample its RSS every 0.5 s while it runs."""
     import psutil
 
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(path)] + ([] if transcribe else ["--no-transcribe"]) + (["--bare"] if bare else [])
+    cmd = (
+        [sys.executable, str(Path(__file__).resolve()), "--child", str(path)]
+        + ([] if transcribe else ["--no-transcribe"])
+        + (["--bare"] if bare else [])
+    )
     what = "bare faster-whisper" if bare else ("full analysis" if transcribe else "prosody-only analysis")
     print(f"  subprocess: {what} of {rel(path)} ...", file=sys.stderr, flush=True)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -118,20 +153,26 @@ def run_child(path: Path, *, transcribe: bool = True, bare: bool = False) -> dic
     stdout = proc.stdout.read() if proc.stdout else ""
     if proc.returncode != 0:
         raise SystemExit(f"the child analysis of {path} failed (exit {proc.returncode})")
-    line = next(l for l in stdout.splitlines() if l.startswith("RESULT "))
-    out = json.loads(line[len("RESULT "):])
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("RESULT "))
+    out = json.loads(line[len("RESULT ") :])
     out["sampled_peak_rss_mib"] = max((r for _, r in samples), default=float("nan"))
     # RSS at each quarter of the run: flat = memory does not grow with the length analysed.
     if samples:
         total = samples[-1][0]
-        out["rss_quarters_mib"] = [max((r for t, r in samples if t <= total * q), default=float("nan")) for q in (0.25, 0.5, 0.75, 1.0)]
+        out["rss_quarters_mib"] = [
+            max((r for t, r in samples if t <= total * q), default=float("nan")) for q in (0.25, 0.5, 0.75, 1.0)
+        ]
     return out
 
 
 # --------------------------------------------------------------------------- main
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Throughput of analyze_file vs bare faster-whisper; peak RSS on 1 hour.")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each of (a) and (b), alternating (default 3)")
+    parser = argparse.ArgumentParser(
+        description="Throughput of analyze_file vs bare faster-whisper; peak RSS on 1 hour."
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed runs of each of (a) and (b), alternating (default 3)"
+    )
     parser.add_argument("--skip-hour", action="store_true", help="skip the 1-hour peak-RSS run")
     parser.add_argument("--child", metavar="WAV", help=argparse.SUPPRESS)
     parser.add_argument("--no-transcribe", action="store_true", help=argparse.SUPPRESS)
@@ -179,59 +220,119 @@ def main() -> None:
     ratio = b_wall / a_wall
 
     print("  memory ...", file=sys.stderr, flush=True)
-    mem = {"10 min, (a) bare faster-whisper": run_child(path, bare=True), "10 min, (b) full analysis": run_child(path),
-           "10 min, prosody only": run_child(path, transcribe=False)}
+    mem = {
+        "10 min, (a) bare faster-whisper": run_child(path, bare=True),
+        "10 min, (b) full analysis": run_child(path),
+        "10 min, prosody only": run_child(path, transcribe=False),
+    }
     hour_path = None
     if not args.skip_hour:
         hour_path = hour_recording()
         mem["1 hour, prosody only"] = run_child(hour_path, transcribe=False)
         mem["1 hour, (b) full analysis"] = run_child(hour_path)
 
-    rep = Report("throughput", "Throughput and memory: analyze_file vs bare faster-whisper",
-                 "python benchmarks/bench_throughput.py" + ("" if args.repeats == 3 else f" --repeats {args.repeats}") + (" --skip-hour" if args.skip_hour else ""))
-    rep.target("Full analysis time / bare faster-whisper time (median wall)", f"<= {RATIO_TARGET:.2f}", f"{ratio:.3f} (by CPU time: {b_cpu / a_cpu:.3f})", ratio <= RATIO_TARGET)
+    rep = Report(
+        "throughput",
+        "Throughput and memory: analyze_file vs bare faster-whisper",
+        "python benchmarks/bench_throughput.py"
+        + ("" if args.repeats == 3 else f" --repeats {args.repeats}")
+        + (" --skip-hour" if args.skip_hour else ""),
+    )
+    rep.target(
+        "Full analysis time / bare faster-whisper time (median wall)",
+        f"<= {RATIO_TARGET:.2f}",
+        f"{ratio:.3f} (by CPU time: {b_cpu / a_cpu:.3f})",
+        ratio <= RATIO_TARGET,
+    )
     if "1 hour, (b) full analysis" in mem:
         peak = mem["1 hour, (b) full analysis"]["peak_rss_mib"]
-        rep.target("Peak RSS, full analysis of a 1-hour recording", "< 1024 MiB", f"{peak:.0f} MiB", peak < RSS_TARGET_MIB)
+        rep.target(
+            "Peak RSS, full analysis of a 1-hour recording", "< 1024 MiB", f"{peak:.0f} MiB", peak < RSS_TARGET_MIB
+        )
     else:
         rep.target("Peak RSS, full analysis of a 1-hour recording", "< 1024 MiB", "not run (--skip-hour)", None)
 
-    rep.add(f"Recording: `{rel(path)}`, {dur:.1f} s mono 16 kHz, built by `benchmarks/make_long_recording.py` from the "
-            "repository's samples and espeak-ng paragraphs. Model: bundled tiny.en (int8, CPU), loaded once before timing "
-            f"({t_load.wall_s:.2f} s) and warmed up on `samples/jfk.flac` ({t_warm.wall_s:.2f} s). "
-            f"{args.repeats} runs of each of (a), (b) and (c), alternating a, b, c, a, b, c; medians shown. "
-            f"Machine: {machine_summary()}; load average before the run {load_average()}. "
-            f"{versions('faster-whisper', 'ctranslate2', 'numpy')}.\n")
+    rep.add(
+        f"Recording: `{rel(path)}`, {dur:.1f} s mono 16 kHz, built by `benchmarks/make_long_recording.py` from the "
+        "repository's samples and espeak-ng paragraphs. Model: bundled tiny.en (int8, CPU), loaded once before timing "
+        f"({t_load.wall_s:.2f} s) and warmed up on `samples/jfk.flac` ({t_warm.wall_s:.2f} s). "
+        f"{args.repeats} runs of each of (a), (b) and (c), alternating a, b, c, a, b, c; medians shown. "
+        f"Machine: {machine_summary()}; load average before the run {load_average()}. "
+        f"{versions('faster-whisper', 'ctranslate2', 'numpy')}.\n"
+    )
     rows = []
-    for label, ts, w in (("(a) bare faster-whisper `model.transcribe(path, ...)`", runs["a"], words.get("a")),
-                         ("(b) `analyze_file(path)`", runs["b"], words.get("b")),
-                         ("(c) (b)'s transcription alone: `ChunkedTranscriber` on the decoded file", runs["c"], words.get("c")),
-                         ("prosody only: `analyze_file(path, transcribe=False)` (3 runs)", prosody, None)):
+    for label, ts, w in (
+        ("(a) bare faster-whisper `model.transcribe(path, ...)`", runs["a"], words.get("a")),
+        ("(b) `analyze_file(path)`", runs["b"], words.get("b")),
+        ("(c) (b)'s transcription alone: `ChunkedTranscriber` on the decoded file", runs["c"], words.get("c")),
+        ("prosody only: `analyze_file(path, transcribe=False)` (3 runs)", prosody, None),
+    ):
         wall, cpu = median(t.wall_s for t in ts), median(t.cpu_s for t in ts)
-        rows.append((label, " / ".join(f"{t.wall_s:.1f}" for t in ts), fmt(wall, 2), fmt(min(t.wall_s for t in ts), 2), fmt(cpu, 1), f"{dur / wall:.1f}x",
-                     fmt(w, 0) if w is not None else "-"))
-    rep.add(md_table(["Path", "Wall per run (s)", "Median wall (s)", "Min wall (s)", "Median CPU (s)", "x real time (median)", "Words"], rows))
+        rows.append(
+            (
+                label,
+                " / ".join(f"{t.wall_s:.1f}" for t in ts),
+                fmt(wall, 2),
+                fmt(min(t.wall_s for t in ts), 2),
+                fmt(cpu, 1),
+                f"{dur / wall:.1f}x",
+                fmt(w, 0) if w is not None else "-",
+            )
+        )
+    rep.add(
+        md_table(
+            [
+                "Path",
+                "Wall per run (s)",
+                "Median wall (s)",
+                "Min wall (s)",
+                "Median CPU (s)",
+                "x real time (median)",
+                "Words",
+            ],
+            rows,
+        )
+    )
     a_min, b_min = min(t.wall_s for t in runs["a"]), min(t.wall_s for t in runs["b"])
-    rep.add(f"Ratio b/a (median wall): **{ratio:.3f}**; by CPU time {b_cpu / a_cpu:.3f}; by the fastest run of each "
-            f"(the least disturbed by other load) {b_min / a_min:.3f}. "
-            f"The prosody-only path takes {p_wall:.2f} s ({dur / p_wall:.0f}x real time), "
-            f"{100 * p_wall / b_wall:.1f} % of the full analysis' wall time and {100 * p_cpu / b_cpu:.1f} % of its CPU time. "
-            "(b) transcribes in chunks of at most 28 s cut at quiet points, with `condition_on_previous_text=False`; (a) "
-            "is faster-whisper's own pass over the whole file with its defaults otherwise, so the word counts differ slightly. "
-            f"Where the extra time of (b) goes: chunked transcription (c) vs (a) {c_wall / a_wall:.3f} by wall time, "
-            f"{c_cpu / a_cpu:.3f} by CPU time; everything else (b) does on top of (c): {b_wall - c_wall:+.1f} s wall, "
-            f"{b_cpu - c_cpu:+.1f} s CPU ({100 * (b_cpu - c_cpu) / a_cpu:+.1f} % of (a)'s CPU time), of which prosody alone is "
-            f"{p_cpu:.1f} s CPU.\n")
+    rep.add(
+        f"Ratio b/a (median wall): **{ratio:.3f}**; by CPU time {b_cpu / a_cpu:.3f}; by the fastest run of each "
+        f"(the least disturbed by other load) {b_min / a_min:.3f}. "
+        f"The prosody-only path takes {p_wall:.2f} s ({dur / p_wall:.0f}x real time), "
+        f"{100 * p_wall / b_wall:.1f} % of the full analysis' wall time and {100 * p_cpu / b_cpu:.1f} % of its CPU time. "
+        "(b) transcribes in chunks of at most 28 s cut at quiet points, with `condition_on_previous_text=False`; (a) "
+        "is faster-whisper's own pass over the whole file with its defaults otherwise, so the word counts differ slightly. "
+        f"Where the extra time of (b) goes: chunked transcription (c) vs (a) {c_wall / a_wall:.3f} by wall time, "
+        f"{c_cpu / a_cpu:.3f} by CPU time; everything else (b) does on top of (c): {b_wall - c_wall:+.1f} s wall, "
+        f"{b_cpu - c_cpu:+.1f} s CPU ({100 * (b_cpu - c_cpu) / a_cpu:+.1f} % of (a)'s CPU time), of which prosody alone is "
+        f"{p_cpu:.1f} s CPU.\n"
+    )
 
     rows = []
     for label, m in mem.items():
         q = m.get("rss_quarters_mib", [])
-        rows.append((label, fmt(m["duration_s"] / 60, 1), fmt(m["wall_s"], 1), f"{m['duration_s'] / m['wall_s']:.1f}x", f"{m['peak_rss_mib']:.0f}",
-                     f"{m['sampled_peak_rss_mib']:.0f}", " / ".join(f"{x:.0f}" for x in q), fmt(m["json_mib"], 1)))
-    rep.add("Memory, each in a fresh subprocess ((b) and prosody only: `analyze_file` then `to_json`), peak RSS in MiB from the child's own "
-            "`VmHWM`, and from sampling its RSS every 0.5 s with psutil (highest sample by the end of each quarter of "
-            "the run):\n")
-    rep.add(md_table(["Run", "Minutes", "Wall (s)", "x real time", "Peak RSS (MiB)", "Sampled peak", "By quarter", "JSON (MiB)"], rows))
+        rows.append(
+            (
+                label,
+                fmt(m["duration_s"] / 60, 1),
+                fmt(m["wall_s"], 1),
+                f"{m['duration_s'] / m['wall_s']:.1f}x",
+                f"{m['peak_rss_mib']:.0f}",
+                f"{m['sampled_peak_rss_mib']:.0f}",
+                " / ".join(f"{x:.0f}" for x in q),
+                fmt(m["json_mib"], 1),
+            )
+        )
+    rep.add(
+        "Memory, each in a fresh subprocess ((b) and prosody only: `analyze_file` then `to_json`), peak RSS in MiB from the child's own "
+        "`VmHWM`, and from sampling its RSS every 0.5 s with psutil (highest sample by the end of each quarter of "
+        "the run):\n"
+    )
+    rep.add(
+        md_table(
+            ["Run", "Minutes", "Wall (s)", "x real time", "Peak RSS (MiB)", "Sampled peak", "By quarter", "JSON (MiB)"],
+            rows,
+        )
+    )
     if hour_path is None:
         rep.add("The 1-hour run was skipped (`--skip-hour`).\n")
     rep.write()

@@ -68,7 +68,7 @@ def run_stream(stream: Stream, config) -> list[Raised]:
     hop = SR // 2
     events = []
     for i in range(0, stream.audio.shape[1], hop):
-        events += engine.feed(stream.audio[:, i:i + hop])
+        events += engine.feed(stream.audio[:, i : i + hop])
     events += engine.finish()
     for e in events:
         if isinstance(e, WarningStarted):
@@ -112,13 +112,30 @@ def outcomes(stream: Stream, raised: list[Raised], *, speakers=("agent", "custom
         false = [r for r in mine if r.raised_at < calm_s]
         after = [r for r in mine if onset is not None and r.raised_at >= onset]
         first = after[0] if after else None
-        out.append(Outcome(stream.name, who, onset, stream.strong_onset_s.get(who), calm_s, first.raised_at if first else None, first.kind if first else None, false))
+        out.append(
+            Outcome(
+                stream.name,
+                who,
+                onset,
+                stream.strong_onset_s.get(who),
+                calm_s,
+                first.raised_at if first else None,
+                first.kind if first else None,
+                false,
+            )
+        )
     return out
 
 
 def build_streams(clips) -> dict[str, list[Stream]]:
     actors = sorted({c.actor for c in clips})
-    groups: dict[str, list[Stream]] = {"actors": [], "actors (phone)": [], "calls": [], "calls (phone)": [], "calm samples": []}
+    groups: dict[str, list[Stream]] = {
+        "actors": [],
+        "actors (phone)": [],
+        "calls": [],
+        "calls (phone)": [],
+        "calm samples": [],
+    }
     for a in actors:
         s = actor_stream(clips, a)
         groups["actors"].append(s)
@@ -149,7 +166,12 @@ def summarize(results: dict[str, list[Outcome]]) -> dict:
     clat = [o.latency_s for o in customer_angry if o.latency_s is not None]
     false = sum(len(o.false_alarms) for o in allo)
     calm_h = sum(o.calm_s for o in allo) / 3600
-    mirroring = [o for g in ("calls", "calls (phone)") for o in results.get(g, []) if o.speaker == "agent" and o.angry_onset_s is not None]
+    mirroring = [
+        o
+        for g in ("calls", "calls (phone)")
+        for o in results.get(g, [])
+        if o.speaker == "agent" and o.angry_onset_s is not None
+    ]
     return {
         "agent_recall": sum(1 for o in agent_angry if o.first_raised_s is not None) / max(1, len(agent_angry)),
         "agent_n": len(agent_angry),
@@ -179,7 +201,10 @@ def sensitivity_settings():
         ("sensitive: sustain_s = 0.4", dataclasses.replace(base, warnings=dataclasses.replace(w, sustain_s=0.4))),
         ("sustain_s = 0.5", dataclasses.replace(base, warnings=dataclasses.replace(w, sustain_s=0.5))),
         ("default: sustain_s = 0.6, evidence_window_s = 2", base),
-        ("conservative: sustain_s = 1.0, evidence_window_s = 3", dataclasses.replace(base, warnings=dataclasses.replace(w, sustain_s=1.0, evidence_window_s=3.0))),
+        (
+            "conservative: sustain_s = 1.0, evidence_window_s = 3",
+            dataclasses.replace(base, warnings=dataclasses.replace(w, sustain_s=1.0, evidence_window_s=3.0)),
+        ),
     ]
 
 
@@ -195,7 +220,11 @@ def main() -> None:
         rep.write()
         return
     groups = build_streams(clips)
-    settings = sensitivity_settings() if not args.no_tradeoff else [s for s in sensitivity_settings() if s[0].startswith("default")]
+    settings = (
+        sensitivity_settings()
+        if not args.no_tradeoff
+        else [s for s in sensitivity_settings() if s[0].startswith("default")]
+    )
     summaries = {}
     default_results = None
     for name, config in settings:
@@ -205,48 +234,137 @@ def main() -> None:
             default_results = results
             s = summaries[name]
         print(name, summaries[name], flush=True)
-    rep.add(f"Machine: {machine_summary()}. {sum(len(g) for g in groups.values())} streams, "
-            f"{sum(st.duration_s for g in groups.values() for st in g) / 60:.1f} minutes of audio; "
-            f"{s['calm_hours'] * 60:.1f} minutes of it calm (per voice).\n")
-    rep.target("Angry stretches warned (agent, no profile)", ">= 95 %", f"{s['agent_recall']:.0%} of {s['agent_n']}", s["agent_recall"] >= RECALL_TARGET)
-    rep.target("Latency, first angry syllable to `raised_at`, median", "<= 2.5 s", fmt(s["agent_latency_median_s"]) + " s",
-               s["agent_latency_median_s"] is not None and s["agent_latency_median_s"] <= LATENCY_MEDIAN_TARGET_S)
-    rep.target("Latency, worst", "<= 5 s", fmt(s["agent_latency_worst_s"]) + " s",
-               s["agent_latency_worst_s"] is not None and s["agent_latency_worst_s"] <= LATENCY_WORST_TARGET_S)
-    rep.target("Latency from the first *strong-intensity* angry syllable (RAVDESS label), median / worst", "reported",
-               f"{fmt(s['agent_latency_strong_median_s'])} s / {fmt(s['agent_latency_strong_worst_s'])} s", None)
-    rep.target("Customer's anger flagged (`customer_agitated`), worst latency", "every call, <= 3 s",
-               f"{s['customer_recall']:.0%} of {s['customer_n']}, worst {fmt(s['customer_latency_worst_s'])} s",
-               s["customer_recall"] == 1.0 and s["customer_latency_worst_s"] is not None and s["customer_latency_worst_s"] <= CUSTOMER_LATENCY_TARGET_S)
-    rep.target("Mirroring agent flagged as `mirroring`", "every mirroring call", f"{s['mirroring_flagged']}/{s['mirroring_n']}", s["mirroring_flagged"] == s["mirroring_n"])
-    rep.target("False warnings on calm speech", "<= 1 per hour", f"{s['false_alarms']} in {s['calm_hours'] * 60:.1f} min",
-               s["false_per_hour"] is not None and s["false_per_hour"] <= FALSE_PER_HOUR_TARGET)
+    rep.add(
+        f"Machine: {machine_summary()}. {sum(len(g) for g in groups.values())} streams, "
+        f"{sum(st.duration_s for g in groups.values() for st in g) / 60:.1f} minutes of audio; "
+        f"{s['calm_hours'] * 60:.1f} minutes of it calm (per voice).\n"
+    )
+    rep.target(
+        "Angry stretches warned (agent, no profile)",
+        ">= 95 %",
+        f"{s['agent_recall']:.0%} of {s['agent_n']}",
+        s["agent_recall"] >= RECALL_TARGET,
+    )
+    rep.target(
+        "Latency, first angry syllable to `raised_at`, median",
+        "<= 2.5 s",
+        fmt(s["agent_latency_median_s"]) + " s",
+        s["agent_latency_median_s"] is not None and s["agent_latency_median_s"] <= LATENCY_MEDIAN_TARGET_S,
+    )
+    rep.target(
+        "Latency, worst",
+        "<= 5 s",
+        fmt(s["agent_latency_worst_s"]) + " s",
+        s["agent_latency_worst_s"] is not None and s["agent_latency_worst_s"] <= LATENCY_WORST_TARGET_S,
+    )
+    rep.target(
+        "Latency from the first *strong-intensity* angry syllable (RAVDESS label), median / worst",
+        "reported",
+        f"{fmt(s['agent_latency_strong_median_s'])} s / {fmt(s['agent_latency_strong_worst_s'])} s",
+        None,
+    )
+    rep.target(
+        "Customer's anger flagged (`customer_agitated`), worst latency",
+        "every call, <= 3 s",
+        f"{s['customer_recall']:.0%} of {s['customer_n']}, worst {fmt(s['customer_latency_worst_s'])} s",
+        s["customer_recall"] == 1.0
+        and s["customer_latency_worst_s"] is not None
+        and s["customer_latency_worst_s"] <= CUSTOMER_LATENCY_TARGET_S,
+    )
+    rep.target(
+        "Mirroring agent flagged as `mirroring`",
+        "every mirroring call",
+        f"{s['mirroring_flagged']}/{s['mirroring_n']}",
+        s["mirroring_flagged"] == s["mirroring_n"],
+    )
+    rep.target(
+        "False warnings on calm speech",
+        "<= 1 per hour",
+        f"{s['false_alarms']} in {s['calm_hours'] * 60:.1f} min",
+        s["false_per_hour"] is not None and s["false_per_hour"] <= FALSE_PER_HOUR_TARGET,
+    )
     if len(summaries) > 1:
-        rows = [(n, f"{x['agent_recall']:.0%}", fmt(x["agent_latency_median_s"]), fmt(x["agent_latency_worst_s"]), f"{x['customer_recall']:.0%}",
-                 fmt(x["customer_latency_worst_s"]), f"{x['mirroring_flagged']}/{x['mirroring_n']}", x["false_alarms"], fmt(x["false_per_hour"], 1))
-                for n, x in summaries.items()]
+        rows = [
+            (
+                n,
+                f"{x['agent_recall']:.0%}",
+                fmt(x["agent_latency_median_s"]),
+                fmt(x["agent_latency_worst_s"]),
+                f"{x['customer_recall']:.0%}",
+                fmt(x["customer_latency_worst_s"]),
+                f"{x['mirroring_flagged']}/{x['mirroring_n']}",
+                x["false_alarms"],
+                fmt(x["false_per_hour"], 1),
+            )
+            for n, x in summaries.items()
+        ]
         rep.add("### Trade-off: sensitivity settings\n")
-        rep.add(md_table(["Setting", "Agent recall", "Latency median (s)", "Latency worst (s)", "Customer recall", "Customer worst (s)",
-                          "Mirroring", "False alarms", "per hour"], rows))
+        rep.add(
+            md_table(
+                [
+                    "Setting",
+                    "Agent recall",
+                    "Latency median (s)",
+                    "Latency worst (s)",
+                    "Customer recall",
+                    "Customer worst (s)",
+                    "Mirroring",
+                    "False alarms",
+                    "per hour",
+                ],
+                rows,
+            )
+        )
         quiet = [n for n, x in summaries.items() if x["false_alarms"] == 0]
-        rep.add("**Default.** `sustain_s = 0.6` in a 2 s evidence window: the most sensitive setting here that raised no "
-                "warning on any calm voice. More sensitive settings catch the agent a little sooner but start to fire on "
-                "calm speech (settings with no false alarm this run: " + ", ".join(f"`{n}`" for n in quiet) + "); the "
-                "conservative setting costs about two seconds of latency for a margin we could not measure here, since the "
-                "default already has no false alarm on this material. A team that hears false alarms on its own calls "
-                "should move towards the conservative row (`[warnings] sustain_s`, `evidence_window_s` in `--config`).\n")
-        rep.add("**Late or missing cues** are almost all streams whose first angry sentences are *cold* anger (RAVDESS "
-                "normal-intensity clips that are neither louder, higher nor faster than the actor's calm speech): the "
-                "latency from the first strong-intensity angry sentence is given beside it. Loudness, pitch and rate cannot "
-                "see cold anger (the words can, and the warnings do not use them).\n")
+        rep.add(
+            "**Default.** `sustain_s = 0.6` in a 2 s evidence window: the most sensitive setting here that raised no "
+            "warning on any calm voice. More sensitive settings catch the agent a little sooner but start to fire on "
+            "calm speech (settings with no false alarm this run: " + ", ".join(f"`{n}`" for n in quiet) + "); the "
+            "conservative setting costs about two seconds of latency for a margin we could not measure here, since the "
+            "default already has no false alarm on this material. A team that hears false alarms on its own calls "
+            "should move towards the conservative row (`[warnings] sustain_s`, `evidence_window_s` in `--config`).\n"
+        )
+        rep.add(
+            "**Late or missing cues** are almost all streams whose first angry sentences are *cold* anger (RAVDESS "
+            "normal-intensity clips that are neither louder, higher nor faster than the actor's calm speech): the "
+            "latency from the first strong-intensity angry sentence is given beside it. Loudness, pitch and rate cannot "
+            "see cold anger (the words can, and the warnings do not use them).\n"
+        )
     rep.add("### Per stream (default setting)\n")
     rows = []
     for group, outs in default_results.items():
         for o in outs:
-            rows.append((group, o.stream, o.speaker, fmt(o.angry_onset_s), fmt(o.strong_onset_s), fmt(o.first_raised_s), o.kind or "", fmt(o.latency_s),
-                         fmt(o.latency_strong_s), "; ".join(f"{r.kind} at {r.raised_at:.1f}" for r in o.false_alarms)))
-    rep.add(md_table(["Group", "Stream", "Voice", "Angry onset (s)", "Strong onset (s)", "First raised (s)", "Kind", "Latency (s)",
-                      "From strong (s)", "False alarms (raised at, s)"], rows))
+            rows.append(
+                (
+                    group,
+                    o.stream,
+                    o.speaker,
+                    fmt(o.angry_onset_s),
+                    fmt(o.strong_onset_s),
+                    fmt(o.first_raised_s),
+                    o.kind or "",
+                    fmt(o.latency_s),
+                    fmt(o.latency_strong_s),
+                    "; ".join(f"{r.kind} at {r.raised_at:.1f}" for r in o.false_alarms),
+                )
+            )
+    rep.add(
+        md_table(
+            [
+                "Group",
+                "Stream",
+                "Voice",
+                "Angry onset (s)",
+                "Strong onset (s)",
+                "First raised (s)",
+                "Kind",
+                "Latency (s)",
+                "From strong (s)",
+                "False alarms (raised at, s)",
+            ],
+            rows,
+        )
+    )
     rep.write()
 
 

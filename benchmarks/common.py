@@ -28,10 +28,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -167,7 +167,9 @@ def frame_db(y: np.ndarray, *, sr: int = SR, frame_s: float = 0.02) -> np.ndarra
     return 10 * np.log10(np.maximum(power, 1e-12))
 
 
-def trim_silence(y: np.ndarray, *, sr: int = SR, keep_s: float = 0.3, range_db: float = 35.0, floor_db: float = -60.0) -> np.ndarray:
+def trim_silence(
+    y: np.ndarray, *, sr: int = SR, keep_s: float = 0.3, range_db: float = 35.0, floor_db: float = -60.0
+) -> np.ndarray:
     """``y`` with its leading and trailing silence cut to ``keep_s``. Speech is the 20 ms frames
     within ``range_db`` of the loudest frame and above ``floor_db`` dBFS."""
     frame_s = 0.02
@@ -191,7 +193,9 @@ def silence(seconds: float, *, sr: int = SR) -> np.ndarray:
 def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise SystemExit(f"the benchmark needs the '{name}' program; install it (Debian: apt-get install {name}) and rerun")
+        raise SystemExit(
+            f"the benchmark needs the '{name}' program; install it (Debian: apt-get install {name}) and rerun"
+        )
     return path
 
 
@@ -230,8 +234,9 @@ def phone_channel(y: np.ndarray, dst: Path) -> np.ndarray:
 
 def espeak(text: str, *, voice: str = "en-us", speed_wpm: int = 160, pitch: int = 50, gap_10ms: int = 0) -> np.ndarray:
     """espeak-ng speech of ``text`` as 16 kHz float32 (resampled by sox)."""
-    import soundfile as sf
     import tempfile
+
+    import soundfile as sf
 
     require_tool("espeak-ng")
     require_tool("sox")
@@ -241,7 +246,9 @@ def espeak(text: str, *, voice: str = "en-us", speed_wpm: int = 160, pitch: int 
         if gap_10ms:
             cmd += ["-g", str(gap_10ms)]
         subprocess.run(cmd + [text], check=True, capture_output=True)
-        subprocess.run(["sox", "-D", str(raw), "-e", "floating-point", "-b", "32", str(out), "rate", "-v", str(SR)], check=True)
+        subprocess.run(
+            ["sox", "-D", str(raw), "-e", "floating-point", "-b", "32", str(out), "rate", "-v", str(SR)], check=True
+        )
         y, sr = sf.read(str(out), dtype="float32")
     assert sr == SR
     return y if y.ndim == 1 else y.mean(axis=1)
@@ -259,7 +266,16 @@ def level_to(y: np.ndarray, dbfs: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- RAVDESS
-RAVDESS_EMOTIONS = {1: "neutral", 2: "calm", 3: "happy", 4: "sad", 5: "angry", 6: "fearful", 7: "disgust", 8: "surprised"}
+RAVDESS_EMOTIONS = {
+    1: "neutral",
+    2: "calm",
+    3: "happy",
+    4: "sad",
+    5: "angry",
+    6: "fearful",
+    7: "disgust",
+    8: "surprised",
+}
 _RAVDESS_NAME = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$")
 
 
@@ -349,9 +365,18 @@ class Report:
         return ok
 
     def markdown(self) -> str:
-        out = [f"## {self.title}\n", f"Reproduce: `{self.command}` (measured at commit {git_revision()}, {time.strftime('%Y-%m-%d %H:%M')})\n"]
+        out = [
+            f"## {self.title}\n",
+            f"Reproduce: `{self.command}` (measured at commit {git_revision()}, {time.strftime('%Y-%m-%d %H:%M')})\n",
+        ]
         if self.targets:
-            out.append(md_table(["Target", "Bound", "Measured", "Verdict"], [(t.name, t.target, t.measured, verdict(t.ok)) for t in self.targets], align="lllc"))
+            out.append(
+                md_table(
+                    ["Target", "Bound", "Measured", "Verdict"],
+                    [(t.name, t.target, t.measured, verdict(t.ok)) for t in self.targets],
+                    align="lllc",
+                )
+            )
         out.extend(self.body)
         return "\n".join(out)
 
@@ -361,8 +386,13 @@ class Report:
         path = FRAGMENTS / f"{self.name}.md"
         path.write_text(self.markdown(), encoding="utf-8")
         RESULTS.mkdir(parents=True, exist_ok=True)
-        data = {"name": self.name, "title": self.title, "command": self.command, "written": time.strftime("%Y-%m-%d %H:%M:%S"),
-                "targets": [t.__dict__ for t in self.targets]}
+        data = {
+            "name": self.name,
+            "title": self.title,
+            "command": self.command,
+            "written": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "targets": [t.__dict__ for t in self.targets],
+        }
         (RESULTS / f"{self.name}.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {rel(path)}")
         return path
@@ -402,8 +432,16 @@ def git_revision() -> str:
     """The commit the package was measured at, e.g. ``7bc2eae`` or ``7bc2eae + uncommitted changes
     in voice_coach/`` (the analysis code, not the benchmarks, is what matters)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "voice_coach"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "voice_coach"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return head + (" + uncommitted changes in voice_coach/" if dirty else "")

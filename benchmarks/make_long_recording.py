@@ -34,52 +34,92 @@ HOUR_REPEATS = 6
 
 # (voice, espeak speed in wpm, espeak pitch 0-99, level in dBFS, text)
 PARAGRAPHS = [
-    ("en-gb", 150, 45, -30.0,
-     "Good morning, you are through to the billing team, my name is Priya. Before we start, can I take the "
-     "account number and the first line of the address, please? Thank you. I can see the last invoice went "
-     "out on the third of the month, and there is a charge on it for a late payment. Let me explain where "
-     "that comes from. The direct debit was set up for the first, but the bank returned it, so the system "
-     "added the fee automatically. I can take that fee off today, as a one-off, and move the payment date to "
-     "the fifteenth so it lines up with your salary. Would that work for you?"),
-    ("en-us+f3", 170, 55, -28.0,
-     "Okay, so I have been on hold for forty minutes already and nobody has told me anything. The engineer "
-     "was supposed to come on Tuesday between eight and twelve. I took the morning off work. Nobody came, "
-     "nobody called, and when I rang the number on the letter it just went to a recorded message. I want to "
-     "know what happened, and I want a proper appointment, not another window of four hours where I sit at "
-     "home waiting. Can you actually book it, or do I need to speak to somebody else?"),
-    ("en-us", 140, 40, -33.0,
-     "I completely understand, and I am sorry that you lost a morning. Let me look at what the engineer's "
-     "notes say. Right, I can see the visit was cancelled at seven in the morning because the van broke "
-     "down, and the text message that should have gone to you was sent to an old number. That is our "
-     "mistake. What I can do now is book the first slot tomorrow, between eight and ten, and I will put a "
-     "note on it so that the engineer calls you thirty minutes before arriving. I will also update the "
-     "phone number on the account so this does not happen again."),
-    ("en+m3", 185, 60, -26.0,
-     "Look, I have heard all of that before. Every time I call it is a new excuse. Last month it was the "
-     "weather, the month before it was a system upgrade. I pay for this service every single month and it "
-     "has not worked properly since the summer. I am not interested in another apology, I want to know what "
-     "you are going to do about the money I have paid for a service I did not get."),
-    ("en-gb", 145, 35, -32.0,
-     "That is a fair question. Looking at the account, there were eleven days in July and six days in "
-     "August when the line was down. I can credit those seventeen days back to you, which comes to "
-     "twenty-three pounds and forty pence, and it will show on your next bill. On top of that I can "
-     "apply the loyalty discount, which takes five pounds off every month for the next year. I know it does "
-     "not give you the time back, but I would like to make it right where I can."),
-    ("en-us+f3", 155, 50, -31.0,
-     "Alright, thank you, that does help. Can you send me an email confirming the credit and the new "
-     "appointment? And the reference number, in case I need to call again. I would rather not explain the "
-     "whole story from the beginning a third time. Also, is there a direct number for the engineering team, "
-     "or does everything have to go through the main line?"),
-    ("en-us", 165, 45, -30.0,
-     "Of course. I have sent the confirmation to the address on the account just now, it should arrive "
-     "in the next few minutes, and the reference number is at the top. The engineering team do not take "
-     "calls directly, I am afraid, but if you quote that reference when you call, whoever answers will see "
-     "everything we did today, so you will not need to start again. Is there anything else I can help you "
-     "with while I have you on the line?"),
-    ("en+m3", 150, 40, -29.0,
-     "No, I think that is everything. Sorry for shouting earlier, it has been a long week and this was the "
-     "last thing I needed. I appreciate you sorting it out. If the engineer turns up tomorrow then we are "
-     "good. Thanks for your help, and have a good rest of the day."),
+    (
+        "en-gb",
+        150,
+        45,
+        -30.0,
+        "Good morning, you are through to the billing team, my name is Priya. Before we start, can I take the "
+        "account number and the first line of the address, please? Thank you. I can see the last invoice went "
+        "out on the third of the month, and there is a charge on it for a late payment. Let me explain where "
+        "that comes from. The direct debit was set up for the first, but the bank returned it, so the system "
+        "added the fee automatically. I can take that fee off today, as a one-off, and move the payment date to "
+        "the fifteenth so it lines up with your salary. Would that work for you?",
+    ),
+    (
+        "en-us+f3",
+        170,
+        55,
+        -28.0,
+        "Okay, so I have been on hold for forty minutes already and nobody has told me anything. The engineer "
+        "was supposed to come on Tuesday between eight and twelve. I took the morning off work. Nobody came, "
+        "nobody called, and when I rang the number on the letter it just went to a recorded message. I want to "
+        "know what happened, and I want a proper appointment, not another window of four hours where I sit at "
+        "home waiting. Can you actually book it, or do I need to speak to somebody else?",
+    ),
+    (
+        "en-us",
+        140,
+        40,
+        -33.0,
+        "I completely understand, and I am sorry that you lost a morning. Let me look at what the engineer's "
+        "notes say. Right, I can see the visit was cancelled at seven in the morning because the van broke "
+        "down, and the text message that should have gone to you was sent to an old number. That is our "
+        "mistake. What I can do now is book the first slot tomorrow, between eight and ten, and I will put a "
+        "note on it so that the engineer calls you thirty minutes before arriving. I will also update the "
+        "phone number on the account so this does not happen again.",
+    ),
+    (
+        "en+m3",
+        185,
+        60,
+        -26.0,
+        "Look, I have heard all of that before. Every time I call it is a new excuse. Last month it was the "
+        "weather, the month before it was a system upgrade. I pay for this service every single month and it "
+        "has not worked properly since the summer. I am not interested in another apology, I want to know what "
+        "you are going to do about the money I have paid for a service I did not get.",
+    ),
+    (
+        "en-gb",
+        145,
+        35,
+        -32.0,
+        "That is a fair question. Looking at the account, there were eleven days in July and six days in "
+        "August when the line was down. I can credit those seventeen days back to you, which comes to "
+        "twenty-three pounds and forty pence, and it will show on your next bill. On top of that I can "
+        "apply the loyalty discount, which takes five pounds off every month for the next year. I know it does "
+        "not give you the time back, but I would like to make it right where I can.",
+    ),
+    (
+        "en-us+f3",
+        155,
+        50,
+        -31.0,
+        "Alright, thank you, that does help. Can you send me an email confirming the credit and the new "
+        "appointment? And the reference number, in case I need to call again. I would rather not explain the "
+        "whole story from the beginning a third time. Also, is there a direct number for the engineering team, "
+        "or does everything have to go through the main line?",
+    ),
+    (
+        "en-us",
+        165,
+        45,
+        -30.0,
+        "Of course. I have sent the confirmation to the address on the account just now, it should arrive "
+        "in the next few minutes, and the reference number is at the top. The engineering team do not take "
+        "calls directly, I am afraid, but if you quote that reference when you call, whoever answers will see "
+        "everything we did today, so you will not need to start again. Is there anything else I can help you "
+        "with while I have you on the line?",
+    ),
+    (
+        "en+m3",
+        150,
+        40,
+        -29.0,
+        "No, I think that is everything. Sorry for shouting earlier, it has been a long week and this was the "
+        "last thing I needed. I appreciate you sorting it out. If the engineer turns up tomorrow then we are "
+        "good. Thanks for your help, and have a good rest of the day.",
+    ),
 ]
 PAUSES_S = [0.8, 1.2, 0.6, 1.5, 0.9, 1.1, 0.7, 1.3]
 
@@ -97,7 +137,9 @@ def _paragraph_parts() -> list[tuple[str, np.ndarray]]:
     out = []
     for i, (voice, speed, pitch, level, text) in enumerate(PARAGRAPHS):
         y = trim_silence(espeak(text, voice=voice, speed_wpm=speed, pitch=pitch), keep_s=0.1)
-        out.append((f"espeak-ng paragraph {i + 1} ({voice}, -s {speed}, -p {pitch}, {level:.0f} dBFS)", level_to(y, level)))
+        out.append(
+            (f"espeak-ng paragraph {i + 1} ({voice}, -s {speed}, -p {pitch}, {level:.0f} dBFS)", level_to(y, level))
+        )
     return out
 
 
@@ -138,7 +180,9 @@ def long_recording(*, rebuild: bool = False) -> Path:
         spans.append({"start": round(start, 3), "end": round(t, 3), "part": name})
     audio = np.concatenate(pieces + [silence(0.5)])
     write_wav(wav, audio)
-    manifest.write_text(json.dumps({"version": VERSION, "duration_s": round(len(audio) / SR, 3), "parts": spans}, indent=1) + "\n")
+    manifest.write_text(
+        json.dumps({"version": VERSION, "duration_s": round(len(audio) / SR, 3), "parts": spans}, indent=1) + "\n"
+    )
     return wav
 
 
@@ -158,7 +202,18 @@ def hour_recording(*, rebuild: bool = False) -> Path:
         for _ in range(HOUR_REPEATS):
             f.write(y)
     tmp.replace(wav)
-    manifest.write_text(json.dumps({"version": VERSION, "duration_s": round(HOUR_REPEATS * len(y) / sr, 3), "repeats_of": rel(src), "repeats": HOUR_REPEATS}, indent=1) + "\n")
+    manifest.write_text(
+        json.dumps(
+            {
+                "version": VERSION,
+                "duration_s": round(HOUR_REPEATS * len(y) / sr, 3),
+                "repeats_of": rel(src),
+                "repeats": HOUR_REPEATS,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     return wav
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from common import SR, RavdessClip, frame_db, load_mono, silence, trim_silence
 
 PAUSE_S = (1.0, 2.0)
@@ -107,7 +106,9 @@ def call_stream(clips: list[RavdessClip], agent: int, customer: int, *, mirrorin
     """A two-channel call: agent left, customer right, taking turns (agent first)."""
     rng = np.random.default_rng(seed * 1000 + agent * 37 + customer)
     a, c = _by_actor(clips, agent), _by_actor(clips, customer)
-    c_calm = [c["neutral"][i] for i in rng.permutation(len(c["neutral"]))] + [c["calm"][i] for i in rng.permutation(len(c["calm"]))]
+    c_calm = [c["neutral"][i] for i in rng.permutation(len(c["neutral"]))] + [
+        c["calm"][i] for i in rng.permutation(len(c["calm"]))
+    ]
     c_angry = [c["angry"][i] for i in rng.permutation(len(c["angry"]))]
     c_turns = [("calm", x) for x in c_calm] + [("angry", x) for x in c_angry]
     a_calm = a["neutral"] + a["calm"]
@@ -164,7 +165,13 @@ def phone(stream: Stream) -> Stream:
         y = sosfilt(sos, y)
         y = _mulaw_decode(_mulaw_encode(y))
         out.append(resample_poly(y, 2, 1).astype(np.float32))
-    return Stream(stream.name + "-phone", np.stack(out), dict(stream.angry_onset_s), dict(stream.speech_spans), dict(stream.strong_onset_s))
+    return Stream(
+        stream.name + "-phone",
+        np.stack(out),
+        dict(stream.angry_onset_s),
+        dict(stream.speech_spans),
+        dict(stream.strong_onset_s),
+    )
 
 
 def _mulaw_encode(y: np.ndarray, mu: float = 255.0) -> np.ndarray:
