@@ -276,6 +276,10 @@ class WarningConfig:
     sustain_s: float = 0.6
     """Agitated speech (cue at or above its start threshold) needed within that window to raise a
     warning. Short sentences add up; a single loud syllable does not reach it."""
+    customer_sustain_s: float = 0.4
+    """The same for the customer's ``customer_agitated``: shorter, because its job is to switch the
+    agent's coaching to de-escalation early, and a calm caller is far below the threshold (no calm
+    customer in the benchmark came within reach of it even at this setting)."""
     speech_gap_s: float = 0.1
     """A step with no voiced frame still counts as speech when voicing stopped less than this
     before it (an unvoiced consonant), so a gap inside a sentence neither drops evidence nor
@@ -308,8 +312,11 @@ class WarningConfig:
 
     def __post_init__(self) -> None:
         c = _Checks(self)
-        c.positive("evidence_window_s", "sustain_s")
+        c.positive("evidence_window_s", "sustain_s", "customer_sustain_s")
         c.at_most("sustain_s", "evidence_window_s", fix="else no warning can start: raise evidence_window_s too")
+        c.at_most(
+            "customer_sustain_s", "evidence_window_s", fix="else no warning can start: raise evidence_window_s too"
+        )
         c.non_negative("speech_gap_s", "release_s", "cooldown_s", "gap_s")
         for f in fields(self):
             if f.name.startswith("on_"):

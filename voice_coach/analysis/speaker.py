@@ -11,6 +11,7 @@ path and the live path give the same warnings.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -79,8 +80,11 @@ class SpeakerAnalyzer:
         self.baseline: Baseline | None = profile
         self._baseline_announced = False
         kinds = PRIORITY if speaker == "agent" else ("customer_agitated",)
+        warnings = config.warnings
+        if speaker == "customer":
+            warnings = dataclasses.replace(warnings, sustain_s=warnings.customer_sustain_s)
         self.tracker = (
-            CueTracker(config.warnings, kinds=kinds, time_offset_s=config.agitation.window_s / 2, step_s=STEP_S)
+            CueTracker(warnings, kinds=kinds, time_offset_s=config.agitation.window_s / 2, step_s=STEP_S)
             if warn
             else None
         )
