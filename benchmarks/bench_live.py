@@ -272,6 +272,70 @@ def _pulse_module():
     return mod
 
 
+@dataclass
+class LiveSessionRun:
+    """One `voice-coach live` process that heard a file played into the virtual mic."""
+
+    live: subprocess.Popen
+    watcher: Watcher
+    cmd: list[str]
+    t_launch: float
+    t_started: float  # the first event was written: model loaded, stream open
+    t_play0: float
+    t_play1: float
+
+
+def play_into_live(mic, played: Path, work: Path, *, duration_s: float, label: str) -> LiveSessionRun:
+    """Start ``voice-coach live`` on the virtual mic (events, record and result in ``work``), wait
+    until its audio flows, play ``played`` into the mic in real time, and wait for the process to
+    stop after ``duration_s`` of audio. Its stdout/stderr go to ``work/live.std{out,err}``."""
+    cmd = [
+        sys.executable, "-m", "voice_coach.cli.main", "live", "--device", "pulse",
+        "--events", str(work / "events.jsonl"), "--record", str(work / "record.wav"),
+        "--json", str(work / "record.json"), "--duration", f"{duration_s:.1f}", "--quiet",
+    ]  # fmt: skip
+    env = dict(mic.env, PYTHONUNBUFFERED="1")
+    with open(work / "live.stdout", "w") as out_log, open(work / "live.stderr", "w") as err_log:
+        t_launch = time.monotonic()
+        live = subprocess.Popen(cmd, env=env, stdout=out_log, stderr=err_log, cwd=REPO_ROOT)
+        watcher = Watcher(live.pid, work / "events.jsonl")
+        watcher.start()
+        while watcher.first_line is None:  # the model is loaded and the stream is open
+            if live.poll() is not None:
+                watcher.stop()
+                tail = (work / "live.stderr").read_text()[-2000:]
+                raise SystemExit(f"{label}: voice-coach live exited ({live.returncode}) before starting:\n{tail}")
+            if time.monotonic() - t_launch > 180:
+                live.kill()
+                raise SystemExit(f"{label}: voice-coach live did not start within 180 s")
+            time.sleep(0.02)
+        t_started = time.monotonic()
+        # The ALSA pulse device may start delivering a moment after the stream opens: play only
+        # once audio flows (the first `metrics` event needs 0.25 s of it), then 1 s more.
+        while watcher.lines_seen < 2 and live.poll() is None and time.monotonic() - t_started < 30:
+            time.sleep(0.02)
+        time.sleep(1.0)
+        print(
+            f"  live started after {t_started - t_launch:.1f} s; playing {rel(played)} ...", file=sys.stderr, flush=True
+        )
+        t_play0 = time.monotonic()
+        player = mic.play(played)
+        _out, player_err = player.communicate()
+        t_play1 = time.monotonic()
+        if player.returncode != 0:
+            print(
+                f"WARNING: paplay exited {player.returncode}: {player_err.decode(errors='replace')[-500:]}",
+                file=sys.stderr,
+            )
+        try:
+            live.wait(timeout=duration_s + 120)
+        except subprocess.TimeoutExpired:
+            live.kill()
+            live.wait()
+        watcher.stop()
+    return LiveSessionRun(live, watcher, cmd, t_launch, t_started, t_play0, t_play1)
+
+
 def run_live(rec: LongRecording, work: Path, *, tail_s: float = 20.0) -> dict:
     """Run ``voice-coach live`` on the virtual microphone while the recording plays into it."""
     pulse = _pulse_module()
@@ -282,70 +346,12 @@ def run_live(rec: LongRecording, work: Path, *, tail_s: float = 20.0) -> dict:
     for p in (events, record, result):
         p.unlink(missing_ok=True)
     duration = rec.duration_s + tail_s
-    cmd = [
-        sys.executable,
-        "-m",
-        "voice_coach.cli.main",
-        "live",
-        "--device",
-        "pulse",
-        "--events",
-        str(events),
-        "--record",
-        str(record),
-        "--json",
-        str(result),
-        "--duration",
-        f"{duration:.1f}",
-        "--quiet",
-    ]
-    env = dict(mic.env, PYTHONUNBUFFERED="1")
-    out_log, err_log = open(work / "live.stdout", "w"), open(work / "live.stderr", "w")
     try:
-        t_launch = time.monotonic()
-        live = subprocess.Popen(cmd, env=env, stdout=out_log, stderr=err_log, cwd=REPO_ROOT)
-        watcher = Watcher(live.pid, events)
-        watcher.start()
-        while watcher.first_line is None:  # the model is loaded and the stream is open
-            if live.poll() is not None:
-                watcher.stop()
-                raise SystemExit(
-                    f"bench_live: voice-coach live exited ({live.returncode}) before starting:\n{(work / 'live.stderr').read_text()[-2000:]}"
-                )
-            if time.monotonic() - t_launch > 180:
-                live.kill()
-                raise SystemExit("bench_live: voice-coach live did not start within 180 s")
-            time.sleep(0.02)
-        t_started = time.monotonic()
-        # The ALSA pulse device may start delivering a moment after the stream opens: play only
-        # once audio flows (the first `metrics` event needs 0.25 s of it), then 1 s more.
-        while watcher.lines_seen < 2 and live.poll() is None and time.monotonic() - t_started < 30:
-            time.sleep(0.02)
-        time.sleep(1.0)
-        print(
-            f"live process started after {t_started - t_launch:.1f} s; playing {rel(rec.path)} ({rec.duration_s / 60:.1f} min) ...",
-            file=sys.stderr,
-            flush=True,
-        )
-        t_play0 = time.monotonic()
-        player = mic.play(rec.path)
-        _out, player_err = player.communicate()
-        t_play1 = time.monotonic()
-        if player.returncode != 0:
-            print(
-                f"WARNING: paplay exited {player.returncode}: {player_err.decode(errors='replace')[-500:]}",
-                file=sys.stderr,
-            )
-        try:
-            live.wait(timeout=duration + 120)
-        except subprocess.TimeoutExpired:
-            live.kill()
-            live.wait()
-        watcher.stop()
+        session = play_into_live(mic, rec.path, work, duration_s=duration, label="bench_live")
     finally:
-        out_log.close()
-        err_log.close()
         pulse.stop_virtual_mic(mic)
+    live, watcher, cmd = session.live, session.watcher, session.cmd
+    t_launch, t_started, t_play0, t_play1 = session.t_launch, session.t_started, session.t_play0, session.t_play1
     stderr = (work / "live.stderr").read_text()
     if live.returncode != 0:
         raise SystemExit(f"bench_live: voice-coach live exited {live.returncode}:\n{stderr[-2000:]}")

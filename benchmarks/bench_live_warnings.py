@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_live import Watcher, _pulse_module, pctl, xcorr_offset  # noqa: E402
+from bench_live import _pulse_module, pctl, play_into_live, xcorr_offset  # noqa: E402
 from common import (  # noqa: E402
     REPO_ROOT,
     SR,
@@ -162,72 +162,14 @@ def run_session(mic, played: Path, work: Path, *, play_s: float) -> dict:
     for p in (events, record, result, work / "raw.json"):
         p.unlink(missing_ok=True)
     duration = play_s + TAIL_S + 3.0  # + the pre-roll before playback starts (about 1.5 s)
-    cmd = [
-        sys.executable,
-        "-m",
-        "voice_coach.cli.main",
-        "live",
-        "--device",
-        "pulse",
-        "--events",
-        str(events),
-        "--record",
-        str(record),
-        "--json",
-        str(result),
-        "--duration",
-        f"{duration:.1f}",
-        "--quiet",
-    ]
-    out_log, err_log = open(work / "live.stdout", "w"), open(work / "live.stderr", "w")
     load_before = load_average()
-    try:
-        t_launch = time.monotonic()
-        live = subprocess.Popen(
-            cmd, env=dict(mic.env, PYTHONUNBUFFERED="1"), stdout=out_log, stderr=err_log, cwd=REPO_ROOT
-        )
-        watcher = Watcher(live.pid, events)
-        watcher.start()
-        while watcher.first_line is None:
-            if live.poll() is not None:
-                watcher.stop()
-                raise SystemExit(
-                    f"bench_live_warnings: voice-coach live exited ({live.returncode}) before starting:\n{(work / 'live.stderr').read_text()[-2000:]}"
-                )
-            if time.monotonic() - t_launch > 180:
-                live.kill()
-                raise SystemExit("bench_live_warnings: voice-coach live did not start within 180 s")
-            time.sleep(0.02)
-        t_started = time.monotonic()
-        while watcher.lines_seen < 2 and live.poll() is None and time.monotonic() - t_started < 30:  # audio flows
-            time.sleep(0.02)
-        time.sleep(1.0)
-        print(
-            f"  live started after {t_started - t_launch:.1f} s; playing {rel(played)} ({play_s:.0f} s) ...",
-            file=sys.stderr,
-            flush=True,
-        )
-        t_play0 = time.monotonic()
-        player = mic.play(played)
-        _out, player_err = player.communicate()
-        t_play1 = time.monotonic()
-        if player.returncode != 0:
-            print(
-                f"WARNING: paplay exited {player.returncode}: {player_err.decode(errors='replace')[-500:]}",
-                file=sys.stderr,
-            )
-        try:
-            live.wait(timeout=duration + 120)
-        except subprocess.TimeoutExpired:
-            live.kill()
-            live.wait()
-        watcher.stop()
-    finally:
-        out_log.close()
-        err_log.close()
-    if live.returncode != 0:
+    session = play_into_live(mic, played, work, duration_s=duration, label="bench_live_warnings")
+    watcher, cmd = session.watcher, session.cmd
+    t_launch, t_started, t_play0, t_play1 = session.t_launch, session.t_started, session.t_play0, session.t_play1
+    if session.live.returncode != 0:
         raise SystemExit(
-            f"bench_live_warnings: voice-coach live exited {live.returncode}:\n{(work / 'live.stderr').read_text()[-2000:]}"
+            f"bench_live_warnings: voice-coach live exited {session.live.returncode}:\n"
+            f"{(work / 'live.stderr').read_text()[-2000:]}"
         )
     samples = [s for s in watcher.samples if t_play0 <= s[0] <= t_play1]
     cpu = (samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0]) if len(samples) > 1 else None
