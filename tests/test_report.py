@@ -441,6 +441,24 @@ def test_summary_row_of_an_empty_result():
     assert row["warnings_total"] == 1 and row["warnings_new_kind"] == 1 and row["warnings_fast"] == 0
 
 
+def test_summary_row_date_column():
+    import datetime
+
+    assert summary_row(build_result(), agent="sam")["date"] is None
+    assert list(summary_row(build_result(), agent="sam", date="2026-11-30"))[:4] == [
+        "source",
+        "agent",
+        "date",
+        "duration_s",
+    ]
+    assert summary_row(build_result(), agent="sam", date="2026-11-30")["date"] == "2026-11-30"
+    assert summary_row(build_result(), agent="sam", date=datetime.date(2026, 1, 2))["date"] == "2026-01-02"
+    assert summary_row(build_result(), agent="sam", date=datetime.datetime(2026, 1, 2, 23, 5))["date"] == "2026-01-02"
+    for bad in ("2026-13-01", "30/11/2026", "20261130", "yesterday"):
+        with pytest.raises(ReportError, match="not an ISO date"):
+            summary_row(build_result(), agent="sam", date=bad)
+
+
 def test_summary_csv_columns_and_cells(tmp_path):
     rows = [
         summary_row(build_result(), agent="sam"),
@@ -452,7 +470,7 @@ def test_summary_csv_columns_and_cells(tmp_path):
         reader = csv.DictReader(fh)
         got = list(reader)
         header = reader.fieldnames
-    assert header[:6] == ["source", "agent", "duration_s", "calm_score", "agitation_mean", "warnings_total"]
+    assert header[:7] == ["source", "agent", "date", "duration_s", "calm_score", "agitation_mean", "warnings_total"]
     assert {
         "warnings_fast",
         "warnings_loud",

@@ -8,6 +8,7 @@ CSV; the index page is a small HTML file (no plotly) with sortable tables.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import math
@@ -28,8 +29,8 @@ from voice_coach.output.report._result import (
     num,
     scorecard_items,
 )
+from voice_coach.output.report.page import ReportError, page_head
 from voice_coach.output.report.page import esc as _esc
-from voice_coach.output.report.page import page_head
 
 __all__ = ["WARNING_KINDS", "render_index", "summary_row", "write_summary_csv"]
 
@@ -39,6 +40,7 @@ WARNING_KINDS = ("fast", "loud", "high_pitch", "agitated", "customer_agitated", 
 _LEADING = (
     "source",
     "agent",
+    "date",
     "duration_s",
     "calm_score",
     "agitation_mean",
@@ -66,7 +68,7 @@ def _r(v: float | None, digits: int) -> float | None:
     return None if v is None else round(v, digits)
 
 
-def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
+def summary_row(result: Mapping, *, agent: str | None, date: str | datetime.date | None = None) -> dict[str, Any]:
     """One flat row summarising a call, for the batch CSV and index.
 
     Parameters
@@ -75,6 +77,9 @@ def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
         A schema-1 result.
     agent : str or None
         Who the agent is (e.g. from the folder name or a profile); "" when unknown.
+    date : str, datetime.date or None
+        When the call took place, as an ISO date ``YYYY-MM-DD`` (a ``datetime.date`` or a datetime
+        is taken as its day); None when unknown. Anything else raises ``ReportError``.
 
     Returns
     -------
@@ -93,6 +98,7 @@ def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "source": str(result.get("source") or ""),
         "agent": agent or "",
+        "date": _iso_date(date),
         "duration_s": _r(num(result.get("duration_s")), 1),
         "calm_score": _r(num(s.get("calm_score")), 1),
         "agitation_mean": _r(num(s.get("agitation_mean")), 3),
@@ -107,6 +113,23 @@ def summary_row(result: Mapping, *, agent: str | None) -> dict[str, Any]:
         row.setdefault(f"warnings_{kind}", n)
     row.update(_scorecard_columns(result))
     return row
+
+
+def _iso_date(value: str | datetime.date | None) -> str | None:
+    """``value`` as ``YYYY-MM-DD`` (None stays None); a bad date raises ``ReportError``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ReportError(f"call date {text!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 def _warning_counts(result: Mapping) -> dict[str, int]:

@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import quote
 
 from voice_coach import __version__
-from voice_coach.errors import VoiceCoachError
 from voice_coach.output.files import write_text_atomic
 from voice_coach.output.report._result import (
     Intervals,
@@ -39,9 +38,9 @@ from voice_coach.output.report._result import (
     words_of,
 )
 from voice_coach.output.report.options import ReportOptions
+from voice_coach.output.report.page import ReportError, page_head
 from voice_coach.output.report.page import asset as _asset
 from voice_coach.output.report.page import esc as _esc
-from voice_coach.output.report.page import page_head
 from voice_coach.output.report.timeline import (
     _OTHER_COLOUR,
     WARNING_COLOURS,
@@ -51,10 +50,6 @@ from voice_coach.output.report.timeline import (
 )
 
 __all__ = ["ReportError", "ReportOptions", "render_report"]
-
-
-class ReportError(VoiceCoachError):
-    """A report could not be written (e.g. the audio to embed is missing)."""
 
 
 def _fmt(value: Any, digits: int = 1, unit: str = "", *, signed: bool = False) -> str:

@@ -11,8 +11,14 @@ from importlib import resources
 from typing import Any
 
 from voice_coach import __version__
+from voice_coach.errors import VoiceCoachError
 
-__all__ = ["CSP", "asset", "esc", "page_head"]
+__all__ = ["CSP", "ReportError", "asset", "esc", "page_head"]
+
+
+class ReportError(VoiceCoachError):
+    """A report could not be written (e.g. the audio to embed is missing, a call date is not a date)."""
+
 
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
