@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,8 @@ from voice_coach.errors import ConfigError
 from voice_coach.output.files import write_text_atomic
 
 PROFILE_KIND = "voice-coach-profile"
+VOICEPRINT_DIM = 256
+"""Length of a voice print: one GE2E speaker embedding (``voice_coach.voices.encoder``)."""
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,15 @@ class Baseline:
     articulation_rate_sps: float | None
     source: str  # "profile" or "self-calibrated"
     speech_s: float = 0.0
+    voiceprint: tuple[float, ...] | None = field(default=None, repr=False)
+    """The agent's voice print from ``calibrate`` (``VOICEPRINT_DIM`` floats, a unit vector), used only to tell
+    the agent's voice from the customer's in a mono recording; None without one. Biometric data: it never
+    leaves the profile file, so ``to_dict`` (events, results) leaves it out. See docs/voiceprint.md."""
 
     def to_dict(self) -> dict:
-        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        """The reference values, for events and results (the voice print is left out)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "voiceprint"}
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in values.items()}
 
 
 class BaselineEstimator:
@@ -137,8 +145,10 @@ class BaselineEstimator:
 
 
 def save_profile(baseline: Baseline, path: str | Path, *, sources: list[str]) -> None:
-    """Write a calibration profile as JSON, atomically."""
+    """Write a calibration profile as JSON, atomically; with the baseline's voice print when it has one."""
     data = {"kind": PROFILE_KIND, "version": 1, **baseline.to_dict(), "source": "profile", "sources": sources}
+    if baseline.voiceprint is not None:
+        data["voiceprint"] = [round(float(x), 6) for x in baseline.voiceprint]
     write_text_atomic(Path(path), json.dumps(data, indent=2) + "\n")
 
 
@@ -171,7 +181,26 @@ def load_profile(path: str | Path) -> Baseline:
         number("articulation_rate_sps"),
         "profile",
         number("speech_s") or 0.0,
+        _voiceprint(data.get("voiceprint"), path),
     )
     if baseline.loudness_median_db is None:
         raise ConfigError(f"{path}: profile has no loudness_median_db; recalibrate with more calm speech")
     return baseline
+
+
+def _voiceprint(value: object, path: Path) -> tuple[float, ...] | None:
+    """A profile's voice print: absent (older profiles, ``calibrate --no-voiceprint``) or ``VOICEPRINT_DIM``
+    finite numbers, normalised to a unit vector."""
+    if value is None:
+        return None
+    fix = "recalibrate, or delete the 'voiceprint' entry to go without one"
+    if not isinstance(value, list) or len(value) != VOICEPRINT_DIM:
+        got = f"{len(value)} values" if isinstance(value, list) else type(value).__name__
+        raise ConfigError(f"{path}: profile 'voiceprint' must be a list of {VOICEPRINT_DIM} numbers, got {got}; {fix}")
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in value):
+        raise ConfigError(f"{path}: profile 'voiceprint' holds a value that is not a finite number; {fix}")
+    vec = np.asarray(value, dtype=np.float64)
+    norm = float(np.linalg.norm(vec))
+    if norm == 0.0:
+        raise ConfigError(f"{path}: profile 'voiceprint' is all zeros; {fix}")
+    return tuple(float(x) for x in vec / norm)

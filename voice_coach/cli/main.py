@@ -11,7 +11,16 @@ from pathlib import Path
 
 import typer
 
-from voice_coach.cli.options import AgentChannelOpt, ConfigOpt, EmbedAudioOpt, ModelOpt, PhrasesOpt, ProfileOpt
+from voice_coach.cli.options import (
+    AgentChannelOpt,
+    AgentVoiceOpt,
+    ConfigOpt,
+    EmbedAudioOpt,
+    ModelOpt,
+    PhrasesOpt,
+    ProfileOpt,
+    SpeakersOpt,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -114,6 +123,8 @@ def analyze(
         ..., help="Recordings (WAV, FLAC, MP3, OGG, M4A, ...) or folders of them.", show_default=False
     ),
     agent_channel: AgentChannelOpt = "0",
+    speakers: SpeakersOpt = "auto",
+    agent_voice: AgentVoiceOpt = None,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
     model: ModelOpt = None,
@@ -168,11 +179,13 @@ def analyze(
     many = len(inputs) > 1
     _check_outputs(json_out, csv_out, html_out, summary, many=many)
     cfg, base, identity = _analyze_settings(config, profile, agent_from, agent_map, phrases)
+    _check_voice_options(speakers, agent_voice)
 
     from voice_coach.app.batch import Job, Outputs, output_names
 
     outputs = Outputs(json_out, csv_out, html_out, embed_audio)
     options = {"config": cfg, "agent_channel": agent_channel, "profile": base, "model": model}
+    options.update(speakers=speakers, agent_voice=agent_voice)
     names = output_names(inputs)
     job_list = [
         Job(p, identity(p), outputs.for_input(p, many, names[p]), options, embed_audio, phrases) for p in inputs
@@ -219,6 +232,21 @@ def _analyze_settings(
     return cfg, base, identity
 
 
+def _check_voice_options(speakers: str, agent_voice: str | None) -> None:
+    """--speakers and --agent-voice, checked before any work."""
+    from voice_coach.app.analyze import parse_speakers
+    from voice_coach.errors import VoiceCoachError
+    from voice_coach.voices.naming import parse_agent_voice
+
+    try:
+        parse_speakers(speakers)
+        parse_agent_voice(agent_voice)
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+    if speakers == "1" and agent_voice is not None:
+        _fail("--agent-voice needs two voices; it makes no sense with --speakers 1")
+
+
 def _run_jobs(job_list: list, *, jobs: int, many: bool, quiet: bool, show_summary: bool) -> tuple[int, list, dict]:
     """Analyze every job under a progress bar, reporting each call as it finishes.
 
@@ -245,7 +273,9 @@ def _run_jobs(job_list: list, *, jobs: int, many: bool, quiet: bool, show_summar
         def per_file(job):
             if many:
                 return None
-            return lambda done, total: bar.update(overall, completed=done, total=total)
+            return lambda done, total, stage="": bar.update(
+                overall, completed=done, total=total, description=f"{first}: {stage}" if stage else first
+            )
 
         for outcome in run_batch(job_list, workers=jobs, keep_results=show_summary, progress=per_file):
             if many:

@@ -12,7 +12,16 @@ from typing import Annotated, Optional
 
 import typer
 
-__all__ = ["AgentChannelOpt", "ConfigOpt", "EmbedAudioOpt", "ModelOpt", "PhrasesOpt", "ProfileOpt"]
+__all__ = [
+    "AgentChannelOpt",
+    "AgentVoiceOpt",
+    "ConfigOpt",
+    "EmbedAudioOpt",
+    "ModelOpt",
+    "PhrasesOpt",
+    "ProfileOpt",
+    "SpeakersOpt",
+]
 
 # typer reads these annotations at run time, where ``Path | None`` needs Python 3.10; Optional works everywhere.
 AgentChannelOpt = Annotated[
@@ -57,4 +66,22 @@ PhrasesOpt = Annotated[
 EmbedAudioOpt = Annotated[
     bool,
     typer.Option("--embed-audio", help="Embed the audio in the HTML page instead of linking it by relative path."),
+]
+SpeakersOpt = Annotated[
+    str,
+    typer.Option(
+        "--speakers",
+        help="Voices in a mono recording: auto (decide, and say how sure), 2 (split into agent and customer, "
+        "analyzed like the two channels of a stereo call) or 1 (the whole recording is the agent, no separation). "
+        "A two-channel recording already has its voices apart.",
+    ),
+]
+AgentVoiceOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--agent-voice",
+        help="Which voice of a mono recording split in two is the agent: first or second to speak. "
+        "Default: the voice nearer to the --profile's voice print, else the first (agents greet).",
+        show_default=False,
+    ),
 ]

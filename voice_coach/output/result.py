@@ -169,8 +169,11 @@ def _step_agitation(level_rel: np.ndarray, pitch_st: np.ndarray, speaking: np.nd
     return np.asarray(out, dtype=float)
 
 
-def build_result(engine: Engine | EngineOutputs, *, source: str, model: str) -> dict:
-    """The JSON result (schema_version 1) of a finished engine, from its public outputs alone."""
+def build_result(engine: Engine | EngineOutputs, *, source: str, model: str, separation: dict | None = None) -> dict:
+    """The JSON result (schema_version 1) of a finished engine, from its public outputs alone.
+
+    ``separation``: the ``separation`` section of a mono recording split into voices
+    (``separation_section``); None for a two-channel call or a mono one analyzed as one voice."""
     out = engine.outputs() if isinstance(engine, Engine) else engine
     cfg = out.config
     agent = _speaker_result(out.voices["agent"], cfg)
@@ -199,9 +202,49 @@ def build_result(engine: Engine | EngineOutputs, *, source: str, model: str) -> 
         "phrases": phrases,
         "conversation": conversation,
         "diagnostics": out.diagnostics.to_dict(),
+        "separation": separation,
     }
     result["scorecard"] = build_scorecard(result)
     return result
+
+
+def separation_section(sep, choice=None) -> dict:
+    """The result's ``separation`` section from a ``voices.separate.Separation`` and, for two voices, the
+    ``voices.naming.AgentChoice`` that named the agent's voice (None for one voice: it is the agent)."""
+    names: dict[int, str] = {0: "agent"}
+    agent_choice = None
+    if choice is not None:
+        names = {choice.voice: "agent", choice.customer: "customer"}
+        similarity = None
+        if choice.similarity is not None:
+            similarity = {names[v]: _clean(s, 3) for v, s in enumerate(choice.similarity)}
+        agent_choice = {
+            "method": choice.method,
+            "voice": "first" if choice.voice == 0 else "second",
+            "similarity": similarity,
+            "margin": _clean(choice.margin, 3),
+            "uncertain": bool(choice.uncertain),
+        }
+    stretches = [
+        {
+            "start": round(float(st.start_s), 2),
+            "end": round(float(st.end_s), 2),
+            "voice": names.get(st.voice),
+            "confidence": _clean(st.confidence, 3),
+        }
+        for st in sep.stretches
+    ]
+    unattributed = sum(st.end_s - st.start_s for st in sep.stretches if st.voice not in names)
+    return {
+        "requested": sep.requested,
+        "speakers": int(sep.speakers),
+        "decision_confidence": _clean(sep.decision_confidence, 3),
+        "method": sep.method,
+        "voices_similarity": _clean(getattr(sep, "similarity", None), 3),
+        "agent_choice": agent_choice,
+        "unattributed_s": _clean(unattributed, 2),
+        "stretches": stretches,
+    }
 
 
 def _mark_phrases(timeline: list[dict], phrases: list[dict]) -> None:
