@@ -19,6 +19,7 @@ from voice_coach.errors import VoiceCoachError
 from voice_coach.output.report import (
     ReportError,
     ReportOptions,
+    plotlyjs,
     render_index,
     render_report,
     summary_row,
@@ -26,6 +27,9 @@ from voice_coach.output.report import (
 )
 from voice_coach.output.report.html import _json_for_script
 from voice_coach.output.report.timeline import X0_MS, decimate_minmax
+
+_LIB_HEADER = f"plotly.js (basic - minified) v{plotlyjs.PLOTLY_JS_VERSION}"
+"""The first line of the vendored bundle's licence comment."""
 
 
 class Page(HTMLParser):
@@ -92,8 +96,8 @@ def test_report_is_self_contained(tmp_path, wav):
     scripts = page.find("script")
     assert all("src" not in a for a in scripts), "every script is inline"
     assert not page.find("link", rel="stylesheet")
-    assert "Plotly" in max((s for _, s in page.scripts), key=len)  # plotly.js inlined once
-    assert text.count("plotly.js v") == 1
+    assert [s for _, s in page.scripts].count(plotlyjs.inline_js()) == 1  # the vendored plotly.js, once
+    assert text.count(_LIB_HEADER) == 1
     csp = page.find("meta", **{"http-equiv": "Content-Security-Policy"})[0]["content"]
     assert "default-src 'none'" in csp and "connect-src 'none'" in csp
 
@@ -330,7 +334,7 @@ def test_empty_result_says_so(tmp_path):
     ids = {a.get("id") for _, a in page.tags}
     assert {"timeline-empty", "transcript-empty", "warnings-empty"} <= ids
     assert page.data()["figure"] is None
-    assert "plotly.js v" not in text  # no plot, no 4.5 MB library
+    assert _LIB_HEADER not in text  # no plot, no 1.2 MB library
 
 
 def test_one_voice_result_has_no_customer_lane(tmp_path):
@@ -375,15 +379,15 @@ def test_hour_long_call_is_decimated_with_full_data_for_zoom(tmp_path):
     assert {k: len(v) for k, v in data["series"].items()} == {k: 36_000 for k in data["series"]}
     mapped = {tr["key"] for tr in data["traces"]} - {"clock"}
     assert mapped == set(data["series"])
-    # Size: plotly.js (~4.8 MB) plus the call; the hour adds about 2-3 MB.
-    assert out.stat().st_size < 9_000_000
+    # Size: plotly.js (1.2 MB) plus the call; the hour adds about 2.3 MB.
+    assert out.stat().st_size < 4_000_000
 
 
 def test_short_call_embeds_no_duplicate_series(tmp_path):
     out, text, page = _render(tmp_path)
     data = page.data()
     assert data["refine"] is False and data["series"] == {}
-    assert out.stat().st_size < 5_300_000
+    assert out.stat().st_size < 1_500_000
 
 
 # ---- atomic writes ------------------------------------------------------------------------------

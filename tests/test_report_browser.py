@@ -194,3 +194,128 @@ def test_index_sorts_by_clicking_headings(tmp_path):
         assert driver.execute_script(order) == ["call0.wav", "call1.wav", "call2.wav", "call3.wav"]
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, f"console errors: {errors}"
+
+
+@pytest.fixture(scope="module")
+def batch_folder(tmp_path_factory) -> dict:
+    """Two reports of a batch sharing one plot library: reports/north/call 1.html and
+    reports/call 2.html load assets/plotly-basic-*.min.js; the audio is in audio/."""
+    from voice_coach.output.report import render_report
+
+    root = tmp_path_factory.mktemp("batch")
+    (root / "audio").mkdir()
+    wav = write_tone_wav(root / "audio" / "call 1.wav", duration_s=20.0)
+    shared = root / "assets"
+    nested = root / "reports" / "north" / "call 1.html"
+    render_report(build_result(20.0), nested, audio_path=wav, shared_assets_dir=shared)
+    flat = root / "reports" / "call 2.html"
+    render_report(build_result(20.0, seed=3), flat, shared_assets_dir=shared)
+    (lib,) = shared.iterdir()
+    return {"nested": nested, "flat": flat, "wav": wav, "lib": lib}
+
+
+def test_batch_reports_share_one_library_by_relative_path(batch_folder):
+    nested, lib, wav = batch_folder["nested"], batch_folder["lib"], batch_folder["wav"]
+    with headless_chrome(log_network=True) as driver:
+        for page in (batch_folder["flat"], nested):  # the one opened last is checked in detail
+            driver.get(page.resolve().as_uri())
+            _wait(driver, "return document.body.dataset.ready === '1'")
+            # The plot is drawn by the shared library: every lane is there.
+            assert driver.execute_script("return document.getElementById('timeline').data.length") >= 6
+            assert driver.execute_script("return Plotly.version") == "4.1.1"
+            assert driver.execute_script("return document.getElementById('plot-missing')") is None
+        _wait(driver, "return document.getElementById('audio').readyState >= 1")
+
+        # A real mouse click on the pitch lane at t = 7 s seeks there (plotly_click still fires).
+        from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+        x, y = driver.execute_script(
+            "var gd = document.getElementById('timeline'), L = gd._fullLayout;"
+            "gd.scrollIntoView({block: 'center'});"
+            "var r = gd.getBoundingClientRect();"
+            "return [r.left + L.xaxis._offset + L.xaxis.d2p(86400000 + 7000),"
+            "        r.top + L.yaxis._offset + L.yaxis._length / 2];"
+        )
+        driver.execute_script(
+            "window.__seeks = []; var a = document.getElementById('audio');"
+            "a.addEventListener('seeking', function () { window.__seeks.push(a.currentTime); });"
+        )
+        actions = ActionBuilder(driver)
+        actions.pointer_action.move_to_location(int(x), int(y)).pause(0.2).click()
+        actions.perform()
+        seeks = _wait(driver, "return window.__seeks.length && window.__seeks")
+        assert seeks[0] == pytest.approx(7.0, abs=0.2)
+
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, f"console errors: {errors}"
+        requests = _requests(driver)
+        network = [r["url"] for r in requests if r["url"].split(":", 1)[0] in ("http", "https", "ws", "wss", "ftp")]
+        assert not network, f"network requests: {network}"
+        page_uri = nested.resolve().as_uri()
+        first = next(i for i, r in enumerate(requests) if r["url"] == page_uri)
+        ours = [r["url"] for r in requests[first:] if not r["url"].startswith(("data:", "blob:"))]
+        allowed = {page_uri, lib.resolve().as_uri(), wav.resolve().as_uri()}
+        assert set(ours) == allowed, f"requests of the page: {ours}"
+
+
+def test_batch_report_without_its_library_says_so_and_still_works(tmp_path, batch_folder):
+    """A shared-library report moved away from its folder: one line in place of the plot, the rest
+    of the page (lists, transcript, clicks) works, and no script error is thrown."""
+    import shutil
+
+    moved = tmp_path / "elsewhere" / "call.html"
+    moved.parent.mkdir()
+    shutil.copy(batch_folder["flat"], moved)  # the report without audio: only the library is missing
+    with headless_chrome() as driver:
+        driver.get(moved.as_uri())
+        _wait(driver, "return document.body.dataset.ready === '1'")
+        note = driver.find_element("id", "plot-missing").text
+        assert note.startswith("Plot library missing: ../assets/plotly-basic-4.1.1.min.js ")
+        word = driver.find_elements("css selector", "#transcript .w")[2]
+        word.click()
+        assert "focus" in word.get_attribute("class")
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        # Chromium logs the failed load of the missing file itself; nothing else may fail.
+        assert all(
+            "plotly-basic-4.1.1.min.js" in e["message"] and "ERR_FILE_NOT_FOUND" in e["message"] for e in errors
+        ), errors
+
+
+def test_csp_lets_local_scripts_run_and_blocks_network_ones(tmp_path):
+    """The one CSP of every page: a script from a local file runs, one from the network is refused
+    before any request is made."""
+    from voice_coach.output.report.page import page_head
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "local.js").write_text("window.__local = 1;", encoding="utf-8")
+    page = tmp_path / "page.html"
+    page.write_text(
+        page_head("csp") + "<body><script>window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation', function (e) {"
+        " window.__violations.push(e.violatedDirective + ' ' + e.blockedURI); });</script>"
+        '<script src="lib/local.js"></script>'
+        '<script src="http://127.0.0.1:9/remote.js"></script>'
+        '<img src="https://127.0.0.1:9/pixel.png" alt="">'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    with headless_chrome(log_network=True) as driver:
+        driver.get(page.as_uri())
+        _wait(driver, "return window.__violations.length >= 2")
+        assert driver.execute_script("return window.__local") == 1
+        violations = driver.execute_script("return window.__violations")
+        assert any(v.startswith("script-src") and "remote.js" in v for v in violations), violations
+        assert any(v.startswith("img-src") and "pixel.png" in v for v in violations), violations
+        # DevTools announces each attempt, then reports it failed, blocked by the CSP before the
+        # browser connected.
+        sent, blocked = {}, {}
+        for entry in driver.get_log("performance"):
+            msg = json.loads(entry["message"])["message"]
+            params = msg.get("params", {})
+            if msg.get("method") == "Network.requestWillBeSent":
+                sent[params["requestId"]] = params["request"]["url"]
+            elif msg.get("method") == "Network.loadingFailed":
+                blocked[params["requestId"]] = params.get("blockedReason")
+        remote = {rid: url for rid, url in sent.items() if "127.0.0.1" in url}
+        assert sorted(remote.values()) == ["http://127.0.0.1:9/remote.js", "https://127.0.0.1:9/pixel.png"]
+        assert all(blocked.get(rid) == "csp" for rid in remote), (remote, blocked)

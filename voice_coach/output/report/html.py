@@ -1,9 +1,10 @@
 """The trainer's interactive HTML report: one self-contained file per analysed call.
 
 ``render_report(result, out_path)`` turns a schema-1 result (docs/CONTRACT.md) into a single HTML
-file with plotly.js, CSS and JS inlined, so it opens offline from disk and loads nothing from the
-network (a Content-Security-Policy in the page enforces that). The audio is either embedded as a
-base64 data URI or linked by a path relative to the report's folder.
+file with plotly.js (the vendored basic bundle, plotlyjs.py), CSS and JS inlined, so it opens
+offline from disk and loads nothing from the network (a Content-Security-Policy in the page enforces
+that). In a batch folder the library may instead be one shared file loaded by a relative path. The
+audio is either embedded as a base64 data URI or linked by a path relative to the report's folder.
 
 Every piece of text from the result is HTML-escaped here in Python; the page's script only reads
 numbers and the figure from a JSON block (with ``<``, ``>`` and ``&`` escaped) and never writes
@@ -13,10 +14,8 @@ result text into the DOM.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from urllib.parse import quote
 
 from voice_coach import __version__
 from voice_coach.output.files import write_text_atomic
+from voice_coach.output.report import plotlyjs
 from voice_coach.output.report._result import (
     Intervals,
     baseline_deltas,
@@ -79,16 +79,6 @@ def _json_for_script(obj: Any) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
-
-
-@functools.lru_cache(maxsize=1)
-def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    js = get_plotlyjs()
-    # An inline script ends at the first '</script' whatever the JS means; plotly's bundle has none
-    # today, but guard so a future bundle cannot break the page.
-    return re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -408,11 +398,7 @@ def _audio_src(audio_path: Path, out_path: Path, embed: bool) -> str:
             ".webm": "audio/webm",
         }.get(audio_path.suffix.lower(), "application/octet-stream")
         return f"data:{mime};base64," + base64.b64encode(audio_path.read_bytes()).decode("ascii")
-    try:
-        rel = os.path.relpath(audio_path.resolve(), out_path.resolve().parent)
-    except ValueError:  # another drive on Windows: no relative path exists
-        return audio_path.resolve().as_uri()
-    return "/".join(quote(part) for part in Path(rel).as_posix().split("/"))
+    return _relative_url(audio_path, out_path)
 
 
 def render_report(
@@ -421,6 +407,7 @@ def render_report(
     *,
     audio_path: Path | None = None,
     embed_audio: bool = False,
+    shared_assets_dir: Path | None = None,
     options: ReportOptions | None = None,
 ) -> None:
     """Write the interactive HTML report for one analysed call.
@@ -436,6 +423,11 @@ def render_report(
     embed_audio : bool
         True embeds the audio as a base64 data URI (the report grows by ~4/3 of the audio file);
         False links it by a path relative to the report's folder, so keep them together.
+    shared_assets_dir : Path, optional
+        None (default) inlines the plotting library, so the report is one self-contained file
+        (about 1.2 MB plus the call). A folder writes the library there once (``write_shared``:
+        skipped when an identical copy exists) and the page loads it by a path relative to the
+        report's folder, so a batch of reports shares one copy; keep the folders together.
     options : ReportOptions, optional
         Calm bands and decimation limits for the timeline.
     """
@@ -458,8 +450,32 @@ def render_report(
         figure, extra = build_figure(result, speakers, lanes, duration, opts)
         page_data.update(extra, figure=figure)
     audio_html = _audio_player_html(audio_path, out_path, embed_audio)
-    page = _page_html(result, opts, duration, page_data, audio_html, has_timeline=bool(lanes))
+    plot_script = ""
+    if lanes:
+        plot_script, src = _plot_library_script(out_path, shared_assets_dir)
+        if src is not None:  # shown by the page if the shared file is missing
+            page_data["plot_library"] = src
+    page = _page_html(result, opts, duration, page_data, audio_html, plot_script)
     write_text_atomic(out_path, page)
+
+
+def _relative_url(target: Path, out_path: Path) -> str:
+    """``target`` as a URL relative to the folder of ``out_path`` (an absolute ``file:`` URL when no
+    relative path exists, e.g. another drive on Windows)."""
+    try:
+        rel = os.path.relpath(target.resolve(), out_path.resolve().parent)
+    except ValueError:
+        return target.resolve().as_uri()
+    return "/".join(quote(part) for part in Path(rel).as_posix().split("/"))
+
+
+def _plot_library_script(out_path: Path, shared_assets_dir: Path | None) -> tuple[str, str | None]:
+    """The ``<script>`` of the plotting library, inline or loading the shared copy; and that copy's
+    URL relative to the report (None when inline)."""
+    if shared_assets_dir is None:
+        return f"<script>{plotlyjs.inline_js()}</script>", None
+    src = _relative_url(plotlyjs.write_shared(Path(shared_assets_dir)), out_path)
+    return f'<script src="{_esc(src)}"></script>', src
 
 
 def _speaker_timelines(result: Mapping) -> dict:
@@ -542,10 +558,12 @@ def _page_html(
     duration: float,
     page_data: dict[str, Any],
     audio_html: str,
-    *,
-    has_timeline: bool,
+    plot_script: str,
 ) -> str:
-    """Assemble the whole HTML document: head, header with player, sections, data and scripts."""
+    """Assemble the whole HTML document: head, header with player, sections, data and scripts.
+
+    ``plot_script`` is the plotting library's ``<script>`` element, empty when there is no timeline."""
+    has_timeline = bool(plot_script)
     source = str(result.get("source") or "call")
     title = Path(source.replace("\\", "/")).name or source
     meta = _header_meta(result, duration)
@@ -569,7 +587,7 @@ def _page_html(
 </main>
 {footer}
 <script type="application/json" id="vc-data">{_json_for_script(page_data)}</script>
-<script>{_plotly_js() if has_timeline else ""}</script>
+{plot_script}
 <script>{_asset("report.js")}</script>
 </body>
 </html>

@@ -21,12 +21,14 @@ class ReportError(VoiceCoachError):
 
 
 CSP = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "default-src 'none'; script-src 'unsafe-inline' 'self' file:; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; media-src 'self' file: data: blob:; connect-src 'none'; "
     "form-action 'none'; base-uri 'none'"
 )
-"""Inline scripts and styles only; images and fonts from data URIs (plotly); audio from the page's
-folder or embedded; no fetches, no form posts, no <base> redirection."""
+"""Inline scripts and styles; scripts (the shared plot library of a batch folder) and audio from the
+page's own origin or local files (Chromium counts other files as 'self' of a ``file://`` page;
+``file:`` covers browsers that give each file its own origin); images and fonts from data URIs
+(plotly); no fetches, no form posts, no <base> redirection, nothing from the network."""
 
 
 def esc(value: Any) -> str:

@@ -224,6 +224,16 @@
   }
 
   function done() { document.body.dataset.ready = "1"; }
+  if (gd && data.figure && !window.Plotly) {
+    /* The shared plot library of a batch folder did not load: say so in place of the plot and keep
+       the rest of the page working. */
+    var note = document.createElement("p");
+    note.className = "error";
+    note.id = "plot-missing";
+    note.textContent = "Plot library missing: " + (data.plot_library ? decodeURI(data.plot_library) : "plotly.js") +
+      " (keep this report in its folder next to the shared library, or re-render it self-contained).";
+    gd.parentNode.insertBefore(note, gd);
+  }
   if (!gd || !data.figure || !window.Plotly) { done(); return; }
   var fig = data.figure;
   var config = { displaylogo: false, responsive: true, scrollZoom: false,

@@ -1,0 +1,184 @@
+"""The plotting library of the call report: the vendored bundle, inline or shared by a batch folder,
+and what that does to report sizes (browser checks: test_report_browser.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+from report_fixtures import build_result
+
+from voice_coach.output.report import ReportError, plotlyjs, render_report
+
+ASSETS = Path(plotlyjs.__file__).parent / "assets"
+SHARED_MAX = 300_000
+"""A shared-library report of a one-minute call stays under this (it is ~0.15 MB)."""
+INLINE_MAX = 1_500_000
+"""A self-contained report of a one-minute call, without audio, stays under this (~1.34 MB)."""
+
+
+def _scripts(text: str) -> list[tuple[str, str]]:
+    """(attributes, body) of every <script> element."""
+    return re.findall(r"<script([^>]*)>(.*?)</script>", text, flags=re.DOTALL)
+
+
+def _library_src(text: str) -> str:
+    (src,) = [m for attrs, _ in _scripts(text) for m in re.findall(r'src="([^"]*)"', attrs)]
+    return src
+
+
+# ---- the vendored file ---------------------------------------------------------------------------
+
+
+def test_vendored_bundle_is_the_recorded_file_with_its_licence():
+    js = ASSETS / plotlyjs.PLOTLY_JS_FILE
+    assert hashlib.sha256(js.read_bytes()).hexdigest() == plotlyjs.PLOTLY_JS_SHA256
+    assert plotlyjs.js_bytes() == js.read_bytes()
+    assert f"plotly.js (basic - minified) v{plotlyjs.PLOTLY_JS_VERSION}" in js.read_text("utf-8")[:300]
+    licence = (ASSETS / f"plotly-basic-{plotlyjs.PLOTLY_JS_VERSION}.LICENSE.txt").read_text("utf-8")
+    assert licence.startswith("MIT License") and "Plotly" in licence
+    note = (ASSETS / "VENDORED.md").read_text("utf-8")
+    assert plotlyjs.PLOTLY_JS_SHA256 in note and f"plotly.js-basic-dist-min@{plotlyjs.PLOTLY_JS_VERSION}" in note
+    # Nothing in the bundle can end an inline <script> early.
+    assert "</script" not in plotlyjs.inline_js().lower()
+
+
+def test_python_plotly_writes_figures_for_the_same_major_version():
+    """python plotly builds the figure JSON; plotly.js reads it. Within a major version the schema
+    only grows, so a python plotly on another major means: refresh the bundle (tools/vendor_plotly.py)."""
+    from plotly.offline import get_plotlyjs_version
+
+    assert get_plotlyjs_version().split(".")[0] == plotlyjs.PLOTLY_JS_VERSION.split(".")[0]
+
+
+def test_figure_uses_only_what_the_basic_bundle_draws(tmp_path):
+    """The basic bundle has the scatter, bar and pie traces, cartesian axes, shapes and annotations."""
+    result = build_result(60.0)
+    render_report(result, tmp_path / "r.html")
+    (data,) = [body for attrs, body in _scripts((tmp_path / "r.html").read_text("utf-8")) if 'id="vc-data"' in attrs]
+    fig = json.loads(data)["figure"]
+    assert {t["type"] for t in fig["data"]} == {"scatter"}
+    assert {s["type"] for s in fig["layout"]["shapes"]} <= {"rect", "line"}
+    subplot_keys = {k for k in fig["layout"] if re.match(r"(geo|polar|ternary|scene|map|mapbox|smith)\d*$", k)}
+    assert not subplot_keys
+    assert any(k.startswith("yaxis") and v.get("overlaying") for k, v in fig["layout"].items() if isinstance(v, dict))
+
+
+def test_rendering_never_reads_python_plotlys_own_bundle(tmp_path, monkeypatch):
+    import plotly.offline
+    import plotly.offline.offline
+
+    def refuse():
+        raise AssertionError("the report must not inline python plotly's 4.8 MB bundle")
+
+    monkeypatch.setattr(plotly.offline, "get_plotlyjs", refuse)
+    monkeypatch.setattr(plotly.offline.offline, "get_plotlyjs", refuse)
+    render_report(build_result(20.0), tmp_path / "r.html")
+    assert plotlyjs.inline_js() in (tmp_path / "r.html").read_text("utf-8")
+
+
+# ---- inline (one file) and shared (batch folder) ---------------------------------------------------
+
+
+def test_self_contained_report_of_a_minute_is_under_the_bound(tmp_path):
+    out = tmp_path / "r.html"
+    render_report(build_result(60.0), out)
+    text = out.read_text("utf-8")
+    assert not [a for a, _ in _scripts(text) if "src=" in a]
+    assert out.stat().st_size <= INLINE_MAX
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # nothing written beside it
+
+
+def test_shared_library_is_written_once_and_linked_relatively(tmp_path):
+    shared = tmp_path / "batch" / "assets"
+    a = tmp_path / "batch" / "reports" / "north" / "a b.html"
+    b = tmp_path / "batch" / "reports" / "b.html"
+    render_report(build_result(60.0), a, shared_assets_dir=shared)
+    lib = shared / plotlyjs.PLOTLY_JS_FILE
+    first = lib.stat()
+    render_report(build_result(60.0, seed=2), b, shared_assets_dir=shared)
+    assert [p.name for p in shared.iterdir()] == [plotlyjs.PLOTLY_JS_FILE]  # one copy, no temp files
+    assert lib.read_bytes() == plotlyjs.js_bytes()
+    again = lib.stat()
+    assert (again.st_ino, again.st_mtime_ns) == (first.st_ino, first.st_mtime_ns), "identical copy left alone"
+
+    for page, src in ((a, "../../assets/plotly-basic-4.1.1.min.js"), (b, "../assets/plotly-basic-4.1.1.min.js")):
+        text = page.read_text("utf-8")
+        assert _library_src(text) == src
+        assert (page.parent / src).resolve() == lib.resolve()
+        assert plotlyjs.inline_js()[:2000] not in text  # not inlined as well
+        assert page.stat().st_size < SHARED_MAX
+        (data,) = [body for attrs, body in _scripts(text) if 'id="vc-data"' in attrs]
+        assert json.loads(data)["plot_library"] == src  # named by the page if it is missing
+
+
+def test_shared_library_of_another_content_is_replaced(tmp_path):
+    shared = tmp_path / "assets"
+    shared.mkdir()
+    (shared / plotlyjs.PLOTLY_JS_FILE).write_text("/* truncated */", encoding="utf-8")
+    render_report(build_result(20.0), tmp_path / "r.html", shared_assets_dir=shared)
+    assert (shared / plotlyjs.PLOTLY_JS_FILE).read_bytes() == plotlyjs.js_bytes()
+
+
+def test_shared_library_folder_that_cannot_be_written_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "assets"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(ReportError, match="Cannot write the shared plot library") as err:
+        render_report(build_result(20.0), tmp_path / "r.html", shared_assets_dir=blocker)
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "r.html").exists()  # no report pointing at a library that is not there
+
+
+def test_report_without_a_timeline_writes_no_library(tmp_path):
+    result = build_result(20.0)
+    for block in ("agent", "customer"):
+        result[block]["timeline"] = []
+    render_report(result, tmp_path / "r.html", shared_assets_dir=tmp_path / "assets")
+    assert not (tmp_path / "assets").exists()
+    assert not [a for a, _ in _scripts((tmp_path / "r.html").read_text("utf-8")) if "src=" in a]
+
+
+# ---- the shipped sample calls, analysed for real ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_results(tmp_path_factory) -> dict[str, dict]:
+    """samples/*.wav analysed by the CLI (mono ones as one voice: this is about report size, not
+    speaker separation)."""
+    import soundfile as sf
+    from typer.testing import CliRunner
+
+    from voice_coach.cli.main import app
+
+    out = tmp_path_factory.mktemp("samples")
+    results = {}
+    for wav in sorted(SAMPLES.glob("*.wav")):
+        js = out / f"{wav.stem}.json"
+        args = ["analyze", str(wav), "--json", str(js)]
+        if sf.info(str(wav)).channels == 1:
+            args += ["--speakers", "1"]
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 0, res.output
+        results[wav.name] = json.loads(js.read_text("utf-8"))
+    return results
+
+
+@pytest.mark.slow
+def test_sample_call_reports_are_light(sample_results, tmp_path):
+    assert len(sample_results) >= 3
+    for name, result in sample_results.items():
+        alone = tmp_path / f"{name}.html"
+        render_report(result, alone)
+        shared = tmp_path / "reports" / f"{name}.html"
+        render_report(result, shared, shared_assets_dir=tmp_path / "assets")
+        size, shared_size = alone.stat().st_size, shared.stat().st_size
+        assert size <= INLINE_MAX, f"{name}: self-contained report is {size} bytes"
+        assert shared_size < SHARED_MAX, f"{name}: shared-library report is {shared_size} bytes"
+        assert size - shared_size == pytest.approx(len(plotlyjs.js_bytes()), abs=200)
+        assert _library_src(shared.read_text("utf-8")) == "../assets/" + plotlyjs.PLOTLY_JS_FILE
+    assert os.listdir(tmp_path / "assets") == [plotlyjs.PLOTLY_JS_FILE]

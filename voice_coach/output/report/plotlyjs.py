@@ -1,0 +1,70 @@
+"""The plotting library of the call report: plotly.js's basic bundle, vendored in ``assets/``.
+
+A call's report either inlines it (one self-contained file) or, in a batch folder, loads one shared
+copy by a relative path (``write_shared``). Where the file comes from and how to refresh it:
+``assets/VENDORED.md`` and ``tools/vendor_plotly.py``. The python ``plotly`` package only builds
+the figure dict (timeline.py); its own 4.8 MB bundle is never used.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from importlib import resources
+from pathlib import Path
+
+from voice_coach.output.files import atomic_open
+from voice_coach.output.report.page import ReportError
+
+__all__ = ["PLOTLY_JS_FILE", "PLOTLY_JS_SHA256", "PLOTLY_JS_VERSION", "inline_js", "js_bytes", "write_shared"]
+
+PLOTLY_JS_VERSION = "4.1.1"
+"""npm ``plotly.js-basic-dist-min`` version: the plotly.js that python plotly 7.1 bundles, so the figure
+JSON it writes is the schema this bundle reads."""
+PLOTLY_JS_FILE = f"plotly-basic-{PLOTLY_JS_VERSION}.min.js"
+"""The file name in ``assets/`` and in a batch's shared folder (versioned, so two versions never clash)."""
+PLOTLY_JS_SHA256 = "99784e3abfb07b142a15e521a439e6d9addceadb3f79553fd24c72774f0649ba"
+"""sha256 of the file as published in the npm tarball (checked by tests/test_report.py)."""
+
+
+@functools.lru_cache(maxsize=1)
+def js_bytes() -> bytes:
+    """The vendored bundle, byte for byte."""
+    return resources.files("voice_coach.output.report").joinpath("assets", PLOTLY_JS_FILE).read_bytes()
+
+
+@functools.lru_cache(maxsize=1)
+def inline_js() -> str:
+    """The bundle as text for an inline ``<script>``.
+
+    An inline script ends at the first ``</script`` whatever the JS means; the bundle has none
+    today, but a refreshed one must not be able to break the page.
+    """
+    return re.sub(r"</(script)", r"<\\/\1", js_bytes().decode("utf-8"), flags=re.IGNORECASE)
+
+
+def write_shared(folder: Path) -> Path:
+    """Put one copy of the bundle in ``folder`` (created if needed) and return its path.
+
+    An identical file already there is left alone; anything else under that name is replaced
+    atomically, so reports rendered in parallel never see a half-written library.
+    """
+    data = js_bytes()
+    target = Path(folder) / PLOTLY_JS_FILE
+    try:
+        if target.is_file() and target.stat().st_size == len(data) and _sha256(target) == PLOTLY_JS_SHA256:
+            return target
+        with atomic_open(target, "wb") as fh:
+            fh.write(data)
+    except OSError as e:
+        raise ReportError(f"Cannot write the shared plot library {target}: {e.strerror or e}") from None
+    return target
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
