@@ -77,3 +77,221 @@ def test_agent_identity_from_regex_and_sidecar(tmp_path):
     side.write_text("name,who\n")
     with pytest.raises(ConfigError, match="columns 'file' and 'agent'"):
         AgentIdentity(sidecar=side)
+
+
+# --- call dates -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("2024-03-07", "2024-03-07"),
+        ("20240307", "2024-03-07"),
+        ("2024-03-07T23:59:10", "2024-03-07"),
+        ("2024-03-07 08:00", "2024-03-07"),
+        (" 2024-12-31 ", "2024-12-31"),
+    ],
+)
+def test_call_date_formats(text, day):
+    from voice_coach.app.dating import parse_call_date
+
+    assert parse_call_date(text).isoformat() == day
+
+
+@pytest.mark.parametrize("text", ["2024-02-30", "20241301", "2024/03/07", "07-03-2024", "2024-3-7", "yesterday", ""])
+def test_call_date_refuses_what_is_not_a_day(text):
+    from voice_coach.app.dating import parse_call_date
+
+    with pytest.raises(ValueError):
+        parse_call_date(text)
+
+
+def test_call_dates_name_then_agent_map_then_modification_day(tmp_path):
+    import datetime
+    import os
+    from pathlib import Path
+
+    from voice_coach.app.dating import CallDates
+
+    named = tmp_path / "2024" / "call_20240307_0915.wav"
+    mapped = tmp_path / "mapped.wav"
+    plain = tmp_path / "plain.wav"
+    for p in (named, mapped, plain):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x")
+    stamp = datetime.datetime(2023, 5, 6, 12, 0).timestamp()
+    os.utime(plain, (stamp, stamp))
+    dates = CallDates(r"_(?P<date>\d{8})_", {"mapped.wav": "2022-01-02", "call_20240307_0915.wav": "1999-01-01"})
+    assert dates(named) == ("2024-03-07", "name")  # the name wins over the map
+    assert dates(mapped) == ("2022-01-02", "agent-map")
+    assert dates(plain) == ("2023-05-06", "modified")
+    assert dates(Path(tmp_path / "missing.wav")) == (None, "unknown")
+    with pytest.raises(ConfigError, match="named group 'date'"):
+        CallDates(r"_(\d{8})_")
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        CallDates(r"(?P<date>")
+    with pytest.raises(ConfigError, match=r"call_20249999_1\.wav.*not a date"):
+        CallDates(r"_(?P<date>\d{8})_")(tmp_path / "call_20249999_1.wav")
+
+
+def test_agent_map_date_column_is_optional_and_checked(tmp_path):
+    from pathlib import Path
+
+    side = tmp_path / "map.csv"
+    side.write_text("file,agent,date\nx.wav,dave,20240102\ny.wav,erin,\n")
+    who = AgentIdentity(sidecar=side)
+    assert who(Path("x.wav")) == "dave" and who(Path("y.wav")) == "erin"
+    assert who.dates == {"x.wav": "2024-01-02"}
+    side.write_text("file,agent,date\nx.wav,dave,2024-01-02\ny.wav,erin,02/01/2024\n")
+    with pytest.raises(ConfigError, match=r"line 3: date '02/01/2024' is not a date"):
+        AgentIdentity(sidecar=side)
+
+
+def test_summary_dates_and_resume_repairs_missing_outputs_without_analyzing_again(calls, tmp_path):
+    import os
+
+    (calls / "bob" / "broken.wav").unlink()
+    out = tmp_path / "out"
+    side = tmp_path / "map.csv"
+    side.write_text("file,agent,date\ncall1.wav,alice,2024-02-03\n")
+    base = ["analyze", str(calls), "-r", "--json", str(out), "--agent-map", str(side), "-q"]
+    assert CliRunner().invoke(app, base).exit_code == 0
+    results = sorted(out.rglob("*.json"))
+    assert len(results) == 3
+    before = {p: p.stat().st_mtime_ns for p in results}
+    # an older run: the call's recording is newer than its result, so it is analyzed again
+    redo = out / "alice" / "call0.json"
+    old = os.stat(calls / "alice" / "call0.wav").st_mtime - 60
+    os.utime(redo, (old, old))
+    before[redo] = redo.stat().st_mtime_ns
+    res = CliRunner().invoke(
+        app,
+        [
+            *base,
+            "--skip-existing",
+            "--html",
+            str(out),
+            "--summary",
+            str(out / "summary.csv"),
+            "--date-from",
+            r"/(?P<date>\d{4}-\d{2}-\d{2})/",  # matches no path here: the map, then the file's day
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    changed = sorted(str(p.relative_to(out)) for p in results if p.stat().st_mtime_ns != before[p])
+    assert changed == ["alice/call0.json"]
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("call*.html")) == [
+        "alice/call0.html",
+        "alice/call1.html",
+        "bob/call0.html",
+    ]
+    rows = {r["source"].split("calls/")[1]: r for r in csv.DictReader((out / "summary.csv").open())}
+    import datetime
+
+    today = datetime.date.fromtimestamp((calls / "bob" / "call0.wav").stat().st_mtime).isoformat()
+    assert {k: r["date"] for k, r in rows.items()} == {
+        "alice/call0.wav": today,
+        "alice/call1.wav": "2024-02-03",
+        "bob/call0.wav": today,
+    }
+
+
+def test_skip_existing_needs_json_and_the_backend_is_checked(tmp_path):
+    res = CliRunner().invoke(app, ["analyze", str(tmp_path / "x.wav"), "--skip-existing", "--html", str(tmp_path)])
+    assert res.exit_code == 2 and "--skip-existing needs --json" in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    res = CliRunner().invoke(app, ["analyze", str(tmp_path / "x.wav"), "--backend", "spark"])
+    assert res.exit_code == 2 and "--backend 'spark': must be local or ray" in res.output
+    res = CliRunner().invoke(app, ["analyze", str(tmp_path / "x.wav"), "--ray-address", "auto"])
+    assert res.exit_code == 2 and "--ray-address needs --backend ray" in res.output
+
+
+def test_ray_backend_without_ray_says_how_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError
+    res = CliRunner().invoke(app, ["analyze", str(tmp_path / "x.wav"), "--backend", "ray"])
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        "voice-coach: error: --backend ray needs Ray, an optional extra: pip install 'voice-coach[ray]'"
+    )
+
+
+# --- where Whisper runs -------------------------------------------------------------------------
+
+
+def test_device_resolution(monkeypatch):
+    from voice_coach.asr import model
+    from voice_coach.errors import ModelError
+
+    assert model.resolve_device("auto", None, gpus=0) == ("cpu", "int8")
+    assert model.resolve_device("auto", None, gpus=2) == ("cuda", "float16")
+    assert model.resolve_device("cuda", "int8_float16", gpus=1) == ("cuda", "int8_float16")
+    assert model.resolve_device("cpu", "float32", gpus=1) == ("cpu", "float32")
+    with pytest.raises(ModelError, match="--device cuda: CTranslate2 sees no CUDA GPU"):
+        model.resolve_device("cuda", None, gpus=0)
+    with pytest.raises(ConfigError, match="--compute-type float16: not supported on this CPU"):
+        model.resolve_device("cpu", "float16", gpus=0)
+    with pytest.raises(ConfigError, match="--compute-type 'int4': must be one of"):
+        model.resolve_device("cpu", "int4")
+    with pytest.raises(ConfigError, match="--device 'tpu': must be one of auto, cpu, cuda"):
+        model.resolve_device("tpu")
+    # without a count given, CTranslate2 is asked
+    monkeypatch.setattr(model, "cuda_device_count", lambda: 1)
+    assert model.resolve_device("auto") == ("cuda", "float16")
+    monkeypatch.setattr(model, "cuda_device_count", lambda: 0)
+    assert model.resolve_device("auto") == ("cpu", "int8")
+
+
+def test_config_device_is_checked_and_resolved():
+    from voice_coach.asr.model import resolve_config_device
+    from voice_coach.config import Config
+
+    cfg = Config.from_dict({"transcription": {"device": "auto"}})
+    done = resolve_config_device(cfg, gpus=0)
+    assert (done.transcription.device, done.transcription.compute_type) == ("cpu", "int8")
+    assert resolve_config_device(done, gpus=0) is done
+    with pytest.raises(ConfigError, match=r"\[transcription\] device = .*must be one of auto, cpu, cuda"):
+        Config.from_dict({"transcription": {"device": "gpu"}})
+
+
+@pytest.mark.parametrize("command", ["analyze", "live"])
+def test_cuda_without_a_gpu_fails_at_once_in_one_line(command, monkeypatch, samples_dir):
+    from voice_coach.asr import model
+
+    monkeypatch.setattr(model, "cuda_device_count", lambda: 0)
+    sample = str(samples_dir / "jfk.flac")
+    args = ["analyze", sample, "--device", "cuda"] if command == "analyze" else ["live", "--replay", sample]
+    if command == "live":
+        args += ["--asr-device", "cuda", "--duration", "1", "-q"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "--device cuda: CTranslate2 sees no CUDA GPU" in lines[0]
+
+
+def test_results_record_the_device_and_compute_type(tmp_path, samples_dir):
+    import json
+
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(
+        app, ["analyze", str(samples_dir / "stereo_diarization.wav"), "--device", "cpu", "--json", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    t = json.loads(out.read_text())["config"]["transcription"]
+    assert (t["device"], t["compute_type"]) == ("cpu", "int8")
+
+
+# --- Ray: how many workers, and what each asks for ----------------------------------------------
+
+
+def test_ray_actor_plan():
+    from voice_coach.app.ray_backend import ActorPlan, plan_actors
+
+    # one one-thread worker per CPU by default; N workers share the CPUs, never beyond a node
+    assert plan_actors(workers=None, device="cpu", total_cpus=2, node_cpus=2) == ActorPlan(2, 1, 0.0)
+    assert plan_actors(workers=2, device="cpu", total_cpus=2, node_cpus=2) == ActorPlan(2, 1, 0.0)
+    assert plan_actors(workers=1, device="cpu", total_cpus=2, node_cpus=2) == ActorPlan(1, 2, 0.0)
+    assert plan_actors(workers=2, device="cpu", total_cpus=128, node_cpus=32) == ActorPlan(2, 32, 0.0)
+    assert plan_actors(workers=None, device="cuda", total_cpus=64, node_cpus=32, total_gpus=4) == ActorPlan(4, 1, 1.0)
+    assert plan_actors(workers=8, device="cuda", total_cpus=64, node_cpus=32, total_gpus=4) == ActorPlan(8, 1, 0.5)

@@ -388,6 +388,12 @@ class DynamicsConfig:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+ASR_DEVICES = ("auto", "cpu", "cuda")
+"""Where faster-whisper may run; ``auto`` is CUDA when CTranslate2 sees a GPU, else the CPU."""
+ASR_COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32")
+"""CTranslate2 compute types (whether the device supports one is checked when the model is set up)."""
+
+
 @dataclass(frozen=True)
 class TranscriptionConfig:
     """faster-whisper settings."""
@@ -418,6 +424,12 @@ class TranscriptionConfig:
     live_max_backlog_s: float = 6.0
     """Live: when transcription falls this far behind real time, it skips the audio it has not
     heard yet (and says so in an ``asr`` event); prosody and warnings never wait for it."""
+    device: str = "auto"
+    """Where faster-whisper runs: ``cpu``, ``cuda``, or ``auto`` (CUDA when CTranslate2 sees a GPU).
+    ``--device`` overrides it; a result records the device that was used."""
+    compute_type: str = ""
+    """CTranslate2 compute type (``int8``, ``int8_float16``, ``float16``, ``float32``, ...); empty is
+    int8 on the CPU and float16 on CUDA. ``--compute-type`` overrides it."""
 
     def __post_init__(self) -> None:
         c = _Checks(self)
@@ -428,6 +440,12 @@ class TranscriptionConfig:
         c.positive("live_max_backlog_s")
         c.check("file_chunk_s", self.file_chunk_s >= 1, "must be >= 1 s (whisper needs context around each word)")
         c.within("min_word_probability", 0.0, 1.0)
+        c.check("device", self.device in ASR_DEVICES, f"must be one of {', '.join(ASR_DEVICES)}")
+        c.check(
+            "compute_type",
+            self.compute_type in ("", *ASR_COMPUTE_TYPES),
+            f"must be empty (the device's default) or one of {', '.join(ASR_COMPUTE_TYPES)}",
+        )
 
 
 @dataclass(frozen=True)

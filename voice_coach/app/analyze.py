@@ -43,7 +43,12 @@ def parse_speakers(value: str | int) -> str:
 
 def file_transcriber_factory(model_name: str | None, config: Config):
     """A factory giving each voice a one-pass transcriber running in its own thread."""
-    model = load_model(model_name, cpu_threads=int(os.environ.get("VOICE_COACH_CPU_THREADS", "0") or 0))
+    model = load_model(
+        model_name,
+        cpu_threads=int(os.environ.get("VOICE_COACH_CPU_THREADS", "0") or 0),
+        device=config.transcription.device,
+        compute_type=config.transcription.compute_type or None,
+    )
 
     def make(_speaker):
         return AsyncTranscriber(ChunkedTranscriber(model, config.transcription))

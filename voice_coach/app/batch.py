@@ -1,21 +1,35 @@
 """Analyzing many recordings: one job per file, in worker processes that each load the model once.
 
 ``run_batch`` yields one ``FileOutcome`` per input as it completes. A worker writes that file's
-outputs itself (JSON, CSV, HTML) and sends back only a small summary row, so results of long calls
-never cross process boundaries. A bad file is an outcome with an error, never the end of the batch.
+outputs itself (CSV, HTML, then the JSON last) and sends back only a small summary row, so results
+of long calls never cross process boundaries. A bad file is an outcome with an error, never the end
+of the batch. Workers are local processes (``backend="local"``) or Ray actors (``backend="ray"``,
+``voice_coach.app.ray_backend``), with the same outputs.
+
+Resuming (``skip_existing``): every output is written atomically and the JSON result last, so a
+JSON result newer than its audio means the call was finished; it is not analyzed again, its summary
+row is rebuilt from the JSON, and a CSV or HTML output asked for but missing is written from it.
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from voice_coach.app.dating import DATE_FORMATS, parse_call_date
 from voice_coach.errors import ConfigError, VoiceCoachError
+
+log = logging.getLogger("voice_coach")
+
+BACKENDS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,10 @@ class Job:
     options: dict  # analyze_file keyword arguments (picklable)
     embed_audio: bool = False
     phrasebook: Path | None = None
+    date: str | None = None
+    """The call's ISO date (``voice_coach.app.dating``), for the summary row."""
+    shared_assets: Path | None = None
+    """Where the reports of a batch share one copy of the plotting library (None: each page inlines it)."""
 
 
 @dataclass
@@ -74,44 +92,131 @@ class FileOutcome:
     row: dict = field(default_factory=dict)
     result: dict | None = None  # only from in-process runs (for the terminal summary)
     written: dict = field(default_factory=dict)
+    skipped: bool = False
+    """True when an existing result was used (``skip_existing``) instead of analyzing the call."""
 
 
 def run_job(job: Job, *, keep_result: bool = False, progress=None) -> FileOutcome:
     """Analyze one file and write its outputs. Never raises for a bad input: returns the error."""
     from voice_coach.app.analyze import analyze_file
-    from voice_coach.output.result import write_csv, write_json
 
+    log.debug("analyzing %s", job.path)
     try:
         result = analyze_file(job.path, progress=progress, phrasebook=job.phrasebook, **job.options)
-        written = {}
-        if job.outputs.get("json"):
-            write_json(result, job.outputs["json"])
-            written["json"] = job.outputs["json"]
-        if job.outputs.get("csv"):
-            write_csv(result, job.outputs["csv"])
-            written["csv"] = job.outputs["csv"]
-        if job.outputs.get("html"):
-            from voice_coach.output.report import render_report
-
-            render_report(result, job.outputs["html"], audio_path=job.path, embed_audio=job.embed_audio)
-            written["html"] = job.outputs["html"]
-        from voice_coach.output.report import summary_row
-
-        row = summary_row(result, agent=job.agent or "")
-        return FileOutcome(job.path, None, row, result if keep_result else None, written)
+        written = write_outputs(job, result)
+        return FileOutcome(job.path, None, _row(job, result), result if keep_result else None, written)
     except VoiceCoachError as exc:
         return FileOutcome(job.path, str(exc))
     except MemoryError:
         return FileOutcome(job.path, f"{job.path}: out of memory while analyzing")
 
 
+def write_outputs(job: Job, result: dict, *, only_missing: bool = False) -> dict[str, Path]:
+    """Write ``job``'s outputs of ``result``: CSV and HTML first and the JSON last, each atomically,
+    so that a JSON result on disk means every output of its run was written. ``only_missing`` writes
+    only the CSV and HTML files that do not exist (repairing a resumed call) and never the JSON."""
+    from voice_coach.output.result import write_csv, write_json
+
+    written: dict[str, Path] = {}
+    target = job.outputs.get("csv")
+    if target and not (only_missing and Path(target).exists()):
+        write_csv(result, target)
+    if target:
+        written["csv"] = target
+    target = job.outputs.get("html")
+    if target and not (only_missing and Path(target).exists()):
+        from voice_coach.output.report import render_report
+
+        shared: dict[str, Any] = {"shared_assets_dir": job.shared_assets} if job.shared_assets else {}
+        render_report(result, target, audio_path=job.path, embed_audio=job.embed_audio, **shared)
+    if target:
+        written["html"] = target
+    target = job.outputs.get("json")
+    if target and not only_missing:
+        write_json(result, target)
+    if target:
+        written["json"] = target
+    return written
+
+
+def _row(job: Job, result: dict) -> dict:
+    from voice_coach.output.report import summary_row
+
+    return summary_row(result, agent=job.agent or "", date=job.date)
+
+
+def finished_result(job: Job) -> dict | None:
+    """The result of ``job`` from an earlier run, or None when the call must be analyzed: no JSON
+    output, a JSON older than the audio (the recording changed since), or one that cannot be read."""
+    target = job.outputs.get("json")
+    if not target:
+        return None
+    try:
+        if Path(target).stat().st_mtime < job.path.stat().st_mtime:
+            return None
+        result = json.loads(Path(target).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    from voice_coach.output.report._result import result_problem
+
+    return result if result_problem(result) is None else None
+
+
+def resume_job(job: Job, *, keep_result: bool = False) -> FileOutcome | None:
+    """The outcome of a call finished by an earlier run (its missing CSV or HTML written from the
+    JSON result), or None when it must be analyzed."""
+    result = finished_result(job)
+    if result is None:
+        return None
+    try:
+        written = write_outputs(job, result, only_missing=True)
+        row = _row(job, result)
+    except VoiceCoachError as exc:
+        return FileOutcome(job.path, str(exc))
+    log.debug("%s: skipped, its result %s is newer than the recording", job.path, job.outputs["json"])
+    return FileOutcome(job.path, None, row, result if keep_result else None, written, skipped=True)
+
+
 def _init_worker(cpu_threads: int) -> None:
     os.environ["VOICE_COACH_CPU_THREADS"] = str(cpu_threads)
 
 
-def run_batch(jobs: list[Job], *, workers: int = 1, keep_results: bool = False, progress=None) -> Iterator[FileOutcome]:
-    """Run ``jobs``; with ``workers`` > 1 in that many processes (CTranslate2 threads shared out
-    among them so the machine is not oversubscribed)."""
+def run_batch(
+    jobs: list[Job],
+    *,
+    workers: int | None = 1,
+    keep_results: bool = False,
+    progress: Callable | None = None,
+    skip_existing: bool = False,
+    backend: str = "local",
+    ray_address: str | None = None,
+) -> Iterator[FileOutcome]:
+    """Run ``jobs``, yielding each outcome as it completes.
+
+    ``backend="local"``: with ``workers`` > 1 in that many processes (CTranslate2 threads shared out
+    among them so the machine is not oversubscribed). ``backend="ray"``: on Ray actors, a local Ray
+    runtime or the cluster at ``ray_address`` (see ``voice_coach.app.ray_backend.run_ray``; ``workers``
+    None is one actor per CPU). ``skip_existing``: calls finished by an earlier run are not analyzed
+    again (``resume_job``); they are yielded first.
+    """
+    if backend not in BACKENDS:
+        raise ConfigError(f"--backend {backend!r}: must be one of {', '.join(BACKENDS)}")
+    todo = []
+    for job in jobs:
+        done = resume_job(job, keep_result=keep_results) if skip_existing else None
+        if done is None:
+            todo.append(job)
+        else:
+            yield done
+    if backend == "ray":
+        from voice_coach.app.ray_backend import run_ray
+
+        yield from run_ray(todo, workers=workers, address=ray_address, keep_results=keep_results)
+        return
+    yield from _run_local(todo, workers=workers or 1, keep_results=keep_results, progress=progress)
+
+
+def _run_local(jobs: list[Job], *, workers: int, keep_results: bool, progress) -> Iterator[FileOutcome]:
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield run_job(job, keep_result=keep_results, progress=progress(job) if progress else None)
@@ -129,11 +234,13 @@ def run_batch(jobs: list[Job], *, workers: int = 1, keep_results: bool = False, 
 
 class AgentIdentity:
     """Who the agent of each recording is: a named group ``agent`` of a regular expression on the
-    file path, or a sidecar CSV with columns ``file`` and ``agent``."""
+    file path, or a sidecar CSV with columns ``file`` and ``agent`` (and optionally ``date``, the
+    call's date, kept in ``dates`` for ``voice_coach.app.dating.CallDates``)."""
 
     def __init__(self, pattern: str | None = None, sidecar: Path | None = None):
         self.regex = None
         self.table: dict[str, str] = {}
+        self.dates: dict[str, str] = {}
         if pattern:
             try:
                 self.regex = re.compile(pattern)
@@ -142,7 +249,7 @@ class AgentIdentity:
             if "agent" not in self.regex.groupindex:
                 raise ConfigError(f"--agent-from {pattern!r}: needs a named group, e.g. '(?P<agent>[^/]+)/[^/]+$'")
         if sidecar:
-            self.table = _read_sidecar(sidecar)
+            self.table, self.dates = _read_sidecar(sidecar)
 
     def __call__(self, path: Path) -> str | None:
         for key in (str(path), path.name, path.stem):
@@ -155,13 +262,31 @@ class AgentIdentity:
         return None
 
 
-def _read_sidecar(path: Path) -> dict[str, str]:
+def _read_sidecar(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """``(agents, dates)`` by the ``file`` column; a ``date`` column is optional, and a date in it
+    that is not one is a ``ConfigError`` naming the line."""
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
             if not reader.fieldnames or not {"file", "agent"} <= set(reader.fieldnames):
-                raise ConfigError(f"--agent-map {path}: needs a header with columns 'file' and 'agent'")
-            return {row["file"].strip(): row["agent"].strip() for row in reader if row.get("file")}
+                raise ConfigError(
+                    f"--agent-map {path}: needs a header with columns 'file' and 'agent' (and optionally 'date')"
+                )
+            agents, dates = {}, {}
+            for row in reader:
+                name = (row.get("file") or "").strip()
+                if not name:
+                    continue
+                agents[name] = (row.get("agent") or "").strip()
+                when = (row.get("date") or "").strip()
+                if when:
+                    try:
+                        dates[name] = parse_call_date(when).isoformat()
+                    except ValueError:
+                        raise ConfigError(
+                            f"--agent-map {path} line {reader.line_num}: date {when!r} is not a date ({DATE_FORMATS})"
+                        ) from None
+            return agents, dates
     except FileNotFoundError:
         raise ConfigError(f"--agent-map {path}: file not found") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

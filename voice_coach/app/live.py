@@ -263,7 +263,8 @@ def live_transcriber_factory(model_name: str | None, config: Config) -> Transcri
     from voice_coach.asr.streaming import OnlineTranscriber
     from voice_coach.asr.transcribe import AsyncTranscriber
 
-    asr_model = load_model(model_name)
+    t = config.transcription
+    asr_model = load_model(model_name, device=t.device, compute_type=t.compute_type or None)
 
     def make(_speaker):
         inner = OnlineTranscriber(

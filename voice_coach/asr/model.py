@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from voice_coach.errors import ModelError
+from voice_coach.config import ASR_COMPUTE_TYPES, ASR_DEVICES, Config
+from voice_coach.errors import ConfigError, ModelError
 
 DEFAULT_MODEL = "bundled:tiny.en"
+
+DEVICES = ASR_DEVICES
+COMPUTE_TYPES = ASR_COMPUTE_TYPES
+DEFAULT_COMPUTE_TYPE = {"cpu": "int8", "cuda": "float16"}
+_CPU_FALLBACK_TYPES = ("int8", "int8_float32", "float32")  # if CTranslate2 cannot be asked
 
 
 def bundled_model_path() -> Path:
@@ -41,13 +48,87 @@ def resolve_model(name_or_path: str | None) -> tuple[str, bool]:
     return name_or_path, False
 
 
-@lru_cache(maxsize=4)
-def load_model(name_or_path: str | None = None, *, cpu_threads: int = 0):
-    """Load a faster-whisper ``WhisperModel`` (int8 on CPU), cached per process.
+def cuda_device_count() -> int:
+    """How many CUDA GPUs CTranslate2 can use here (0 without a GPU, a driver or a CUDA build)."""
+    try:
+        import ctranslate2
 
-    Raises ``ModelError`` with one line when the model cannot be found or downloaded.
+        return int(ctranslate2.get_cuda_device_count())
+    except Exception:  # no CUDA runtime: CTranslate2 answers 0 or raises, depending on the build
+        return 0
+
+
+def cpu_compute_types() -> tuple[str, ...]:
+    """Compute types CTranslate2 supports on this CPU."""
+    try:
+        import ctranslate2
+
+        return tuple(sorted(ctranslate2.get_supported_compute_types("cpu")))
+    except Exception:  # pragma: no cover - CTranslate2 is a dependency of faster-whisper
+        return _CPU_FALLBACK_TYPES
+
+
+def resolve_device(
+    device: str = "auto", compute_type: str | None = None, *, gpus: int | None = None
+) -> tuple[str, str]:
+    """The device (``cpu`` or ``cuda``) and compute type a model will run with.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"}
+        ``auto`` is ``cuda`` when a GPU is seen, else ``cpu``.
+    compute_type : str or None
+        One of ``COMPUTE_TYPES``; None is int8 on the CPU and float16 on CUDA.
+    gpus : int or None
+        GPUs available (None: ask CTranslate2 on this machine; a Ray cluster passes its own count).
+
+    Raises ``ConfigError`` for an unknown device or compute type (or one the CPU does not support)
+    and ``ModelError`` for ``cuda`` where there is no GPU: one line each, before any work.
+    """
+    if device not in DEVICES:
+        raise ConfigError(f"--device {device!r}: must be one of {', '.join(DEVICES)}")
+    compute_type = compute_type or None
+    if compute_type is not None and compute_type not in COMPUTE_TYPES:
+        raise ConfigError(f"--compute-type {compute_type!r}: must be one of {', '.join(COMPUTE_TYPES)}")
+    if device != "cpu":
+        n = cuda_device_count() if gpus is None else gpus
+        if device == "cuda" and n < 1:
+            raise ModelError(
+                "--device cuda: CTranslate2 sees no CUDA GPU here (no GPU, no driver, or a CPU-only build); "
+                "use --device cpu or auto"
+            )
+        device = "cuda" if n >= 1 else "cpu"
+    chosen = compute_type or DEFAULT_COMPUTE_TYPE[device]
+    if device == "cpu" and chosen not in cpu_compute_types():
+        raise ConfigError(
+            f"--compute-type {chosen}: not supported on this CPU; use one of {', '.join(cpu_compute_types())}"
+        )
+    return device, chosen
+
+
+def resolve_config_device(config: Config, *, gpus: int | None = None) -> Config:
+    """``config`` with ``[transcription] device`` and ``compute_type`` resolved (``auto`` and an empty
+    compute type made concrete), so the result's config echo records what ran. Raises as
+    ``resolve_device``."""
+    t = config.transcription
+    device, compute_type = resolve_device(t.device, t.compute_type or None, gpus=gpus)
+    if (device, compute_type) == (t.device, t.compute_type):
+        return config
+    return replace(config, transcription=replace(t, device=device, compute_type=compute_type))
+
+
+@lru_cache(maxsize=4)
+def load_model(
+    name_or_path: str | None = None, *, cpu_threads: int = 0, device: str = "auto", compute_type: str | None = None
+):
+    """Load a faster-whisper ``WhisperModel``, cached per process.
+
+    ``device`` and ``compute_type`` are resolved by ``resolve_device`` (``auto``: CUDA when a GPU is
+    seen; compute type int8 on the CPU, float16 on CUDA). Raises ``ModelError`` with one
+    line when the model cannot be found or downloaded.
     """
     target, is_local = resolve_model(name_or_path)
+    device, compute_type = resolve_device(device, compute_type)
     try:
         from faster_whisper import WhisperModel
     except ImportError as exc:  # pragma: no cover
@@ -55,8 +136,8 @@ def load_model(name_or_path: str | None = None, *, cpu_threads: int = 0):
     try:
         return WhisperModel(
             target,
-            device="cpu",
-            compute_type="int8",
+            device=device,
+            compute_type=compute_type,
             cpu_threads=cpu_threads,
             local_files_only=is_local,
         )

@@ -14,8 +14,11 @@ import typer
 from voice_coach.cli.options import (
     AgentChannelOpt,
     AgentVoiceOpt,
+    AsrDeviceOpt,
+    ComputeTypeOpt,
     ConfigOpt,
     EmbedAudioOpt,
+    LiveAsrDeviceOpt,
     ModelOpt,
     PhrasesOpt,
     ProfileOpt,
@@ -162,12 +165,48 @@ def analyze(
     agent_map: Path | None = typer.Option(
         None, "--agent-map", help="Sidecar CSV with columns 'file' and 'agent'.", show_default=False
     ),
-    jobs: int = typer.Option(
-        1, "--jobs", "-j", min=1, max=64, help="Analyze this many files at once, in worker processes."
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        max=1024,
+        help="Analyze this many files at once: worker processes, or Ray workers with --backend ray. "
+        "Default: 1; with --backend ray, one per CPU of the cluster (one per GPU with --device cuda).",
+        show_default=False,
     ),
     recursive: bool = typer.Option(
         False, "--recursive", "-r", help="Look for recordings in sub-folders of folder inputs."
     ),
+    backend: str = typer.Option(
+        "local",
+        "--backend",
+        help="local: worker processes on this machine. ray: Ray workers, on a local Ray runtime or the cluster "
+        "of --ray-address (pip install 'voice-coach[ray]'; see docs/scale.md).",
+    ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray-address",
+        help="With --backend ray: join this Ray cluster (the address 'ray start --head' prints, or 'auto'). "
+        "Default: start a Ray runtime on this machine for this run.",
+        show_default=False,
+    ),
+    skip_existing: bool = typer.Option(
+        False,
+        "--skip-existing",
+        help="Resume a batch: a call whose --json result exists and is newer than its recording is not analyzed "
+        "again (it still counts in --summary). Needs --json.",
+    ),
+    date_from: str | None = typer.Option(
+        None,
+        "--date-from",
+        help="Regular expression with a named group 'date' (YYYY-MM-DD, YYYYMMDD or YYYY-MM-DDTHH...) matched on "
+        "each file path, for the call dates of --summary. Else the 'date' column of --agent-map, else the "
+        "file's modification day.",
+        show_default=False,
+    ),
+    device: AsrDeviceOpt = None,
+    compute_type: ComputeTypeOpt = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No terminal summary (outputs and errors only)."),
 ) -> None:
     """Analyze recordings: transcript, pace, pitch and loudness against the calm baseline, warnings.
@@ -179,6 +218,9 @@ def analyze(
     many = len(inputs) > 1
     _check_outputs(json_out, csv_out, html_out, summary, many=many)
     cfg, base, identity = _analyze_settings(config, profile, agent_from, agent_map, phrases)
+    cfg, dates = _batch_settings(
+        cfg, device, compute_type, backend, ray_address, skip_existing, json_out, date_from, identity.dates
+    )
     _check_voice_options(speakers, agent_voice)
 
     from voice_coach.app.batch import Job, Outputs, output_names
@@ -188,10 +230,12 @@ def analyze(
     options.update(speakers=speakers, agent_voice=agent_voice)
     names = output_names(inputs)
     job_list = [
-        Job(p, identity(p), outputs.for_input(p, many, names[p]), options, embed_audio, phrases) for p in inputs
+        Job(p, identity(p), outputs.for_input(p, many, names[p]), options, embed_audio, phrases, _date(dates, p))
+        for p in inputs
     ]
     show_summary = not quiet and not (json_out or csv_out or html_out or summary)
-    failures, rows, links = _run_jobs(job_list, jobs=jobs, many=many, quiet=quiet, show_summary=show_summary)
+    batch = {"workers": jobs, "skip_existing": skip_existing, "backend": backend, "ray_address": ray_address}
+    failures, rows, links = _run_jobs(job_list, many=many, quiet=quiet, show_summary=show_summary, **batch)
     if summary is not None and rows:
         _write_batch_summary(summary, rows, links, quiet=quiet)
     if failures:
@@ -247,8 +291,67 @@ def _check_voice_options(speakers: str, agent_voice: str | None) -> None:
         _fail("--agent-voice needs two voices; it makes no sense with --speakers 1")
 
 
-def _run_jobs(job_list: list, *, jobs: int, many: bool, quiet: bool, show_summary: bool) -> tuple[int, list, dict]:
-    """Analyze every job under a progress bar, reporting each call as it finishes.
+def _batch_settings(
+    cfg,
+    device: str | None,
+    compute_type: str | None,
+    backend: str,
+    ray_address: str | None,
+    skip_existing: bool,
+    json_out: Path | None,
+    date_from: str | None,
+    agent_dates: dict,
+):
+    """The configuration with the ASR device and compute type, and the call dates; each checked before
+    any work (one line and exit 2 on a problem)."""
+    from voice_coach.errors import VoiceCoachError
+
+    if backend not in ("local", "ray"):
+        _fail(f"--backend {backend!r}: must be local or ray")
+    if ray_address and backend != "ray":
+        _fail("--ray-address needs --backend ray")
+    if skip_existing and json_out is None:
+        _fail("--skip-existing needs --json: a call counts as done when its JSON result exists and is newer")
+    try:
+        if backend == "ray":
+            from voice_coach.app.ray_backend import import_ray
+
+            import_ray()
+        # a cluster's GPUs are counted on the cluster, once joined
+        cfg = _asr_config(cfg, device, compute_type, resolve=not ray_address)
+        from voice_coach.app.dating import CallDates
+
+        dates = CallDates(date_from, agent_dates)
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+    return cfg, dates
+
+
+def _asr_config(cfg, device: str | None, compute_type: str | None, *, resolve: bool = True):
+    """``cfg`` with --device and --compute-type over its [transcription] settings, resolved on this
+    machine (``auto`` made concrete; ``cuda`` without a GPU raises ``ModelError``)."""
+    from dataclasses import replace
+
+    from voice_coach.asr.model import resolve_config_device
+
+    t = cfg.transcription
+    cfg = replace(cfg, transcription=replace(t, device=device or t.device, compute_type=compute_type or t.compute_type))
+    return resolve_config_device(cfg) if resolve else cfg
+
+
+def _date(dates, path: Path) -> str | None:
+    from voice_coach.errors import VoiceCoachError
+
+    try:
+        return dates(path)[0]
+    except VoiceCoachError as exc:
+        _fail(str(exc))
+    return None
+
+
+def _run_jobs(job_list: list, *, many: bool, quiet: bool, show_summary: bool, **batch) -> tuple[int, list, dict]:
+    """Analyze every job under a progress bar, reporting each call as it finishes (``batch``: the
+    keyword arguments of ``run_batch``: workers, backend, skip_existing, ...).
 
     Returns the number of failures, the summary rows of the calls that worked, and their reports by source.
     """
@@ -277,7 +380,7 @@ def _run_jobs(job_list: list, *, jobs: int, many: bool, quiet: bool, show_summar
                 overall, completed=done, total=total, description=f"{first}: {stage}" if stage else first
             )
 
-        for outcome in run_batch(job_list, workers=jobs, keep_results=show_summary, progress=per_file):
+        for outcome in run_batch(job_list, keep_results=show_summary, progress=per_file, **batch):
             if many:
                 bar.advance(overall)
             if outcome.error:
@@ -302,7 +405,8 @@ def _show_outcome(outcome, bar_console, console, *, quiet: bool, show_summary: b
     elif not quiet:
         r = outcome.row
         bar_console.print(
-            f"{outcome.path}: {r.get('warnings_total', 0)} warning(s), calm score {r.get('calm_score')}",
+            f"{outcome.path}: {r.get('warnings_total', 0)} warning(s), calm score {r.get('calm_score')}"
+            + (" (existing result)" if outcome.skipped else ""),
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -430,6 +534,8 @@ def live(
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
     model: ModelOpt = None,
+    asr_device: LiveAsrDeviceOpt = None,
+    compute_type: ComputeTypeOpt = None,
     record: Path | None = typer.Option(
         None,
         "--record",
@@ -483,6 +589,7 @@ def live(
         view = lambda source: LiveView(console, bell=bell, source=source)
     try:
         cfg, base = _load_settings(config, profile)
+        cfg = _asr_config(cfg, asr_device, compute_type)
         run = run_live(
             device=device,
             channels=channels,

@@ -46,6 +46,27 @@ ModelOpt = Annotated[
         show_default=False,
     ),
 ]
+_ASR_DEVICE_HELP = (
+    "Where Whisper runs: auto (a CUDA GPU when CTranslate2 sees one, else the CPU), cpu or cuda. "
+    "Default: auto (or the device setting of the --config file)."
+)
+AsrDeviceOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--device", "--asr-device", help=_ASR_DEVICE_HELP, show_default=False),
+]
+LiveAsrDeviceOpt = Annotated[  # live's --device is the microphone
+    Optional[str],  # noqa: UP045
+    typer.Option("--asr-device", help=_ASR_DEVICE_HELP, show_default=False),
+]
+ComputeTypeOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--compute-type",
+        help="CTranslate2 compute type: int8, int8_float32, int8_float16, int16, float16, bfloat16, float32. "
+        "Default: int8 on the CPU, float16 on CUDA.",
+        show_default=False,
+    ),
+]
 ProfileOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(

@@ -1,0 +1,219 @@
+"""Analyzing many recordings on Ray: a local Ray runtime, or a cluster many machines have joined.
+
+``run_ray(jobs)`` yields one ``FileOutcome`` per job, like ``batch.run_batch`` with local worker
+processes, and the outputs are the same: each job runs ``batch.run_job`` on a Ray actor, which
+writes that call's files itself (so the inputs and outputs must be on paths every node sees, e.g.
+an NFS mount) and sends back only the summary row.
+
+Each actor is one worker process that loads the model once and analyzes one call at a time. It
+asks Ray for as many CPUs as the CTranslate2 threads it runs (and for a GPU with ``device=cuda``),
+so Ray never places more work on a node than it has cores. A worker that dies (the node is lost,
+the process is killed) is restarted and its call retried by Ray (``MAX_RESTARTS``,
+``MAX_TASK_RETRIES``); a bad recording is an outcome with an error, reported once, never retried,
+never the end of the batch.
+
+Ray is an optional extra (``pip install 'voice-coach[ray]'``); this module imports it lazily.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from voice_coach.app.batch import FileOutcome, Job, run_job
+from voice_coach.errors import ConfigError, VoiceCoachError
+
+__all__ = ["MAX_RESTARTS", "MAX_TASK_RETRIES", "RAY_MISSING", "ActorPlan", "import_ray", "plan_actors", "run_ray"]
+
+log = logging.getLogger("voice_coach")
+
+RAY_MISSING = "--backend ray needs Ray, an optional extra: pip install 'voice-coach[ray]'"
+MAX_RESTARTS = 3
+"""How often Ray restarts a worker that died (its node was lost, it was killed) before giving up on it."""
+MAX_TASK_RETRIES = 3
+"""How often a call whose worker died is run again on a restarted worker."""
+_OBJECT_STORE_BYTES = 128 * 2**20  # a local runtime: only summary rows travel through it
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a one-line ``ConfigError`` saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(RAY_MISSING) from None
+    return ray
+
+
+@dataclass(frozen=True)
+class ActorPlan:
+    """How many workers (actors) to start and what each asks Ray for."""
+
+    count: int
+    cpus: int
+    """CPUs per actor, which is also its CTranslate2 ``cpu_threads``."""
+    gpus: float
+    """GPUs per actor (0 on the CPU; a fraction when several actors share a GPU)."""
+
+
+def plan_actors(
+    *, workers: int | None, device: str, total_cpus: int, node_cpus: int, total_gpus: float = 0
+) -> ActorPlan:
+    """The actors for a batch on a cluster of ``total_cpus`` CPUs (the largest node has ``node_cpus``)
+    and ``total_gpus`` GPUs.
+
+    On the CPU, ``workers`` None is one actor per CPU, each with one thread (on a 2-core machine two
+    one-thread workers match two one-thread processes, ``--jobs 2``); ``workers=N`` is N actors that
+    share the CPUs out, never more threads than the largest node has. On CUDA, one actor per GPU
+    (``workers`` None), or N actors sharing the GPUs (a fraction each when N exceeds them), with one
+    CPU each for decoding and prosody.
+    """
+    if device == "cuda":
+        count = workers or max(1, int(total_gpus))
+        gpus = min(1.0, total_gpus / count) if total_gpus > 0 else 0.0
+        return ActorPlan(count, 1, gpus)
+    if workers is None:
+        return ActorPlan(max(1, total_cpus), 1, 0.0)
+    cpus = max(1, min(node_cpus, total_cpus // workers))
+    return ActorPlan(workers, cpus, 0.0)
+
+
+class _Analyzer:
+    """A Ray actor: one worker process that runs ``run_job`` for one call at a time."""
+
+    def __init__(self, cpu_threads: int, cwd: str, options: dict):
+        os.environ["VOICE_COACH_CPU_THREADS"] = str(cpu_threads)
+        if os.path.isdir(cwd):  # relative input paths resolve as on the driver, when this node has its folder
+            os.chdir(cwd)
+        try:  # load the model now, once, through the path run_job takes (a failure is reported by each job)
+            from voice_coach.app.analyze import file_transcriber_factory
+            from voice_coach.config import Config
+
+            file_transcriber_factory(options.get("model"), options.get("config") or Config())
+        except VoiceCoachError:
+            pass
+
+    def run(self, job: Job, keep_result: bool) -> FileOutcome:
+        return run_job(job, keep_result=keep_result)
+
+
+def run_ray(
+    jobs: list[Job],
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    keep_results: bool = False,
+) -> Iterator[FileOutcome]:
+    """Run ``jobs`` on Ray actors, yielding each outcome as it completes.
+
+    Parameters
+    ----------
+    jobs : list of Job
+        As for ``run_batch``. Their ``[transcription] device`` (``auto``, ``cpu``, ``cuda``) is
+        resolved against the GPUs of the cluster, not of this machine.
+    workers : int or None
+        Actors to start (see ``plan_actors``); None: one per CPU (or per GPU with ``cuda``).
+    address : str or None
+        A running cluster to join (``ray start --head`` prints it; ``auto`` finds the one on this
+        machine). None starts a local Ray runtime with ``num_cpus`` CPUs (default: this machine's
+        cores), no dashboard and no usage statistics, and shuts it down at the end.
+
+    Raises ``ConfigError`` when Ray is missing or the cluster cannot be joined, ``ModelError`` for
+    ``cuda`` on a cluster without a GPU.
+    """
+    if not jobs:
+        return
+    ray = import_ray()
+    started = _connect(ray, address, num_cpus)
+    try:
+        jobs, plan = _prepare(ray, jobs, workers)
+        yield from _dispatch(ray, jobs, plan, keep_results=keep_results)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _connect(ray: Any, address: str | None, num_cpus: int | None) -> bool:
+    """Join ``address`` or start a local runtime; True when this call started it (and must stop it)."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray would otherwise report usage over the network
+    if ray.is_initialized():
+        return False
+    quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+    try:
+        if address:
+            ray.init(address=address, **quiet)
+        else:
+            ray.init(
+                address="local",
+                num_cpus=num_cpus or os.cpu_count() or 1,
+                include_dashboard=False,
+                object_store_memory=_OBJECT_STORE_BYTES,
+                **quiet,
+            )
+    except Exception as exc:  # ConnectionError, ValueError, RuntimeError: Ray raises many kinds
+        where = f"--ray-address {address}: cannot join the Ray cluster" if address else "cannot start Ray"
+        raise ConfigError(f"{where} ({type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]})") from None
+    return True
+
+
+def _prepare(ray: Any, jobs: list[Job], workers: int | None) -> tuple[list[Job], ActorPlan]:
+    """The jobs with their device resolved on the cluster's GPUs, and the actors to run them."""
+    from voice_coach.asr.model import resolve_config_device
+    from voice_coach.config import Config
+
+    resources = ray.cluster_resources()
+    total_gpus = float(resources.get("GPU", 0))
+    config = jobs[0].options.get("config") or Config()
+    resolved = resolve_config_device(config, gpus=int(total_gpus))
+    if resolved is not config:
+        jobs = [replace(j, options={**j.options, "config": resolved}) for j in jobs]
+    node_cpus = max((int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")), default=1)
+    plan = plan_actors(
+        workers=workers,
+        device=resolved.transcription.device,
+        total_cpus=int(resources.get("CPU", 1)),
+        node_cpus=node_cpus,
+        total_gpus=total_gpus,
+    )
+    log.debug("ray: %d worker(s), %d CPU and %.2g GPU each", plan.count, plan.cpus, plan.gpus)
+    return jobs, plan
+
+
+def _dispatch(ray: Any, jobs: list[Job], plan: ActorPlan, *, keep_results: bool) -> Iterator[FileOutcome]:
+    """One call per actor at a time; each outcome is yielded as it arrives."""
+    actor_class = ray.remote(_Analyzer).options(
+        num_cpus=plan.cpus,
+        num_gpus=plan.gpus,
+        max_restarts=MAX_RESTARTS,
+        max_task_retries=MAX_TASK_RETRIES,
+    )
+    count = min(plan.count, len(jobs))
+    idle = [actor_class.remote(plan.cpus, os.getcwd(), jobs[0].options) for _ in range(count)]
+    queue = deque(jobs)
+    pending: dict[Any, tuple[Job, Any]] = {}
+    while queue or pending:
+        while idle and queue:
+            actor, job = idle.pop(), queue.popleft()
+            pending[actor.run.remote(job, keep_results)] = (job, actor)
+        if not pending:  # every worker is gone
+            for job in queue:
+                yield FileOutcome(job.path, f"{job.path}: not analyzed, every Ray worker has failed")
+            return
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            job, actor = pending.pop(ref)
+            try:
+                outcome = ray.get(ref)
+                idle.append(actor)
+            except ray.exceptions.RayActorError as exc:  # its worker died more often than Ray restarts it
+                outcome = FileOutcome(job.path, f"{job.path}: the Ray worker failed ({type(exc).__name__})")
+                log.debug("ray: a worker is given up after %s", type(exc).__name__)
+            except ray.exceptions.RayError as exc:  # an unexpected exception inside the analysis
+                cause = getattr(exc, "cause", None) or exc
+                outcome = FileOutcome(job.path, f"{job.path}: the analysis failed ({type(cause).__name__})")
+                idle.append(actor)
+            yield outcome
