@@ -40,7 +40,7 @@ def stereo_call() -> np.ndarray:
 def truth_stretches(end_s: float | None = None) -> tuple[VoiceStretch, ...]:
     """The utterances of the call as stretches: agent = voice 0 (speaks first), customer = voice 1; where two
     utterances overlap (the interruption at 45.33-46.33 s) the overlap is not attributed (voice -1)."""
-    utts = sorted(([u["start"], u["end"], 0 if u["speaker"] == "agent" else 1] for u in TRUTH["utterances"]))
+    utts = sorted([u["start"], u["end"], 0 if u["speaker"] == "agent" else 1] for u in TRUTH["utterances"])
     out: list[VoiceStretch] = []
     for i, (a, b, v) in enumerate(utts):
         nxt = utts[i + 1] if i + 1 < len(utts) else None
@@ -184,6 +184,22 @@ def test_separation_section_says_how_the_voices_were_split_and_named(by_hand, ca
     assert [(s["start"], s["end"]) for s in overlap] == [(45.33, 46.33)]
     assert sep["unattributed_s"] == pytest.approx(1.0, abs=0.01)
     assert all(0 <= s["confidence"] <= 1 for s in sep["stretches"])
+    # The terminal summary says it in one line.
+    from rich.console import Console
+
+    from voice_coach.output.summary_view import render_result, separation_line
+
+    console = Console(record=True, width=200)
+    render_result(r, console)
+    line = (
+        "Mono recording: 2 voices (as asked); agent = first voice to speak (rule); "
+        "1.0 s of speech given to neither voice (overlap, unsure)"
+    )
+    assert line in console.export_text()
+    sep["requested"], sep["agent_choice"]["uncertain"] = "auto", True
+    assert separation_line(sep).startswith("Mono recording: 2 voices (confidence 1.00); agent = first voice")
+    assert "uncertain" in separation_line(sep)
+    assert separation_line(None) is None
 
 
 def test_agent_voice_second_swaps_the_voices(by_hand, call_files):
@@ -290,7 +306,10 @@ def test_a_two_channel_call_ignores_auto_and_refuses_one_speaker_or_agent_voice(
     [
         (["--speakers", "3"], "--speakers must be auto, 1 or 2, got '3'"),
         (["--agent-voice", "bogus"], "--agent-voice must be first or second, got 'bogus'"),
-        (["--speakers", "1", "--agent-voice", "first"], "--agent-voice needs two voices; it makes no sense with --speakers 1"),
+        (
+            ["--speakers", "1", "--agent-voice", "first"],
+            "--agent-voice needs two voices; it makes no sense with --speakers 1",
+        ),
     ],
 )
 def test_cli_bad_voice_options_are_one_line(tmp_path, call_files, args, message):
@@ -352,3 +371,86 @@ def test_malformed_voiceprint_is_one_line(tmp_path, call_files, value, problem):
         load_profile(path)
     res = runner.invoke(app, ["analyze", str(call_files["mono_calm_agent"]), "--profile", str(path)])
     assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1 and problem in res.output
+
+
+# --- through the real separation --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def calm_agent_profile(tmp_path_factory):
+    """A profile, with a voice print, from the calm part of ``calm_then_rushed.wav``: the same synthetic
+    agent voice as in the call."""
+    import soundfile as sf
+
+    d = tmp_path_factory.mktemp("profile")
+    y, _ = sf.read(str(SAMPLES / "calm_then_rushed.wav"), dtype="float32")
+    calm = write_wav(d / "calm.wav", y[: 37 * SR])
+    prof = d / "agent.json"
+    res = runner.invoke(app, ["calibrate", str(calm), "--out", str(prof)])
+    assert res.exit_code == 0, res.output
+    assert "with a voice print" in res.output
+    return prof
+
+
+def test_calibrate_stores_a_voiceprint_unless_told_not_to(tmp_path, calm_agent_profile):
+    data = json.loads(calm_agent_profile.read_text())
+    vp = np.asarray(data["voiceprint"])
+    assert vp.shape == (VOICEPRINT_DIM,) and np.linalg.norm(vp) == pytest.approx(1.0, abs=1e-4)
+    calm = calm_agent_profile.parent / "calm.wav"
+    res = runner.invoke(app, ["calibrate", str(calm), "--out", str(tmp_path / "p.json"), "--no-voiceprint"])
+    assert res.exit_code == 0 and "no voice print (--no-voiceprint)" in res.output
+    plain = json.loads((tmp_path / "p.json").read_text())
+    assert "voiceprint" not in plain
+    assert plain["pitch_median_hz"] == data["pitch_median_hz"]  # the baseline itself does not change
+
+
+def test_real_separation_with_voiceprint_names_the_agent(tmp_path, call_files, calm_agent_profile):
+    """The customer speaks second; the voice print still names the agent when told the opposite rule would
+    not, and the calm agent gets no warning while the angry customer raises customer_agitated."""
+    out = tmp_path / "r.json"
+    args = ["analyze", str(call_files["mono_calm_agent"]), "--profile", str(calm_agent_profile), "--json", str(out)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.read_text())
+    sep = r["separation"]
+    assert sep["requested"] == "auto" and sep["speakers"] == 2 and sep["method"] == "ge2e+spectral-clustering"
+    choice = sep["agent_choice"]
+    assert choice["method"] == "voiceprint" and choice["voice"] == "first" and not choice["uncertain"]
+    assert choice["similarity"]["agent"] > choice["similarity"]["customer"] + UNCERTAIN_MARGIN
+    assert kinds(r) == [("customer", "customer_agitated")]
+    # Most of each voice's speech time went to the right voice.
+    assert attributed_right(sep["stretches"], end_s=MIRRORING_FROM_S) >= 0.9
+
+
+def attributed_right(stretches: list[dict], *, end_s: float) -> float:
+    """Share of single-speaker speech time (per the truth) given to the right voice."""
+    step = 0.01
+    t = np.arange(0, end_s, step)
+    truth = np.full(len(t), "", dtype=object)
+    count = np.zeros(len(t), int)
+    for u in TRUTH["utterances"]:
+        inside = (t >= u["start"]) & (t < u["end"])
+        truth[inside] = u["speaker"]
+        count[inside] += 1
+    got = np.full(len(t), None, dtype=object)
+    for s in stretches:
+        got[(t >= s["start"]) & (t < s["end"])] = s["voice"]
+    single = count == 1
+    return float(np.mean(got[single] == truth[single]))
+
+
+def test_end_to_end_mono_call_with_transcription(tmp_path, call_files):
+    """The whole mono call through the CLI (real separation, tiny.en on each voice): each voice's words
+    land in its own section, the customer's anger is the customer's, the agent's phrases are spotted."""
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["analyze", str(call_files["mono"]), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.read_text())
+    assert r["separation"]["agent_choice"]["method"] == "rule:first"
+    agent_text = " ".join(w["text"] for w in r["agent"]["words"]).lower()
+    customer_text = " ".join(w["text"] for w in r["customer"]["words"]).lower()
+    assert "thank you for calling" in agent_text and "coffee machine" not in agent_text
+    assert "coffee machine" in customer_text and "thank you for calling" not in customer_text
+    assert ("customer", "customer_agitated") in kinds(r)
+    assert "defensive" in {p["category"] for p in r["phrases"]}  # "... nothing else I can do", the agent's
+    assert r["scorecard"]["items"]

@@ -5,11 +5,16 @@ transcriber, no warnings), with a calibration budget that never runs out and no 
 all of this speech is known to be calm; the profile is the median of the speech blocks. Speech is
 counted across the files, and the last partial block counts too, so four short calm sentences (about
 3 s of voiced speech) are enough.
+
+Unless asked not to (``voiceprint=False``, ``--no-voiceprint``), the profile also holds the agent's voice print
+(``voices.naming.make_voiceprint`` of the same calm speech), which names the agent's voice in mono recordings.
+It is biometric data and stays in the profile file (docs/voiceprint.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +25,8 @@ from voice_coach.config import Config
 from voice_coach.engine.core import ChannelMap, Engine
 from voice_coach.errors import AudioError
 from voice_coach.sources.decode import iter_audio, parse_channel, probe
+
+log = logging.getLogger("voice_coach")
 
 MIN_PROFILE_SPEECH_S = 2.0
 """Voiced speech a profile needs, counted across all the files. Four short calm sentences hold 2.5-5.5 s
@@ -32,9 +39,16 @@ NO_BUDGET_S = 1e9
 
 
 def calibrate_files(
-    paths: list[Path], *, config: Config = Config(), agent_channel: str | int = 0, out: Path | None = None
+    paths: list[Path],
+    *,
+    config: Config = Config(),
+    agent_channel: str | int = 0,
+    out: Path | None = None,
+    voiceprint: bool = True,
 ) -> Baseline:
-    """The calm baseline of the agent in ``paths``; written to ``out`` as a profile when given."""
+    """The calm baseline of the agent in ``paths``, with their voice print unless ``voiceprint`` is False or
+    the speech detector finds too little speech for one (the baseline is kept; its ``voiceprint`` is None);
+    written to ``out`` as a profile when given."""
     # All of this speech is known to be calm: no budget (the baseline never freezes), no calm gate.
     baseline_cfg = dataclasses.replace(
         config.baseline, calibration_speech_s=NO_BUDGET_S, min_speech_s=MIN_PROFILE_SPEECH_S
@@ -42,12 +56,17 @@ def calibrate_files(
     cfg = dataclasses.replace(config, baseline=baseline_cfg)
     engine = Engine(config=cfg, channels=ChannelMap(0, None), transcriber=None, calibrating=True)
     gap = np.zeros(SAMPLE_RATE // 2, np.float32)
+    heard: list[np.ndarray] = []  # the agent's audio, kept only for the voice print
     for path in paths:
         info = probe(path)
         channel = parse_channel(agent_channel, channels=info.channels)
         for chunk in iter_audio(path, chunk_s=5.0):
             engine.feed(chunk[channel])
+            if voiceprint:
+                heard.append(chunk[channel])
         engine.feed(gap)
+        if voiceprint:
+            heard.append(gap)
     engine.finish()
     estimator = engine.analyzers["agent"].estimator
     assert estimator is not None  # no profile was given
@@ -60,6 +79,16 @@ def calibrate_files(
             f"{MIN_PROFILE_SPEECH_S:.0f} s (about four calm sentences, or 10 s of calm talk)"
         )
     baseline = dataclasses.replace(estimate, source="profile")
+    if voiceprint:
+        from voice_coach.voices.naming import make_voiceprint
+
+        names = ", ".join(str(p) for p in paths)
+        try:
+            vector = make_voiceprint(np.concatenate(heard), config=config.separation, what=names)
+        except AudioError as exc:  # the calm baseline is still good: the profile goes without a voice print
+            log.debug("no voice print: %s", exc)
+        else:
+            baseline = dataclasses.replace(baseline, voiceprint=tuple(float(x) for x in vector))
     if out is not None:
         save_profile(baseline, out, sources=[str(p) for p in paths])
     return baseline

@@ -486,8 +486,14 @@ def calibrate(
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the profile (JSON).", show_default=False),
     agent_channel: AgentChannelOpt = "0",
     config: ConfigOpt = None,
+    no_voiceprint: bool = typer.Option(
+        False,
+        "--no-voiceprint",
+        help="Leave the voice print out of the profile. A voice print (biometric data, kept only in the profile "
+        "file; see docs/voiceprint.md) tells the agent's voice from the customer's in mono recordings.",
+    ),
 ) -> None:
-    """Make a calm-baseline profile from recordings of the agent's calm speech."""
+    """Make a calm-baseline profile, with the agent's voice print, from recordings of the agent's calm speech."""
     from voice_coach.errors import VoiceCoachError
 
     if not out.parent.exists():
@@ -496,13 +502,24 @@ def calibrate(
         from voice_coach.app.calibrate import calibrate_files
 
         cfg, _ = _load_settings(config, None)
-        baseline = calibrate_files(_expand_inputs(files), config=cfg, agent_channel=agent_channel, out=out)
+        baseline = calibrate_files(
+            _expand_inputs(files), config=cfg, agent_channel=agent_channel, out=out, voiceprint=not no_voiceprint
+        )
     except VoiceCoachError as exc:
         _fail(str(exc), 1)
     typer.echo(
         f"Wrote {out}: pitch {baseline.pitch_median_hz or 0:.0f} Hz, loudness {baseline.loudness_median_db:.1f} dBFS, "
         f"articulation {baseline.articulation_rate_sps or 0:.2f} syll/s from {baseline.speech_s:.0f} s of voiced speech"
+        + _voiceprint_note(baseline.voiceprint is not None, asked=not no_voiceprint)
     )
+
+
+def _voiceprint_note(has: bool, *, asked: bool) -> str:
+    if has:
+        return "; with a voice print (biometric data, kept in this file only: docs/voiceprint.md)"
+    if asked:
+        return "; no voice print: under 2 s of speech detected for one (mono recordings fall back to --agent-voice)"
+    return "; no voice print (--no-voiceprint)"
 
 
 @app.command()

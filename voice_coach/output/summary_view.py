@@ -76,6 +76,35 @@ def _clip_words(text: str, limit: int = 24) -> str:
     return text if len(words) <= limit else " ".join(words[:limit]) + " ..."
 
 
+def separation_line(sep: dict | None) -> str | None:
+    """One line on how a mono recording was split into voices and how the agent was chosen; None for a
+    two-channel call or one analyzed as one voice without separation."""
+    if not sep:
+        return None
+    conf = sep.get("decision_confidence")
+    how = f" (confidence {conf:.2f})" if conf is not None and sep.get("requested") == "auto" else " (as asked)"
+    if sep.get("speakers") != 2:
+        return f"Mono recording: 1 voice{how}; all of it analyzed as the agent"
+    choice = sep.get("agent_choice") or {}
+    method = choice.get("method", "")
+    if method == "voiceprint":
+        sim = choice.get("similarity") or {}
+        named = (
+            f"agent = the voice nearer to the profile's voice print "
+            f"(similarity {_num(sim.get('agent'), '', 2)} against {_num(sim.get('customer'), '', 2)})"
+        )
+    else:
+        order = "first" if method.endswith("first") else "second"
+        named = f"agent = {order} voice to speak (rule)"
+    line = f"Mono recording: 2 voices{how}; {named}"
+    if choice.get("uncertain"):
+        line += "; uncertain: check who is who in the report"
+    unattributed = sep.get("unattributed_s") or 0.0
+    if unattributed >= 0.05:
+        line += f"; {unattributed:.1f} s of speech given to neither voice (overlap, unsure)"
+    return line
+
+
 def render_result(result: dict, console: Console) -> None:
     agent = result["agent"]
     s = agent["summary"]
@@ -89,6 +118,9 @@ def render_result(result: dict, console: Console) -> None:
         f"   baseline: {baseline_src}",
     )
     parts: list[RenderableType] = [head, Text(""), _figures(agent, result["config"]["agitation"])]
+    voices = separation_line(result.get("separation"))
+    if voices:
+        parts[1:1] = [Text(voices, style="yellow" if "uncertain" in voices else "")]
 
     warnings = result.get("warnings", [])
     if warnings:
