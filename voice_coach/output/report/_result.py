@@ -55,6 +55,7 @@ __all__ = [
     "scorecard_items",
     "semitones",
     "spans_of",
+    "verdict_class",
     "warnings_of",
     "words_of",
 ]
@@ -192,6 +193,13 @@ _VERDICT_CLASS = {
     "missed": "bad",
     "no": "bad",
 }
+
+
+def verdict_class(verdict: Any) -> str:
+    """A scorecard verdict as "good", "warn", "bad", or "neutral" when it is none of them (n/a, None)."""
+    return _VERDICT_CLASS.get(str(verdict).strip().lower(), "neutral") if verdict is not None else "neutral"
+
+
 _LABEL_KEYS = ("label", "name", "title", "id", "key")
 _ADVICE_KEYS = ("advice", "description", "check", "rule", "text")
 _VERDICT_KEYS = ("verdict", "status", "result", "passed", "pass", "ok", "grade")
@@ -266,7 +274,7 @@ def _scorecard_item(key: str | None, item: Any) -> dict:
     moments = [m for m in (_moment(x) for x in moments_raw) if m]
     if isinstance(verdict, bool):
         verdict = "pass" if verdict else "fail"
-    cls = _VERDICT_CLASS.get(str(verdict).strip().lower(), "neutral") if verdict is not None else "neutral"
+    cls = verdict_class(verdict)
     extra = [
         (k, v) for k, v in item.items() if k not in used and isinstance(v, (str, int, float, bool)) and v is not None
     ]

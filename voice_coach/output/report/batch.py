@@ -31,6 +31,7 @@ from voice_coach.output.report._result import (
 )
 from voice_coach.output.report.page import ReportError, page_head
 from voice_coach.output.report.page import esc as _esc
+from voice_coach.output.report.trends import Trends, agent_trends
 
 __all__ = ["WARNING_KINDS", "render_index", "summary_row", "write_summary_csv"]
 
@@ -287,6 +288,12 @@ _INDEX_JS = """
 
 
 def _cell(value: Any, kind: str, link: str | None = None) -> str:
+    if kind == "html":  # (sort key, trusted markup built here)
+        key, inner = value
+        v = num(key)
+        return f'<td class="num" data-v="{"" if v is None else repr(v)}">{inner}</td>'
+    if kind in ("delta+", "delta-"):
+        return _delta_cell(value, higher_is_better=kind == "delta+")
     if kind in ("text", "file"):
         text = "" if value is None else str(value)
         shown = (Path(text.replace("\\", "/")).name or text) if kind == "file" else text
@@ -300,6 +307,24 @@ def _cell(value: Any, kind: str, link: str | None = None) -> str:
     else:
         shown = f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}".rstrip("0").rstrip(".")
     return f'<td class="num" data-v="{v!r}">{shown}</td>'
+
+
+def _short(v: float) -> str:
+    """A number as the tables show it: whole numbers bare, else up to 2 decimals."""
+    v = round(v, 2)
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+def _delta_cell(value: Any, *, higher_is_better: bool) -> str:
+    """A signed change, classed ``better`` or ``worse`` for the trainer."""
+    v = num(value)
+    if v is None:
+        return '<td class="num" data-v="">—</td>'
+    v = round(v, 2)
+    if v == 0:
+        return '<td class="num" data-v="0.0">0</td>'
+    cls = "better" if (v > 0) == higher_is_better else "worse"
+    return f'<td class="num delta {cls}" data-v="{v!r}">{"+" if v > 0 else "−"}{_short(abs(v))}</td>'
 
 
 def _relative_link(link: str, out_dir: Path) -> str:
@@ -378,6 +403,138 @@ def _table(
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# trends by agent over ISO weeks
+
+_METRIC_HEADINGS = {
+    "calm_score": ("Calm", True),
+    "warnings_per_call": ("Warnings/call", False),
+    "scorecard_overall": ("Scorecard", True),
+}
+"""Metric -> (heading, whether a rise is an improvement). Scorecard items: their label, True."""
+
+_SPARK_W, _SPARK_H = 90, 22
+_UNDATED_SHOWN = 12
+"""Undated calls named in the note; the rest are counted."""
+
+
+def _metric_heading(metric: str) -> tuple[str, bool]:
+    if metric in _METRIC_HEADINGS:
+        return _METRIC_HEADINGS[metric]
+    return metric.removeprefix("scorecard_").replace("_", " "), True
+
+
+def _sparkline(series: Sequence[tuple[str, float]], weeks: Sequence[str], lo: float, hi: float) -> str:
+    """An inline SVG of one agent's weekly values on the shared week axis (gaps where no calls).
+
+    ``lo``/``hi`` are the metric's range over all agents, so slopes compare between rows."""
+    pos = {w: i for i, w in enumerate(weeks)}
+    n, span = len(weeks), (hi - lo) or 1.0
+    pts = [
+        (
+            2 + (_SPARK_W - 4) * (pos[w] / (n - 1) if n > 1 else 0.5),
+            2 + (_SPARK_H - 4) * (1 - (v - lo) / span),
+            pos[w],
+        )
+        for w, v in series
+    ]
+    runs: list[list[tuple[float, float, int]]] = []
+    for p in pts:
+        if runs and p[2] == runs[-1][-1][2] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    marks = "".join(
+        f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y, _ in run)}"/>' if len(run) > 1 else ""
+        for run in runs
+    )
+    dots = [p for run in runs if len(run) == 1 for p in run] + pts[-1:]
+    marks += "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8"/>' for x, y, _ in dots)
+    label = ", ".join(f"{w}: {_short(v)}" for w, v in series)
+    return (
+        f'<svg class="spark" width="{_SPARK_W}" height="{_SPARK_H}" viewBox="0 0 {_SPARK_W} {_SPARK_H}" '
+        f'role="img" aria-label="{_esc(label)}"><title>{_esc(label)}</title>{marks}</svg>'
+    )
+
+
+def _trend_table(trends: Trends) -> str:
+    """One row per agent: calls, weeks, a sparkline and the change of each metric; worst calm change first."""
+    shown = [m for m in trends.metrics if any(a.series(m) for a in trends.agents)]
+    ranges = {}
+    for m in shown:
+        vals = [v for a in trends.agents for _, v in a.series(m)]
+        ranges[m] = (min(vals), max(vals))
+    cols: list[tuple[str, str, str]] = [
+        ("agent", "Agent", "text"),
+        ("calls", "Calls", "num"),
+        ("first_week", "First week", "text"),
+        ("last_week", "Last week", "text"),
+    ]
+    rows = []
+    for a in trends.agents:
+        row: dict[str, Any] = {
+            "agent": a.agent,
+            "calls": a.calls,
+            "first_week": a.weeks[0].week,
+            "last_week": a.weeks[-1].week,
+        }
+        for m in shown:
+            series = a.series(m)
+            last = series[-1][1] if series else None
+            spark = _sparkline(series, trends.weeks, *ranges[m]) if series else ""
+            row[f"{m}_by_week"] = (last, f'{spark}<span class="last">{"—" if last is None else _short(last)}</span>')
+            row[f"{m}_change"] = a.change.get(m)
+        rows.append(row)
+    for m in shown:
+        heading, up_is_good = _metric_heading(m)
+        if m in _METRIC_HEADINGS:  # the items' weekly values are in the week-by-week table
+            cols.append((f"{m}_by_week", f"{heading} by week", "html"))
+        cols.append((f"{m}_change", f"{heading} change", "delta+" if up_is_good else "delta-"))
+    default = "calm_score_change" if "calm_score" in shown else "agent"
+    return _table("trends", cols, rows, default)
+
+
+def _week_table(trends: Trends) -> str:
+    """One row per agent and ISO week with calls: the weekly value of every metric."""
+    shown = [m for m in trends.metrics if any(a.series(m) for a in trends.agents)]
+    cols: list[tuple[str, str, str]] = [("agent", "Agent", "text"), ("week", "Week", "text"), ("calls", "Calls", "num")]
+    cols += [(m, _metric_heading(m)[0], "num") for m in shown]
+    rows = [{"agent": w.agent, "week": w.week, "calls": w.calls, **w.values} for a in trends.agents for w in a.weeks]
+    return _table("trend-weeks", cols, rows, "agent")
+
+
+def _undated_note(undated: Sequence[str]) -> str:
+    if not undated:
+        return ""
+    names = [Path(s.replace("\\", "/")).name or s for s in undated[:_UNDATED_SHOWN]]
+    more = f" and {len(undated) - _UNDATED_SHOWN} more" if len(undated) > _UNDATED_SHOWN else ""
+    calls = "1 call has" if len(undated) == 1 else f"{len(undated)} calls have"
+    return (
+        f'<p id="undated" class="note small">Undated: {calls} no date and {"is" if len(undated) == 1 else "are"} '
+        f"not in the trends: {_esc(', '.join(names))}{more}.</p>"
+    )
+
+
+def _trends_section(rows: Sequence[Mapping]) -> str:
+    """The trends card of the index, or "" when no row has a date."""
+    trends = agent_trends(rows)
+    if not trends.agents:
+        return ""
+    return (
+        '<section class="card" id="trends-card"><h2>Trends by agent</h2>'
+        f'<p class="muted small">By ISO week of the call date (Monday to Sunday), {_esc(trends.weeks[0])} to '
+        f"{_esc(trends.weeks[-1])}. Sparklines share one scale per column; the number is the last week's. "
+        "Change: the last week with calls minus the first. Scorecard items score 100 when good on every call, "
+        "50 for warn, 0 for bad. Sorted by the change in calm score, most "
+        "slipping first; click a heading to sort.</p>"
+        + _undated_note(trends.undated)
+        + f'<div class="scroll">{_trend_table(trends)}</div>'
+        + "<h3>Week by week</h3>"
+        + f'<div class="scroll">{_week_table(trends)}</div>'
+        + "</section>"
+    )
+
+
 _CALLS_HELP = '<p class="muted small">Worst calm score first. Click a heading to sort, a call to open its report.</p>'
 
 
@@ -395,7 +552,10 @@ def render_index(rows: Sequence[Mapping], out_path: Path, *, report_links: Mappi
         folder; relative paths are taken as already relative to it.
 
     The calls table sorts by clicking a column heading (default: calm score ascending, worst first,
-    unknown scores last). When any row has a non-empty ``agent`` a per-agent table follows.
+    unknown scores last). When any row has a non-empty ``agent`` a per-agent table follows. When
+    any row has a ``date``, a trends card follows (``trends.agent_trends``): per agent, sparklines
+    and the first-to-last-week change of calm score, warnings per call and the scorecard (worst
+    calm change first), then every agent's weeks; undated calls are named in a note.
     """
     out_path = Path(out_path)
     out_dir = out_path.parent
@@ -416,6 +576,7 @@ def render_index(rows: Sequence[Mapping], out_path: Path, *, report_links: Mappi
             + _table("agents", _AGENT_COLUMNS, agents, "calm_mean")
             + "</section>"
         )
+    trends_html = _trends_section(rows)
     total = sum(num(r.get("duration_s")) or 0 for r in rows)
     page = (
         page_head(f"voice-coach · {len(rows)} calls")
@@ -426,6 +587,7 @@ voice-coach {_esc(__version__)}</div></div></header>
 <section class="card"><h2>Calls</h2>{_CALLS_HELP}
 {calls}</section>
 {agent_html}
+{trends_html}
 </main>
 <script>{_INDEX_JS}</script>
 </body>
