@@ -449,6 +449,47 @@ class TranscriptionConfig:
 
 
 @dataclass(frozen=True)
+class SeparationConfig:
+    """Telling two voices apart in a mono recording (``--speakers``): speaker embeddings of short
+    windows over speech only, clustered in two, smoothed; see ``voice_coach/voices/separate.py``."""
+
+    window_s: float = 1.6
+    """Length of the window each speaker embedding describes."""
+    step_s: float = 0.125
+    """Step between window starts (8 windows per second of speech)."""
+    vad_threshold: float = 0.5
+    """Silero VAD speech probability above which a 32 ms frame is speech."""
+    min_speech_s: float = 0.25
+    """Speech stretches shorter than this are dropped by the speech detector."""
+    min_silence_s: float = 0.1
+    """Pauses shorter than this do not end a speech stretch."""
+    smooth_s: float = 0.5
+    """Window labels are smoothed over this much time (a voice change needs more evidence)."""
+    min_stretch_s: float = 0.4
+    """A stretch of one voice shorter than this is not attributed (voice -1)."""
+    min_margin: float = 0.02
+    """A stretch whose embeddings are nearer to one voice than the other by less than this cosine
+    similarity is not attributed (voice -1): overlap, or unsure."""
+    two_voice_max_similarity: float = 0.8
+    """``--speakers auto``: two voices when the cosine similarity of the two clusters' centroids is
+    below this; one voice when it is above."""
+    min_voice_share: float = 0.05
+    """``--speakers auto``: the smaller cluster must hold at least this share of the speech windows
+    for two voices."""
+    block_windows: int = 256
+    """Windows embedded at once (bounds memory: a block holds ~160 frames x 256 units each)."""
+
+    def __post_init__(self) -> None:
+        c = _Checks(self)
+        c.positive("window_s", "step_s", "block_windows")
+        c.check("window_s", self.window_s >= 0.5, "must be >= 0.5 s (an embedding needs half a second of speech)")
+        c.within("vad_threshold", 0.0, 1.0)
+        c.non_negative("min_speech_s", "min_silence_s", "smooth_s", "min_stretch_s", "min_margin")
+        c.within("two_voice_max_similarity", -1.0, 1.0)
+        c.within("min_voice_share", 0.0, 0.5)
+
+
+@dataclass(frozen=True)
 class Config:
     prosody: ProsodyConfig = field(default_factory=ProsodyConfig)
     rate: RateConfig = field(default_factory=RateConfig)
@@ -458,6 +499,7 @@ class Config:
     deescalation: DeescalationConfig = field(default_factory=DeescalationConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     transcription: TranscriptionConfig = field(default_factory=TranscriptionConfig)
+    separation: SeparationConfig = field(default_factory=SeparationConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
