@@ -319,3 +319,38 @@ def test_csp_lets_local_scripts_run_and_blocks_network_ones(tmp_path):
         remote = {rid: url for rid, url in sent.items() if "127.0.0.1" in url}
         assert sorted(remote.values()) == ["http://127.0.0.1:9/remote.js", "https://127.0.0.1:9/pixel.png"]
         assert all(blocked.get(rid) == "csp" for rid in remote), (remote, blocked)
+
+
+def test_index_trends_sort_who_is_slipping_first(tmp_path):
+    """The trends table of the index uses the same sorting: worst change in calm score first."""
+    from voice_coach.output.report import render_index, summary_row
+
+    scores = {"ann": [80, 70, 55], "bob": [60, 65, 72], "cy": [70, 69, 68], "": [50, None, None]}
+    rows = []
+    for agent, by_week in scores.items():
+        for week, score in enumerate(by_week):
+            r = build_result(20.0, seed=week, source=f"{agent or 'x'}{week}.wav")
+            r["agent"]["summary"]["calm_score"] = score
+            rows.append(summary_row(r, agent=agent, date=f"2026-11-{2 + 7 * week:02d}"))
+    rows.append(summary_row(build_result(20.0, source="nodate.wav"), agent="ann"))
+    out = render_index(rows, tmp_path / "index.html", report_links={})
+    order = (
+        "return Array.prototype.map.call(document.querySelectorAll('#trends tbody tr'),"
+        " function (tr) { return tr.cells[0].textContent; });"
+    )
+    with headless_chrome(log_network=True) as driver:
+        driver.get(out.as_uri())
+        _wait(driver, "return document.body.dataset.ready === '1'")
+        # changes: ann -25, cy -2, bob +12, unknown agent none (one week with a score): last
+        assert driver.execute_script(order) == ["ann", "cy", "bob", "(unknown agent)"]
+        driver.find_element("css selector", "#trends th[data-key='calm_score_change']").click()
+        assert driver.execute_script(order) == ["bob", "cy", "ann", "(unknown agent)"]
+        driver.find_element("css selector", "#trends th[data-key='calm_score_by_week']").click()
+        # by the last week's score, ascending: 50, 55, 68, 72
+        assert driver.execute_script(order) == ["(unknown agent)", "ann", "cy", "bob"]
+        assert "nodate.wav" in driver.find_element("id", "undated").text
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, f"console errors: {errors}"
+        urls = [r["url"] for r in _requests(driver)]
+        first = urls.index(out.as_uri())
+        assert all(u == out.as_uri() or u.startswith("data:") for u in urls[first:]), urls[first:]
