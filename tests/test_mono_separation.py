@@ -454,3 +454,18 @@ def test_end_to_end_mono_call_with_transcription(tmp_path, call_files):
     assert ("customer", "customer_agitated") in kinds(r)
     assert "defensive" in {p["category"] for p in r["phrases"]}  # "... nothing else I can do", the agent's
     assert r["scorecard"]["items"]
+
+
+def test_report_marks_unattributed_speech_and_how_the_agent_was_chosen(by_hand, call_files, tmp_path):
+    from voice_coach.output.report import render_report
+
+    r = analyze_file(call_files["mono"], transcribe=False, speakers="2")
+    out = tmp_path / "r.html"
+    render_report(r, out)
+    page = out.read_text()
+    assert "agent = first voice to speak (rule)" in page and "speech given to neither voice" in page
+    assert page.count('"name":"unattributed"') == 1  # one grey band: the overlap at 45.33-46.33 s
+    # A stereo call has no such note and no bands.
+    render_report(analyze_file(call_files["stereo"], transcribe=False), out)
+    page = out.read_text()
+    assert 'id="voices"' not in page and "unattributed" not in page

@@ -43,6 +43,7 @@ from voice_coach.output.report.page import asset as _asset
 from voice_coach.output.report.page import esc as _esc
 from voice_coach.output.report.timeline import (
     _OTHER_COLOUR,
+    UNATTRIBUTED_FILL,
     WARNING_COLOURS,
     build_figure,
     make_lanes,
@@ -531,11 +532,39 @@ def _timeline_legend(result: Mapping) -> str:
         f"{_esc(_kind_label(k))}</span>"
         for k in warn_kinds
     )
+    if _unattributed_speech(result):
+        warn_legend += (
+            f'<span class="lg"><span class="swatch" style="background:{UNATTRIBUTED_FILL};opacity:.5"></span>'
+            "speech given to neither voice</span>"
+        )
     return (
         '<div class="legend small"><span class="lg"><span class="swatch calm"></span>calm range</span>'
         f'{warn_legend}<span class="lg"><span class="swatch playline"></span>playback position</span>'
         '<span class="muted">Drag to zoom, double-click to reset, click to play from that moment.</span></div>'
     )
+
+
+def _unattributed_speech(result: Mapping) -> bool:
+    sep = result.get("separation")
+    return isinstance(sep, Mapping) and sep.get("speakers") == 2 and (num(sep.get("unattributed_s")) or 0.0) > 0
+
+
+def _voices_note(result: Mapping) -> str:
+    """For a mono recording split into voices: how, and how the agent was chosen (uncertain in the warning
+    colour); grey bands on the timeline mark speech given to neither voice."""
+    sep = result.get("separation")
+    if not isinstance(sep, Mapping):
+        return ""
+    from voice_coach.output.summary_view import separation_line
+
+    line = separation_line(dict(sep))
+    if not line:
+        return ""
+    choice = sep.get("agent_choice")
+    uncertain = isinstance(choice, Mapping) and bool(choice.get("uncertain"))
+    colour = ' style="color:var(--warn)"' if uncertain else ""
+    note = " Grey bands: speech analyzed as neither voice's." if _unattributed_speech(result) else ""
+    return f'<p id="voices" class="small"{colour}>{_esc(line + ".")}{_esc(note)}</p>'
 
 
 def _header_meta(result: Mapping, duration: float) -> str:
@@ -568,6 +597,7 @@ def _page_html(
     title = Path(source.replace("\\", "/")).name or source
     meta = _header_meta(result, duration)
     timeline_legend = _timeline_legend(result) if has_timeline else ""
+    voices, legend = _voices_note(result), timeline_legend
     footer = (
         f'<footer class="muted small">Generated offline by voice-coach {_esc(__version__)}. '
         "Nothing in this page loads from the network.</footer>"
@@ -581,7 +611,7 @@ def _page_html(
 </header>
 <main>
 <div class="grid">{_section_scorecard(result)}{_section_summary(result, opts)}</div>
-<section id="timeline-card" class="card"><h2>Timeline</h2>{timeline_legend}{_timeline_html(has_timeline)}</section>
+<section id="timeline-card" class="card"><h2>Timeline</h2>{voices}{legend}{_timeline_html(has_timeline)}</section>
 {_section_lists(result)}
 {_section_transcript(result, opts)}
 </main>

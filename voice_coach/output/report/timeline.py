@@ -255,7 +255,7 @@ def build_figure(
         trace_map.append({"i": len(fig.data) - 1, "key": "clock", "sp": None})
         _style_lane_axes(fig, row, lane, speakers)
 
-    shapes = list(fig.layout.shapes or []) + _warning_shapes(result)
+    shapes = list(fig.layout.shapes or []) + _unattributed_shapes(result) + _warning_shapes(result)
     _style_figure(fig, duration_s, len(lanes), shapes)
     figure = json.loads(fig.to_json())
     data = {
@@ -356,6 +356,41 @@ def _warning_shapes(result: Mapping) -> list[dict]:
                 line={"width": 0},
                 layer="below",
                 name="warning",
+            )
+        )
+    return shapes
+
+
+UNATTRIBUTED_FILL = "#8c8c8c"
+"""Grey bands over speech of a mono recording given to neither voice (overlap, unsure)."""
+
+
+def _unattributed_shapes(result: Mapping) -> list[dict]:
+    """One grey full-height band per stretch of a mono recording's speech that was given to neither voice."""
+    sep = result.get("separation")
+    if not isinstance(sep, Mapping) or sep.get("speakers") != 2:
+        return []
+    shapes = []
+    for st in sep.get("stretches") or []:
+        if not isinstance(st, Mapping) or st.get("voice") is not None:
+            continue
+        start, end = num(st.get("start")), num(st.get("end"))
+        if start is None or end is None:
+            continue
+        shapes.append(
+            dict(
+                type="rect",
+                xref="x",
+                yref="paper",
+                x0=_x(start),
+                x1=_x(max(end, start + 0.1)),
+                y0=0,
+                y1=1,
+                fillcolor=UNATTRIBUTED_FILL,
+                opacity=0.3,
+                line={"width": 1, "color": UNATTRIBUTED_FILL, "dash": "dot"},
+                layer="below",
+                name="unattributed",
             )
         )
     return shapes
