@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,17 +71,91 @@ def test_figure_uses_only_what_the_basic_bundle_draws(tmp_path):
     assert any(k.startswith("yaxis") and v.get("overlaying") for k, v in fig["layout"].items() if isinstance(v, dict))
 
 
-def test_rendering_never_reads_python_plotlys_own_bundle(tmp_path, monkeypatch):
-    import plotly.offline
-    import plotly.offline.offline
+def test_rendering_needs_no_python_plotly(tmp_path):
+    """The figure is written as plain dicts and the library is the vendored file: a report renders
+    in a Python where ``import plotly`` fails."""
+    code = (
+        "import sys; sys.modules['plotly'] = None; sys.path.insert(0, sys.argv[1])\n"
+        "from pathlib import Path\n"
+        "from report_fixtures import build_result\n"
+        "from voice_coach.output.report import render_report\n"
+        "render_report(build_result(60.0), Path(sys.argv[2]))\n"
+        "assert 'plotly' not in sys.modules or sys.modules['plotly'] is None\n"
+    )
+    out = tmp_path / "r.html"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent), str(out)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert plotlyjs.inline_js() in out.read_text("utf-8")
 
-    def refuse():
-        raise AssertionError("the report must not inline python plotly's 4.8 MB bundle")
 
-    monkeypatch.setattr(plotly.offline, "get_plotlyjs", refuse)
-    monkeypatch.setattr(plotly.offline.offline, "get_plotlyjs", refuse)
-    render_report(build_result(20.0), tmp_path / "r.html")
-    assert plotlyjs.inline_js() in (tmp_path / "r.html").read_text("utf-8")
+def _lanes_of(result: dict):
+    from voice_coach.output.report._result import mapping
+    from voice_coach.output.report.html import _call_duration, _speaker_timelines
+    from voice_coach.output.report.options import ReportOptions
+    from voice_coach.output.report.timeline import make_lanes
+
+    speakers = _speaker_timelines(result)
+    baseline = mapping(mapping(result, "agent"), "baseline")
+    opts = ReportOptions()
+    return (
+        speakers,
+        make_lanes(speakers.get("agent"), speakers.get("customer"), baseline, opts),
+        opts,
+        _call_duration(result, speakers),
+    )
+
+
+@pytest.mark.parametrize("customer", [True, False])
+@pytest.mark.parametrize("syllables", [True, False])
+def test_figure_layout_is_that_of_make_subplots(customer, syllables):
+    """The hand-written layout has the axes, domains, links, titles and band references that python
+    plotly's ``make_subplots(shared_xaxes=True)`` gives the same lanes, and the traces sit on the
+    same axes."""
+    from plotly.subplots import make_subplots
+
+    from voice_coach.output.report.timeline import VERTICAL_SPACING, build_figure
+
+    result = build_result(60.0, customer=customer)
+    if not syllables:
+        for row in result["agent"]["timeline"]:
+            row.pop("syllables_per_s", None)
+    speakers, lanes, opts, duration = _lanes_of(result)
+    fig, _ = build_figure(result, speakers, lanes, duration, opts)
+    assert any(lane.secondary for lane in lanes) is syllables
+
+    ref = make_subplots(
+        rows=len(lanes),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=VERTICAL_SPACING,
+        subplot_titles=[lane.title for lane in lanes],
+        specs=[[{"secondary_y": lane.secondary is not None}] for lane in lanes],
+    )
+    for row, lane in enumerate(lanes, start=1):
+        for _ in lane.traces:
+            ref.add_scatter(x=[0], y=[0], row=row, col=1)
+        if lane.secondary:
+            ref.add_scatter(x=[0], y=[0], row=row, col=1, secondary_y=True)
+        if lane.band:
+            ref.add_hrect(y0=lane.band[0], y1=lane.band[1], row=row, col=1)
+        ref.add_scatter(x=[0], y=[0], row=row, col=1)  # the clock
+    want = ref.to_plotly_json()["layout"]
+    got = fig["layout"]
+
+    axis_keys = {k for k in want if re.fullmatch(r"[xy]axis\d*", k)}
+    assert {k for k in got if re.fullmatch(r"[xy]axis\d*", k)} == axis_keys
+    for k in axis_keys:
+        for field in ("anchor", "matches", "overlaying", "side", "showticklabels"):
+            assert got[k].get(field) == want[k].get(field), (k, field)
+        if "domain" in want[k]:
+            assert got[k]["domain"] == pytest.approx(list(want[k]["domain"]), abs=1e-9), k
+    titles = [(a["text"], a["xref"], a["yref"], a["yanchor"], round(a["y"], 9)) for a in want["annotations"]]
+    assert [(a["text"], a["xref"], a["yref"], a["yanchor"], round(a["y"], 9)) for a in got["annotations"]] == titles
+    bands = [(b["xref"], b["yref"], b["x0"], b["x1"], b["y0"], b["y1"]) for b in want.get("shapes", [])]
+    assert [(b["xref"], b["yref"], b["x0"], b["x1"], b["y0"], b["y1"]) for b in got["shapes"][: len(bands)]] == bands
+    assert [(t["xaxis"], t["yaxis"]) for t in fig["data"]] == [(t.xaxis, t.yaxis) for t in ref.data]
 
 
 # ---- inline (one file) and shared (batch folder) ---------------------------------------------------

@@ -1,17 +1,18 @@
 """The timeline figure: stacked lanes (pitch, loudness, pace, customer agitation) on one time axis.
 
-Built with plotly's ``make_subplots(shared_xaxes=True)``; calm bands are shaded rectangles per lane
-and warnings are spans across all lanes. Long calls are min/max-decimated for the first draw; the
+A plotly.js figure written as plain dicts (the layout of plotly's ``make_subplots(shared_xaxes=True)``,
+without the python package); calm bands are shaded rectangles per lane and warnings are spans across
+all lanes. Long calls are min/max-decimated for the first draw; the
 page keeps the full-resolution series and re-decimates the visible window when the trainer zooms.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -220,44 +221,128 @@ def _robust_range(columns: list[np.ndarray], band: tuple[float, float] | None) -
     return (round(lo - pad, 3), round(hi + pad, 3))
 
 
+VERTICAL_SPACING = 0.045
+"""Gap between lanes, as a fraction of the plot's height."""
+SECONDARY_X_END = 0.94
+"""Right end of the lanes' x domain when a lane has a right-hand axis (room for its tick labels)."""
+_GRID = "#e1e4e8"  # report.css --line
+_TEXT = "#1f2328"  # report.css --fg
+
+
+def _axis_name(letter: str, n: int) -> tuple[str, str]:
+    """(trace reference, layout key) of axis ``n``: ("x", "xaxis") for 1, ("x2", "xaxis2") after."""
+    return (letter, f"{letter}axis") if n == 1 else (f"{letter}{n}", f"{letter}axis{n}")
+
+
+def _lane_axes(lanes: list[Lane]) -> list[tuple[int, int, int | None]]:
+    """(x axis, y axis, right-hand y axis or None) numbers of each lane, numbered top to bottom with
+    a lane's right-hand axis right after its own: the numbering of plotly's ``make_subplots``."""
+    out = []
+    n_y = 0
+    for k, lane in enumerate(lanes, start=1):
+        n_y += 1
+        y = n_y
+        y2 = None
+        if lane.secondary:
+            n_y += 1
+            y2 = n_y
+        out.append((k, y, y2))
+    return out
+
+
 def build_figure(
     result: Mapping, speakers: dict[str, Speaker], lanes: list[Lane], duration_s: float, opts: ReportOptions
 ) -> tuple[dict, dict]:
-    """The plotly figure (as JSON-able dict) and the page's data block for zoom refinement."""
-    from plotly.subplots import make_subplots
+    """The plotly figure (a JSON-able dict for plotly.js) and the page's data block for zoom refinement.
 
-    fig = make_subplots(
-        rows=len(lanes),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.045,
-        subplot_titles=[lane.title for lane in lanes],
-        specs=[[{"secondary_y": lane.secondary is not None}] for lane in lanes],
-    )
+    The figure is written here as plain dicts, without the python plotly package: one lane per row
+    with its own x axis, all x axes matching the bottom one (one zoom for all), titles as
+    annotations above each lane, calm bands as shapes on each lane and warnings as shapes across
+    all of them. tests/test_report_library.py checks the layout against ``make_subplots``.
+    """
+    axes = _lane_axes(lanes)
+    n = len(lanes)
+    height = (1 - VERTICAL_SPACING * (n - 1)) / n
+    x_end = SECONDARY_X_END if any(lane.secondary for lane in lanes) else 1.0
+    bottom_x = _axis_name("x", n)[0]
     refine = any(sp.t.size > opts.max_points_per_trace for sp in speakers.values())
+    traces: list[dict] = []
+    layout: dict[str, Any] = {}
+    annotations: list[dict] = []
+    bands: list[dict] = []
     trace_map: list[dict] = []
     series: dict[str, list] = {}
-    for row, lane in enumerate(lanes, start=1):
+    for row, (lane, (nx, ny, ny2)) in enumerate(zip(lanes, axes, strict=True)):
+        x_ref, x_key = _axis_name("x", nx)
+        y_ref, y_key = _axis_name("y", ny)
+        top = 1 - row * (height + VERTICAL_SPACING)
         lane_traces = [(*trace, False) for trace in lane.traces]
         if lane.secondary:
             lane_traces.append((*lane.secondary, True))
         for speaker, col, name, style, secondary in lane_traces:
-            _add_series_trace(fig, row, speakers[speaker], col, name, style, secondary, opts)
+            on_y = _axis_name("y", ny2)[0] if secondary and ny2 else y_ref
+            traces.append(_series_trace(speakers[speaker], col, name, style, x_ref, on_y, opts))
             key = f"{speaker}.{col}"
-            trace_map.append({"i": len(fig.data) - 1, "key": key, "sp": speaker})
+            trace_map.append({"i": len(traces) - 1, "key": key, "sp": speaker})
             if refine:
                 series[key] = _rounded_list(speakers[speaker].cols[col], _SERIES_DECIMALS[col])
         if lane.band:
-            fig.add_hrect(
-                y0=lane.band[0], y1=lane.band[1], row=row, col=1, fillcolor=_CALM_FILL, line_width=0, layer="below"
+            bands.append(
+                dict(
+                    type="rect",
+                    xref=f"{x_ref} domain",
+                    x0=0,
+                    x1=1,
+                    yref=y_ref,
+                    y0=lane.band[0],
+                    y1=lane.band[1],
+                    fillcolor=_CALM_FILL,
+                    line={"width": 0},
+                    layer="below",
+                )
             )
-        _add_clock_trace(fig, row, lane, speakers, duration_s, opts)
-        trace_map.append({"i": len(fig.data) - 1, "key": "clock", "sp": None})
-        _style_lane_axes(fig, row, lane, speakers)
+        traces.append(_clock_trace(lane, speakers, duration_s, x_ref, y_ref, opts))
+        trace_map.append({"i": len(traces) - 1, "key": "clock", "sp": None})
+        layout[x_key] = _x_axis(duration_s, y_ref, [0.0, x_end], None if nx == n else bottom_x)
+        layout[y_key] = _y_axis(lane, speakers, x_ref, [round(top - height, 10), round(top, 10)])
+        if ny2:
+            layout[_axis_name("y", ny2)[1]] = {
+                "anchor": x_ref,
+                "overlaying": y_ref,
+                "side": "right",
+                "title": {"text": "syll/s"},
+                "fixedrange": True,
+                "showgrid": False,
+                "tickformat": ".1f",
+                "automargin": True,
+            }
+        annotations.append(
+            {
+                "text": lane.title,
+                "x": 0,
+                "xref": "paper",
+                "xanchor": "left",
+                "y": round(top, 10),
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12, "color": "#444"},
+            }
+        )
 
-    shapes = list(fig.layout.shapes or []) + _unattributed_shapes(result) + _warning_shapes(result)
-    _style_figure(fig, duration_s, len(lanes), shapes)
-    figure = json.loads(fig.to_json())
+    layout.update(
+        annotations=annotations,
+        shapes=bands + _unattributed_shapes(result) + _warning_shapes(result),
+        height=110 + 150 * n,
+        margin=dict(l=52, r=52, t=24, b=64),
+        hovermode="x unified",
+        hoverlabel={"align": "left"},
+        dragmode="zoom",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="top", y=-0.04, xanchor="left", x=0, font={"size": 11}),
+        font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12, color=_TEXT),
+    )
     data = {
         "traces": trace_map,
         "refine": refine,
@@ -266,35 +351,30 @@ def build_figure(
         "time": {name: _timebase(sp.t) for name, sp in speakers.items()} if refine else {},
         "series": series,
     }
-    return figure, data
+    return {"data": traces, "layout": layout}, data
 
 
-def _add_series_trace(
-    fig, row: int, sp: Speaker, col: str, name: str, style: dict, secondary: bool, opts: ReportOptions
-) -> None:
-    """Add one speaker column as a line (min/max decimated) to lane ``row``, on the right axis if ``secondary``."""
+def _series_trace(sp: Speaker, col: str, name: str, style: dict, x_ref: str, y_ref: str, opts: ReportOptions) -> dict:
+    """One speaker column as a line (min/max decimated) on axes ``x_ref``/``y_ref``."""
     t_s, y = decimate_minmax(sp.t, sp.cols[col], opts.max_points_per_trace)
-    fig.add_trace(
-        dict(
-            type="scatter",
-            mode="lines",
-            name=name,
-            x=_xs(t_s),
-            y=_rounded_list(y, _SERIES_DECIMALS[col]),
-            line=style,
-            connectgaps=False,
-            hovertemplate="%{y:.2f}<extra>" + html.escape(name) + "</extra>",
-        ),
-        row=row,
-        col=1,
-        **({"secondary_y": True} if secondary else {}),
+    return dict(
+        type="scatter",
+        mode="lines",
+        name=name,
+        x=_xs(t_s),
+        y=_rounded_list(y, _SERIES_DECIMALS[col]),
+        line=dict(style),
+        connectgaps=False,
+        hovertemplate="%{y:.2f}<extra>" + html.escape(name) + "</extra>",
+        xaxis=x_ref,
+        yaxis=y_ref,
     )
 
 
-def _add_clock_trace(
-    fig, row: int, lane: Lane, speakers: dict[str, Speaker], duration_s: float, opts: ReportOptions
-) -> None:
-    """Add an invisible, evenly spaced "clock" trace to lane ``row``.
+def _clock_trace(
+    lane: Lane, speakers: dict[str, Speaker], duration_s: float, x_ref: str, y_ref: str, opts: ReportOptions
+) -> dict:
+    """An invisible, evenly spaced "clock" trace on a lane.
 
     A click anywhere on a lane (also in silence, where the data lines have gaps) then reports a time.
     """
@@ -303,38 +383,61 @@ def _add_clock_trace(
     y_mid = float(np.nanmedian(vals)) if lane.band is None else sum(lane.band) / 2
     n_clock = min(opts.max_points_per_trace // 4, max(2, int(duration_s * 10)))
     xs = np.linspace(0.0, duration_s, n_clock)
-    fig.add_trace(
-        dict(
-            type="scatter",
-            mode="markers",
-            x=_xs(xs),
-            y=[round(y_mid, 3)] * n_clock,
-            marker={"opacity": 0, "size": 2},
-            hoverinfo="none",
-            showlegend=False,
-            name="clock",
-        ),
-        row=row,
-        col=1,
+    return dict(
+        type="scatter",
+        mode="markers",
+        x=_xs(xs),
+        y=[round(y_mid, 3)] * n_clock,
+        marker={"opacity": 0, "size": 2},
+        hoverinfo="none",
+        showlegend=False,
+        name="clock",
+        xaxis=x_ref,
+        yaxis=y_ref,
     )
 
 
-def _style_lane_axes(fig, row: int, lane: Lane, speakers: dict[str, Speaker]) -> None:
-    """Fix lane ``row``'s y axis (robust range around the calm band) and style its right-hand axis."""
+def _x_axis(duration_s: float, y_ref: str, domain: list[float], matches: str | None) -> dict:
+    """A lane's time axis: clock ticks (hours only on long calls); lanes above the bottom one match
+    it and hide their tick labels."""
+    prefix = "%H:" if duration_s >= 3600 else ""
+    axis: dict[str, Any] = {"anchor": y_ref, "domain": domain}
+    if matches:
+        axis.update(matches=matches, showticklabels=False)
+    axis.update(
+        type="date",
+        range=[X0_MS, _x(duration_s)],
+        showspikes=True,
+        spikemode="across",
+        spikethickness=1,
+        spikecolor="#999",
+        hoverformat=prefix + "%M:%S.%1f",
+        tickformatstops=[
+            dict(dtickrange=[None, 1000], value=prefix + "%M:%S.%1f"),
+            dict(dtickrange=[1000, None], value=prefix + "%M:%S"),
+        ],
+        gridcolor=_GRID,
+        linecolor=_GRID,
+        automargin=True,
+    )
+    return axis
+
+
+def _y_axis(lane: Lane, speakers: dict[str, Speaker], x_ref: str, domain: list[float]) -> dict:
+    """A lane's y axis: fixed (zoom is on time only), a robust range around the calm band."""
     y_range = lane.y_range or _robust_range([speakers[s].cols[c] for s, c, _, _ in lane.traces], lane.band)
-    fig.update_yaxes(
-        title_text=None,
-        row=row,
-        col=1,
-        fixedrange=True,
-        zeroline=False,
-        **({"secondary_y": False} if lane.secondary else {}),
-        **({"range": list(y_range)} if y_range else {}),
-    )
-    if lane.secondary:
-        fig.update_yaxes(
-            title_text="syll/s", row=row, col=1, secondary_y=True, fixedrange=True, showgrid=False, tickformat=".1f"
-        )
+    axis: dict[str, Any] = {
+        "anchor": x_ref,
+        "domain": domain,
+        "fixedrange": True,
+        "zeroline": False,
+        "gridcolor": _GRID,
+        "linecolor": _GRID,
+        "automargin": True,
+    }
+    if y_range:
+        axis["range"] = list(y_range)
+    return axis
 
 
 def _warning_shapes(result: Mapping) -> list[dict]:
@@ -394,33 +497,3 @@ def _unattributed_shapes(result: Mapping) -> list[dict]:
             )
         )
     return shapes
-
-
-def _style_figure(fig, duration_s: float, nrows: int, shapes: list) -> None:
-    """The shared time axis (clock ticks, hours shown only on long calls), layout, legend and titles."""
-    prefix = "%H:" if duration_s >= 3600 else ""
-    fig.update_xaxes(
-        type="date",
-        range=[X0_MS, _x(duration_s)],
-        showspikes=True,
-        spikemode="across",
-        spikethickness=1,
-        spikecolor="#999",
-        hoverformat=prefix + "%M:%S.%1f",
-        tickformatstops=[
-            dict(dtickrange=[None, 1000], value=prefix + "%M:%S.%1f"),
-            dict(dtickrange=[1000, None], value=prefix + "%M:%S"),
-        ],
-    )
-    fig.update_layout(
-        template="plotly_white",
-        height=110 + 150 * nrows,
-        margin=dict(l=52, r=52, t=24, b=64),
-        hovermode="x unified",
-        dragmode="zoom",
-        shapes=shapes,
-        legend=dict(orientation="h", yanchor="top", y=-0.04, xanchor="left", x=0, font={"size": 11}),
-        font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12),
-    )
-    for ann in fig.layout.annotations:
-        ann.update(x=0, xanchor="left", font={"size": 12, "color": "#444"})
