@@ -2,8 +2,8 @@
 
 A call's report either inlines it (one self-contained file) or, in a batch folder, loads one shared
 copy by a relative path (``write_shared``). Where the file comes from and how to refresh it:
-``assets/VENDORED.md`` and ``tools/vendor_plotly.py``. The python ``plotly`` package only builds
-the figure dict (timeline.py); its own 4.8 MB bundle is never used.
+``assets/VENDORED.md`` and ``tools/vendor_plotly.py``. The python ``plotly`` package is not used
+at run time: timeline.py writes the figure as plain dicts.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from voice_coach.output.report.page import ReportError
 __all__ = ["PLOTLY_JS_FILE", "PLOTLY_JS_SHA256", "PLOTLY_JS_VERSION", "inline_js", "js_bytes", "write_shared"]
 
 PLOTLY_JS_VERSION = "4.1.1"
-"""npm ``plotly.js-basic-dist-min`` version: the plotly.js that python plotly 7.1 bundles, so the figure
-JSON it writes is the schema this bundle reads."""
+"""npm ``plotly.js-basic-dist-min`` version: the plotly.js of python plotly 7.1, whose ``make_subplots``
+layout timeline.py writes (tests/test_report_library.py compares them)."""
 PLOTLY_JS_FILE = f"plotly-basic-{PLOTLY_JS_VERSION}.min.js"
 """The file name in ``assets/`` and in a batch's shared folder (versioned, so two versions never clash)."""
 PLOTLY_JS_SHA256 = "99784e3abfb07b142a15e521a439e6d9addceadb3f79553fd24c72774f0649ba"
