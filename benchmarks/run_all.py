@@ -39,7 +39,7 @@ from common import (
     versions,
 )  # noqa: E402
 
-ORDER = ["throughput", "pitch", "rate", "ravdess", "phrases", "warnings", "live", "live_warnings"]
+ORDER = ["throughput", "pitch", "rate", "ravdess", "phrases", "warnings", "mono_warnings", "live", "live_warnings"]
 
 
 def bench_names() -> list[str]:
