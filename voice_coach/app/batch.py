@@ -16,10 +16,12 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,14 +224,33 @@ def _run_local(jobs: list[Job], *, workers: int, keep_results: bool, progress) -
             yield run_job(job, keep_result=keep_results, progress=progress(job) if progress else None)
         return
     threads = max(1, (os.cpu_count() or 1) // workers)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(threads,)) as pool:
-        futures = {pool.submit(run_job, job): job for job in jobs}
+    # Fresh (spawned) workers, so that their numerical libraries start with the thread count set below:
+    # a forked one inherits the parent's OpenBLAS pool, and the transcript's word times depend (by ~20 ms)
+    # on how many threads numpy's matrix products use. Ray's workers are started the same way.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init_worker, initargs=(threads,)) as pool:
+        with _worker_threads(threads):  # workers start while the jobs are submitted
+            futures = {pool.submit(run_job, job): job for job in jobs}
         for future in as_completed(futures):
             try:
                 yield future.result()
             except Exception as exc:  # a worker died (killed, out of memory)
                 job = futures[future]
                 yield FileOutcome(job.path, f"{job.path}: the analysis process failed ({type(exc).__name__})")
+
+
+@contextmanager
+def _worker_threads(threads: int) -> Iterator[None]:
+    """``OMP_NUM_THREADS`` (which OpenBLAS and OpenMP read when they load) for processes started meanwhile,
+    as Ray sets it for its workers; a value the user set is kept."""
+    if "OMP_NUM_THREADS" in os.environ:
+        yield
+        return
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        yield
+    finally:
+        os.environ.pop("OMP_NUM_THREADS", None)
 
 
 class AgentIdentity:

@@ -27,7 +27,16 @@ from typing import Any
 from voice_coach.app.batch import FileOutcome, Job, run_job
 from voice_coach.errors import ConfigError, VoiceCoachError
 
-__all__ = ["MAX_RESTARTS", "MAX_TASK_RETRIES", "RAY_MISSING", "ActorPlan", "import_ray", "plan_actors", "run_ray"]
+__all__ = [
+    "MAX_RESTARTS",
+    "MAX_TASK_RETRIES",
+    "RAY_MISSING",
+    "ActorPlan",
+    "connect",
+    "import_ray",
+    "plan_actors",
+    "run_ray",
+]
 
 log = logging.getLogger("voice_coach")
 
@@ -128,7 +137,7 @@ def run_ray(
     if not jobs:
         return
     ray = import_ray()
-    started = _connect(ray, address, num_cpus)
+    started = connect(ray, address, num_cpus)
     try:
         jobs, plan = _prepare(ray, jobs, workers)
         yield from _dispatch(ray, jobs, plan, keep_results=keep_results)
@@ -137,8 +146,9 @@ def run_ray(
             ray.shutdown()
 
 
-def _connect(ray: Any, address: str | None, num_cpus: int | None) -> bool:
-    """Join ``address`` or start a local runtime; True when this call started it (and must stop it)."""
+def connect(ray: Any, address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Join ``address`` or start a local runtime of ``num_cpus`` CPUs (default: this machine's cores);
+    True when this call started it (and must stop it), False when Ray was running in this process."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray would otherwise report usage over the network
     if ray.is_initialized():
         return False

@@ -223,16 +223,19 @@ def analyze(
     )
     _check_voice_options(speakers, agent_voice)
 
+    from dataclasses import replace
+
     from voice_coach.app.batch import Job, Outputs, output_names
 
     outputs = Outputs(json_out, csv_out, html_out, embed_audio)
     options = {"config": cfg, "agent_channel": agent_channel, "profile": base, "model": model}
     options.update(speakers=speakers, agent_voice=agent_voice)
     names = output_names(inputs)
+    assets = html_out / "assets" if many and html_out is not None else None  # one plotting library for the batch
     job_list = [
-        Job(p, identity(p), outputs.for_input(p, many, names[p]), options, embed_audio, phrases, _date(dates, p))
-        for p in inputs
+        Job(p, identity(p), outputs.for_input(p, many, names[p]), options, embed_audio, phrases) for p in inputs
     ]
+    job_list = [replace(j, date=_date(dates, j.path), shared_assets=assets) for j in job_list]
     show_summary = not quiet and not (json_out or csv_out or html_out or summary)
     batch = {"workers": jobs, "skip_existing": skip_existing, "backend": backend, "ray_address": ray_address}
     failures, rows, links = _run_jobs(job_list, many=many, quiet=quiet, show_summary=show_summary, **batch)

@@ -1,0 +1,83 @@
+"""The Ray backend against local worker processes: a real local Ray runtime (2 CPUs) on two short
+sample calls and a broken file, through the CLI. Same words, warnings and summary; the bad file is
+reported once and the rest go on."""
+
+import csv
+import json
+import os
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from voice_coach.cli.main import app
+
+ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install -e '.[ray]' (.ci/run installs it)")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ray_runtime():
+    """A local Ray runtime with 2 CPUs for this module; the CLI joins it instead of starting its own."""
+    from voice_coach.app.ray_backend import connect
+
+    started = connect(ray, None, 2)
+    yield
+    if started:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def calls(tmp_path_factory, samples_dir):
+    folder = tmp_path_factory.mktemp("ray_calls")
+    shutil.copy(samples_dir / "stereo_diarization.wav", folder / "two_voices.wav")
+    shutil.copy(samples_dir / "jfk.flac", folder / "jfk.flac")
+    (folder / "broken.wav").write_text("not audio")
+    return folder
+
+
+def _analyze(calls, out, *extra):
+    args = ["analyze", str(calls), "--jobs", "2", "--json", str(out), "--summary", str(out / "summary.csv"), *extra]
+    return CliRunner().invoke(app, args)
+
+
+def _words(result, voice):
+    return [(w["text"], w["start"], w["end"]) for w in (result[voice] or {}).get("words", [])]
+
+
+def _read(out):
+    results = {p.name: json.loads(p.read_text()) for p in sorted(out.glob("*.json"))}
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    return results, rows
+
+
+def test_ray_gives_the_same_results_as_local_processes(ray_runtime, calls, tmp_path, monkeypatch):
+    assert ray.cluster_resources()["CPU"] == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # local --jobs 2: one CTranslate2 thread each, as on Ray
+    local = _analyze(calls, tmp_path / "local")
+    on_ray = _analyze(calls, tmp_path / "ray", "--backend", "ray")
+    for res in (local, on_ray):
+        assert res.exit_code == 1  # the broken file
+        assert res.output.count("broken.wav") == 1 and "1 of 3 recordings failed" in res.output
+    local_results, local_rows = _read(tmp_path / "local")
+    ray_results, ray_rows = _read(tmp_path / "ray")
+    assert sorted(ray_results) == ["jfk.json", "two_voices.json"]
+    for name, expected in local_results.items():
+        got = ray_results[name]
+        for voice in ("agent", "customer"):
+            assert _words(got, voice) == _words(expected, voice), (name, voice)
+        assert got["warnings"] == expected["warnings"]
+        assert got["agent"]["summary"] == expected["agent"]["summary"]
+    assert any(r["agent"]["words"] for r in ray_results.values())  # the model ran on the workers
+    assert ray_rows == local_rows and len(ray_rows) == 2
+
+
+def test_ray_resumes_with_skip_existing(ray_runtime, calls, tmp_path):
+    out = tmp_path / "out"
+    assert _analyze(calls, out, "--backend", "ray").exit_code == 1
+    done = {p: p.stat().st_mtime_ns for p in out.glob("*.json")}
+    res = _analyze(calls, out, "--backend", "ray", "--skip-existing")
+    assert res.exit_code == 1 and "(existing result)" in res.output
+    assert {p: p.stat().st_mtime_ns for p in out.glob("*.json")} == done  # nothing analyzed again
+    assert len(list(csv.DictReader((out / "summary.csv").open()))) == 2
