@@ -469,3 +469,18 @@ def test_report_marks_unattributed_speech_and_how_the_agent_was_chosen(by_hand, 
     render_report(analyze_file(call_files["stereo"], transcribe=False), out)
     page = out.read_text()
     assert 'id="voices"' not in page and "unattributed" not in page
+
+
+def test_voice_options_travel_to_batch_workers(tmp_path):
+    """Batch workers get analyze_file's keyword arguments pickled: the voice options and a profile with a
+    voice print survive the trip."""
+    import pickle
+
+    from voice_coach.app.batch import Job
+
+    profile = Baseline(118.0, -31.5, 4.2, "profile", 40.0, tuple(float(x) for x in unit(5)))
+    options = {"profile": profile, "speakers": "2", "agent_voice": "second"}
+    job = Job(tmp_path / "call.wav", "alex", {}, options)
+    back = pickle.loads(pickle.dumps(job))
+    assert back.options["speakers"] == "2" and back.options["agent_voice"] == "second"
+    assert back.options["profile"].voiceprint == profile.voiceprint
