@@ -153,8 +153,18 @@ class RateConfig:
 
     window_s: float = 5.0
     """Rolling window for the timeline's wpm and syllables/s."""
-    pause_min_s: float = 0.5
-    """Gaps between words longer than this are pauses and do not count as talk time."""
+    pause_word_multiple: float = 2.0
+    """A gap between words is a pause, not talk, when it is at least this many of the speaker's own
+    median word durations long (a silence two of their words would fit in). So the threshold
+    follows the speaker's pace: about 0.5-0.7 s at a calm pace, shorter when they speed up. Pauses
+    do not count as talk time (speaking rate, talk time)."""
+    pause_min_s: float = 0.25
+    """Gaps shorter than this are never pauses, however fast the speaker (stop closures, a breath
+    inside a phrase)."""
+    pause_max_s: float = 1.0
+    """Gaps at least this long are always pauses, however slow the speaker."""
+    pause_default_s: float = 0.5
+    """The pause threshold when there are too few words to time the speaker by (no transcript)."""
     syllable_min_dip_db: float = 2.0
     """A syllable nucleus is an intensity peak with a dip of at least this before the next one
     (de Jong & Wempe 2009 use 2 dB)."""
@@ -169,17 +179,42 @@ class RateConfig:
     phonation_bridge_s: float = 0.3
     """Unvoiced gaps up to this long between voiced frames (stop closures, breaths) count as
     phonation time for the articulation rate; longer ones are pauses."""
+    timescale_ref_sps: float = 5.0
+    """The syllable picker's time constants (``intensity_smooth_ms``, ``syllable_min_spacing_s``) are
+    given for speech articulated at up to this rate (calm conversational English: about 4.5-5.5
+    syllables/s). For a faster speaker they shrink in proportion to the speaker's running
+    articulation rate: a fixed resolution merges the shorter dips between fast syllables and
+    undercounts them. They never grow (see signal/syllables.py)."""
+    timescale_min_factor: float = 0.5
+    """The time constants shrink to no less than this fraction of their value (speech at twice
+    ``timescale_ref_sps`` or faster). 1 keeps them fixed."""
+    timescale_window_s: float = 10.0
+    """The running articulation rate forgets nuclei over about this much phonation."""
+    timescale_prior_s: float = 2.0
+    """The running rate starts at ``timescale_ref_sps`` as if measured over this much phonation."""
 
     def __post_init__(self) -> None:
         c = _Checks(self)
         c.positive("window_s", "syllable_floor_below_peak_db")
+        c.positive("pause_word_multiple")
+        c.at_most("pause_min_s", "pause_max_s")
         c.non_negative(
             "pause_min_s",
+            "pause_max_s",
+            "pause_default_s",
             "syllable_min_dip_db",
             "syllable_min_spacing_s",
             "intensity_smooth_ms",
             "min_phonation_s",
             "phonation_bridge_s",
+            "timescale_window_s",
+            "timescale_prior_s",
+        )
+        c.positive("timescale_ref_sps")
+        c.check(
+            "timescale_min_factor",
+            0 < self.timescale_min_factor <= 1,
+            "must be in (0, 1] (1 keeps the time constants fixed)",
         )
 
 
@@ -455,10 +490,12 @@ class SeparationConfig:
 
     window_s: float = 1.6
     """Length of the window each speaker embedding describes."""
-    step_s: float = 0.125
-    """Step between window starts (8 windows per second of speech)."""
-    vad_threshold: float = 0.5
-    """Silero VAD speech probability above which a 32 ms frame is speech."""
+    step_s: float = 0.2
+    """Step between window starts (5 windows per second of speech; the cost of separation is
+    proportional to their number)."""
+    vad_threshold: float = 0.3
+    """Silero VAD speech probability above which a 32 ms frame is speech (below faster-whisper's 0.5:
+    at 0.5 Silero misses much of some shouted speech; docs/benchmarks/separation.md)."""
     min_speech_s: float = 0.25
     """Speech stretches shorter than this are dropped by the speech detector."""
     min_silence_s: float = 0.1
@@ -470,12 +507,16 @@ class SeparationConfig:
     min_margin: float = 0.02
     """A stretch whose embeddings are nearer to one voice than the other by less than this cosine
     similarity is not attributed (voice -1): overlap, or unsure."""
-    two_voice_max_similarity: float = 0.8
-    """``--speakers auto``: two voices when the cosine similarity of the two clusters' centroids is
-    below this; one voice when it is above."""
+    two_voice_max_similarity: float = 0.9
+    """``--speakers auto``: two voices only when the cosine similarity of the two clusters' centroids
+    is below this (one person's windows split at random sit above it)."""
     min_voice_share: float = 0.05
     """``--speakers auto``: the smaller cluster must hold at least this share of the speech windows
     for two voices."""
+    min_copresence: float = 0.6
+    """``--speakers auto``: two voices must both speak in at least this share of the blocks (~10 s of
+    speech each) of the recording: people in a call take turns all through it, while one person's
+    calm and angry stretches follow each other."""
     block_windows: int = 256
     """Windows embedded at once (bounds memory: a block holds ~160 frames x 256 units each)."""
 
@@ -487,6 +528,7 @@ class SeparationConfig:
         c.non_negative("min_speech_s", "min_silence_s", "smooth_s", "min_stretch_s", "min_margin")
         c.within("two_voice_max_similarity", -1.0, 1.0)
         c.within("min_voice_share", 0.0, 0.5)
+        c.within("min_copresence", 0.0, 1.0)
 
 
 @dataclass(frozen=True)

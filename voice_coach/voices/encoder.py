@@ -134,24 +134,38 @@ class VoiceEncoder:
 
     # ------------------------------------------------------------------------------------ use
     def embed_windows(
-        self, audio: np.ndarray, starts_s: np.ndarray, *, window_s: float = 1.6, sample_rate: int = SAMPLE_RATE
+        self,
+        audio: np.ndarray,
+        starts_s: np.ndarray,
+        *,
+        window_s: float = 1.6,
+        sample_rate: int = SAMPLE_RATE,
+        ends_s: np.ndarray | None = None,
     ) -> np.ndarray:
         """``(len(starts_s), 256)`` unit embeddings of the windows ``[start, start + window_s)``.
 
         Each window is embedded as Resemblyzer's ``embed_utterance`` embeds that stretch of audio on
         its own (zero beyond the recording's ends); a 1.6 s window is one partial utterance.
-        Windows are processed in blocks, so memory does not grow with their number."""
+        With ``ends_s``, a window stops at its end when that comes sooner, and its audio is repeated
+        to fill ``window_s`` (a short stretch of speech stays the same voice, where zeros or the
+        neighbouring audio would not). Windows are processed in blocks, so memory does not grow
+        with their number."""
         _check_rate(sample_rate)
         x = np.asarray(audio, dtype=np.float32).ravel()
         starts = np.asarray(starts_s, dtype=np.float64).ravel()
         length = int(round(window_s * SAMPLE_RATE))
         if length < HOP:
             raise AudioError(f"window_s = {window_s}: must be at least 0.01 s")
+        if ends_s is None:
+            limits = np.full(starts.size, length, dtype=np.int64)
+        else:
+            ends = np.asarray(ends_s, dtype=np.float64).ravel()
+            limits = np.clip(np.round((ends - starts) * SAMPLE_RATE), 1, length).astype(np.int64)
         out = np.empty((starts.size, EMBEDDING_DIM), dtype=np.float32)
         slices = _partial_starts(length)
         for i in range(0, starts.size, BLOCK):
-            block = starts[i : i + BLOCK]
-            mels = np.stack([self._partials_of(_cut(x, s, length), slices) for s in block])
+            block = zip(starts[i : i + BLOCK], limits[i : i + BLOCK], strict=True)
+            mels = np.stack([self._partials_of(_cut(x, s, length, int(n)), slices) for s, n in block])
             # (windows, partials, frames, 40) -> one batch of partials
             w, p = mels.shape[:2]
             partial = self._forward(mels.reshape(w * p, PARTIAL_FRAMES, -1)).reshape(w, p, EMBEDDING_DIM)
@@ -188,8 +202,13 @@ def _partial_starts(n_samples: int) -> list[int]:
     return starts
 
 
-def _cut(x: np.ndarray, start_s: float, length: int) -> np.ndarray:
+def _cut(x: np.ndarray, start_s: float, length: int, limit: int) -> np.ndarray:
+    """``length`` samples from ``start_s``; only the first ``limit`` of them are taken from ``x``,
+    and repeated to fill ``length``. Outside ``x`` is zero."""
     a = int(round(start_s * SAMPLE_RATE))
+    if limit < length:
+        piece = _cut(x, start_s, limit, limit)
+        return np.resize(piece, length) if piece.size else np.zeros(length, dtype=np.float32)
     seg = x[max(a, 0) : max(a + length, 0)]
     if a < 0 or seg.size < length:
         out = np.zeros(length, dtype=np.float32)

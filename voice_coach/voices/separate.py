@@ -98,17 +98,38 @@ def separate(
     _report(progress, 0.2)
     if speakers == "1" or not spans:
         return _single(spans, duration, speakers, _mean_embedding(x, spans, cfg), 1.0)
-    starts, owners = _window_starts(spans, duration, cfg)
-    emb = _embed(x, starts, cfg, progress)
-    labels, centroids, sim = _two_clusters(emb)
-    if labels is None:  # too few windows to tell voices apart
+    starts, ends = _window_starts(spans, duration, cfg)
+    emb = _embed(x, starts, ends, cfg, progress)
+    sep = separate_embeddings(emb, starts, ends, spans, duration=duration, speakers=speakers, config=cfg)
+    _report(progress, 1.0)
+    return sep
+
+
+def separate_embeddings(
+    emb: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    spans: list[tuple[float, float]],
+    *,
+    duration: float,
+    speakers: str = "auto",
+    config: SeparationConfig | None = None,
+) -> Separation:
+    """The clustering, smoothing and decision part of ``separate``, from the windows' embeddings
+    (``emb`` ``(n, 256)`` unit rows of the windows ``[starts, ends)``, time-ordered, over the speech
+    ``spans``)."""
+    cfg = config or SeparationConfig()
+    cl = _cluster(emb, starts)
+    if cl is None:  # too few windows to tell voices apart
         conf = 1.0 if speakers == "1" else 0.5
+        return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), conf)
+    two, decision_conf = _decide(cl, cfg)
+    sim = cl.similarity
+    if speakers == "1" or (speakers == "auto" and not two):
+        conf = 1.0 if speakers == "1" else decision_conf
         return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), conf, sim)
-    minor_share = float(min(labels.mean(), 1 - labels.mean()))
-    two, decision_conf = _decide(sim, minor_share, cfg)
-    if speakers == "auto" and not two:
-        return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), decision_conf, sim)
-    stretches = _stretches(emb, starts, spans, centroids, sim, cfg)
+    centroids = cl.centroids
+    stretches = _stretches(_scores(emb, cl), starts, ends, spans, sim, cfg)
     # voice 0 = the voice that speaks first among the attributed stretches
     first = next((s.voice for s in stretches if s.voice >= 0), 0)
     if first == 1:
@@ -116,7 +137,6 @@ def separate(
         stretches = [
             VoiceStretch(s.start_s, s.end_s, 1 - s.voice if s.voice >= 0 else -1, s.confidence) for s in stretches
         ]
-    _report(progress, 1.0)
     return Separation(
         method=METHOD,
         speakers=2,
@@ -186,35 +206,38 @@ def _single(
 def _window_starts(
     spans: list[tuple[float, float]], duration: float, cfg: SeparationConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Window start times over the speech spans, and the index of the span each belongs to.
-
-    A span shorter than a window gets one window centred on it (clipped to the recording)."""
+    """Window starts and ends over the speech spans: a window never crosses a span's edge (a pause
+    is where the other voice usually takes over). A span shorter than a window gets one window, its
+    audio repeated to fill it; a longer one windows every ``step_s``, the last ending at its end."""
     starts: list[float] = []
-    owners: list[int] = []
+    ends: list[float] = []
     w = cfg.window_s
-    for i, (a, b) in enumerate(spans):
+    for a, b in spans:
         if b - a <= w:
-            s = min(max(0.0, (a + b - w) / 2), max(0.0, duration - w))
-            starts.append(s)
-            owners.append(i)
+            starts.append(a)
+            ends.append(b)
             continue
         n = int(math.floor((b - a - w) / cfg.step_s)) + 1
         grid = a + cfg.step_s * np.arange(n)
         if grid[-1] + w < b - 1e-6:  # the last window ends at the span's end
             grid = np.append(grid, b - w)
         starts.extend(grid.tolist())
-        owners.extend([i] * len(grid))
-    return np.asarray(starts, dtype=np.float64), np.asarray(owners, dtype=np.int64)
+        ends.extend((grid + w).tolist())
+    return np.asarray(starts, dtype=np.float64), np.asarray(ends, dtype=np.float64)
 
 
-def _embed(x: np.ndarray, starts: np.ndarray, cfg: SeparationConfig, progress: Progress | None) -> np.ndarray:
+def _embed(
+    x: np.ndarray, starts: np.ndarray, ends: np.ndarray, cfg: SeparationConfig, progress: Progress | None
+) -> np.ndarray:
     from voice_coach.voices.encoder import load_encoder
 
     enc = load_encoder()
     out = np.empty((len(starts), EMBEDDING_DIM), dtype=np.float32)
     block = cfg.block_windows
     for i in range(0, len(starts), block):
-        out[i : i + block] = enc.embed_windows(x, starts[i : i + block], window_s=cfg.window_s)
+        out[i : i + block] = enc.embed_windows(
+            x, starts[i : i + block], window_s=cfg.window_s, ends_s=ends[i : i + block]
+        )
         _report(progress, 0.2 + 0.7 * min(1.0, (i + block) / max(1, len(starts))))
     return out
 
@@ -223,71 +246,142 @@ def _mean_embedding(x: np.ndarray, spans: list[tuple[float, float]], cfg: Separa
     """The centroid of a one-voice recording: the mean of its windows' embeddings (zeros without speech)."""
     if not spans:
         return np.zeros((1, EMBEDDING_DIM), dtype=np.float32)
-    starts, _ = _window_starts(spans, x.size / SAMPLE_RATE, cfg)
-    return _unit(_embed(x, starts, cfg, None).mean(axis=0, keepdims=True))
+    starts, ends = _window_starts(spans, x.size / SAMPLE_RATE, cfg)
+    if starts.size > CENTROID_WINDOWS:  # a centroid needs no more than an even sample of the speech
+        pick = np.linspace(0, starts.size - 1, CENTROID_WINDOWS).round().astype(np.int64)
+        starts, ends = starts[pick], ends[pick]
+    return _unit(_embed(x, starts, ends, cfg, None).mean(axis=0, keepdims=True))
 
 
-MIN_WINDOWS = 4
+CENTROID_WINDOWS = 64
+"""With ``speakers="1"`` the one voice's centroid is the mean embedding of at most this many windows."""
+
+
+MIN_WINDOWS = 6
 """Fewer windows than this are one voice: there is nothing to cluster."""
+MAX_SPECTRAL = 3000
+"""At most this many windows go into the affinity matrix (memory: MAX_SPECTRAL^2 float64); the rest
+join the nearer centroid."""
+NEIGHBOURS = 0.3
+"""Affinity pruning: each window keeps its similarity to this share of the windows most similar to it
+(the rest set to 0, then made symmetric), so that a voice whose style drifts (calm, then angry) stays
+connected through its own nearest windows instead of splitting off from itself."""
+BLOCK_S = 10.0
+"""Co-presence is counted in blocks of about this much speech (between 3 and 12 blocks)."""
 
 
-def _two_clusters(emb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, float]:
-    """Labels (0/1 per window), the two unit centroids and their cosine similarity.
+@dataclass(frozen=True)
+class _Clusters:
+    labels: np.ndarray
+    """(n,) voice (0/1) of each window: the nearer centroid."""
+    centroids: np.ndarray
+    """(2, 256) unit mean embedding of each voice."""
+    similarity: float
+    """Cosine similarity of the two voices' centroids."""
+    copresence: float
+    """Share of the blocks of speech in which both voices speak (0..1): two people in a call take
+    turns all through it; one person's calm and angry stretches follow each other."""
+    minor_share: float
+    """Share of the windows in the smaller voice."""
 
-    Spectral clustering: the affinity is the cosine similarity of the windows' embeddings (negative
-    values set to 0); the sign of the Fiedler vector of its normalised Laplacian splits the windows;
-    a few k-means steps on the embeddings then settle the split."""
+
+def _cluster(emb: np.ndarray, starts: np.ndarray) -> _Clusters | None:
+    """Two voices from the windows' embeddings (None when there are too few windows or the split
+    leaves one side empty).
+
+    Spectral clustering: the affinity is the cosine similarity of the embeddings, pruned to each
+    window's nearest ``NEIGHBOURS`` share and made symmetric; k-means (k = 2) on the rows of the first
+    two eigenvectors of its normalised Laplacian splits the windows; each window then goes to the
+    nearer of the two centroids."""
     n = len(emb)
     if n < MIN_WINDOWS:
-        return None, np.zeros((0, EMBEDDING_DIM), np.float32), float("nan")
-    if n > MAX_SPECTRAL:
-        # large recordings: cluster an even subsample, then assign every window to the nearer centroid
-        idx = np.linspace(0, n - 1, MAX_SPECTRAL).round().astype(np.int64)
-        sub = _spectral_labels(emb[idx])
-    else:
-        idx = np.arange(n)
-        sub = _spectral_labels(emb)
-    centroids = np.stack([_unit(emb[idx][sub == k].mean(axis=0)) for k in (0, 1)])
-    labels = sub
-    for _ in range(10):
-        labels = np.argmax(emb @ centroids.T, axis=1)
-        if labels.min() == labels.max():
-            break
-        new = np.stack([_unit(emb[labels == k].mean(axis=0)) for k in (0, 1)])
-        if np.allclose(new, centroids, atol=1e-6):
-            break
-        centroids = new
+        return None
+    idx = np.linspace(0, n - 1, min(n, MAX_SPECTRAL)).round().astype(np.int64)
+    first = _spectral(emb[idx], 2)
+    if first.min() == first.max():
+        return None
+    centroids = np.stack([_unit(emb[idx][first == v].mean(axis=0)) for v in (0, 1)])
+    labels = np.argmax(emb @ centroids.T, axis=1)
     if labels.min() == labels.max():
-        return None, centroids, 1.0
-    sim = float(centroids[0] @ centroids[1])
-    return labels, centroids, sim
+        return None
+    centroids = np.stack([_unit(emb[labels == v].mean(axis=0)) for v in (0, 1)])
+    return _Clusters(
+        labels=labels,
+        centroids=centroids,
+        similarity=float(centroids[0] @ centroids[1]),
+        copresence=_copresence(labels == 0, labels == 1, _blocks(starts)),
+        minor_share=float(min(labels.mean(), 1 - labels.mean())),
+    )
 
 
-MAX_SPECTRAL = 3000
-"""At most this many windows go into the affinity matrix (memory: MAX_SPECTRAL^2 float32)."""
-
-
-def _spectral_labels(emb: np.ndarray) -> np.ndarray:
-    aff = np.clip(emb @ emb.T, 0.0, None).astype(np.float64)
+def _spectral(emb: np.ndarray, k: int) -> np.ndarray:
+    n = len(emb)
+    aff = (emb @ emb.T).astype(np.float64)
+    keep = max(2, int(round(NEIGHBOURS * n)))
+    if keep < n:
+        kth = np.partition(aff, n - keep, axis=1)[:, n - keep][:, None]
+        aff = np.where(aff >= kth, aff, 0.0)
+        aff = np.maximum(aff, aff.T)
+    np.clip(aff, 0.0, None, out=aff)
     np.fill_diagonal(aff, 0.0)
-    deg = aff.sum(axis=1)
-    d = 1.0 / np.sqrt(np.maximum(deg, 1e-12))
-    lap = np.eye(len(emb)) - d[:, None] * aff * d[None, :]
+    d = 1.0 / np.sqrt(np.maximum(aff.sum(axis=1), 1e-12))
+    lap = np.eye(n) - d[:, None] * aff * d[None, :]
     _, vecs = np.linalg.eigh(lap)
-    fiedler = vecs[:, 1] * d
-    labels = (fiedler > 0).astype(np.int64)
-    if labels.min() == labels.max():
-        labels = (fiedler > np.median(fiedler)).astype(np.int64)
+    u = vecs[:, :k]
+    u = u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-12)
+    # k-means on the rows, seeded deterministically by farthest points
+    seeds = [0]
+    for _ in range(1, k):
+        dist = np.min(((u[:, None, :] - u[seeds][None, :, :]) ** 2).sum(axis=-1), axis=1)
+        seeds.append(int(np.argmax(dist)))
+    cent = u[seeds]
+    labels = np.zeros(n, dtype=np.int64)
+    for _ in range(50):
+        labels = np.argmin(((u[:, None, :] - cent[None, :, :]) ** 2).sum(axis=-1), axis=1)
+        new = np.stack([u[labels == c].mean(axis=0) if (labels == c).any() else cent[c] for c in range(k)])
+        if np.allclose(new, cent):
+            break
+        cent = new
     return labels
 
 
-def _decide(sim: float, minor_share: float, cfg: SeparationConfig) -> tuple[bool, float]:
+def _blocks(starts: np.ndarray) -> np.ndarray:
+    """(n,) block index of each window: equal shares of the windows (of the speech), in time order."""
+    n = starts.size
+    span = float(starts.max() - starts.min()) if n else 0.0
+    count = int(np.clip(round(span / BLOCK_S), 3, 12))
+    order = np.argsort(starts, kind="stable")
+    out = np.empty(n, dtype=np.int64)
+    out[order] = np.arange(n) * count // max(n, 1)
+    return out
+
+
+def _copresence(a: np.ndarray, b: np.ndarray, blocks: np.ndarray) -> float:
+    """Share of the blocks holding either group in which both are present (each at least 5 % of the
+    block's windows, and one window)."""
+    both = either = 0
+    for blk in range(int(blocks.max()) + 1):
+        m = blocks == blk
+        size = int(m.sum())
+        if not size:
+            continue
+        need = max(1.0, 0.05 * size)
+        has_a, has_b = a[m].sum() >= need, b[m].sum() >= need
+        both += int(has_a and has_b)
+        either += int(has_a or has_b)
+    return both / either if either else 0.0
+
+
+def _decide(cl: _Clusters, cfg: SeparationConfig) -> tuple[bool, float]:
     """Two voices or one, and how sure (0.5 at the threshold, towards 1 away from it)."""
-    margin = cfg.two_voice_max_similarity - sim
-    two = margin > 0 and minor_share >= cfg.min_voice_share
+    margin = cfg.two_voice_max_similarity - cl.similarity
+    two = margin > 0 and cl.minor_share >= cfg.min_voice_share and cl.copresence >= cfg.min_copresence
     conf = 1.0 / (1.0 + math.exp(-abs(margin) / DECISION_SCALE))
-    if margin > 0 and not two:  # split by similarity, but one cluster is almost empty
-        conf = 1.0 / (1.0 + math.exp(-(cfg.min_voice_share - minor_share) / 0.02))
+    if margin > 0 and not two:  # split by similarity, but one voice is (almost) absent or never alternates
+        conf = max(
+            1.0 / (1.0 + math.exp(-(cfg.min_voice_share - cl.minor_share) / 0.02)),
+            1.0 / (1.0 + math.exp(-(cfg.min_copresence - cl.copresence) / 0.1)),
+        )
     return two, float(conf)
 
 
@@ -295,30 +389,37 @@ DECISION_SCALE = 0.03
 """Cosine similarity over which the 1-vs-2 decision goes from unsure (0.5) to 0.73 sure."""
 
 
+def _scores(emb: np.ndarray, cl: _Clusters) -> np.ndarray:
+    """Per window: cosine similarity to voice 0's centroid minus that to voice 1's."""
+    return emb @ cl.centroids[0] - emb @ cl.centroids[1]
+
+
 def _stretches(
-    emb: np.ndarray,
+    score: np.ndarray,
     starts: np.ndarray,
+    ends: np.ndarray,
     spans: list[tuple[float, float]],
-    centroids: np.ndarray,
     sim: float,
     cfg: SeparationConfig,
 ) -> list[VoiceStretch]:
-    """Per 10 ms frame of speech: the mean score (similarity to voice 0 minus to voice 1) of the
-    windows covering it, smoothed by a running median; runs of one sign are the stretches."""
-    score = (emb @ centroids[0]) - (emb @ centroids[1])
+    """Per 10 ms frame of speech: the mean score (``_scores``) of the windows covering it, smoothed
+    by a running median; runs of one sign are the stretches."""
     separation = max(1.0 - sim, 1e-6)
     out: list[VoiceStretch] = []
-    w_frames = int(round(cfg.window_s / FRAME_S))
     smooth = max(1, int(round(cfg.smooth_s / FRAME_S)) | 1)
+    order = np.argsort(starts, kind="stable")
+    sorted_starts = starts[order]
     for a, b in spans:
-        fa, fb = int(round(a / FRAME_S)), max(int(round(b / FRAME_S)), int(round(a / FRAME_S)) + 1)
-        n = fb - fa
+        fa = int(round(a / FRAME_S))
+        n = max(int(round(b / FRAME_S)) - fa, 1)
         acc = np.zeros(n)
         cnt = np.zeros(n)
-        sel = np.flatnonzero((starts < b) & (starts + cfg.window_s > a))
-        for j in sel:
-            s = int(round(starts[j] / FRAME_S)) - fa
-            lo, hi = max(0, s), min(n, s + w_frames)
+        # windows starting before the span's end (they never start more than a window before it)
+        lo_j = np.searchsorted(sorted_starts, a - cfg.window_s, side="left")
+        hi_j = np.searchsorted(sorted_starts, b, side="left")
+        for j in order[lo_j:hi_j]:
+            lo = max(0, int(round(starts[j] / FRAME_S)) - fa)
+            hi = min(n, int(round(ends[j] / FRAME_S)) - fa)
             if hi > lo:
                 acc[lo:hi] += score[j]
                 cnt[lo:hi] += 1
