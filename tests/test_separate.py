@@ -1,0 +1,176 @@
+"""Separating two voices in a mono recording (voice_coach/voices/separate.py): known answers on the
+shipped two-voice call mixed to mono, one voice never split, edge cases, and the clustering and
+1-vs-2 decision on synthetic embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voice_coach.config import SeparationConfig
+from voice_coach.errors import AudioError, ConfigError
+from voice_coach.sources.decode import load_audio
+from voice_coach.voices.separate import Separation, VoiceStretch, separate, separate_embeddings, voice_masks
+
+SR = 16000
+
+
+def _activity(y: np.ndarray) -> np.ndarray:
+    """Per 10 ms frame: within 35 dB of the channel's loudest frame."""
+    n = y.size // 160
+    db = 10 * np.log10(np.mean(y[: n * 160].reshape(n, 160) ** 2, axis=1) + 1e-12)
+    return db > db.max() - 35
+
+
+def _frames(sep: Separation, n: int) -> np.ndarray:
+    p = np.full(n, -1)
+    for s in sep.stretches:
+        p[int(round(s.start_s * 100)) : int(round(s.end_s * 100))] = s.voice
+    return p
+
+
+def _check_stretches(sep: Separation) -> None:
+    ends = [0.0]
+    for s in sep.stretches:
+        assert isinstance(s, VoiceStretch)
+        assert ends[-1] <= s.start_s < s.end_s <= sep.duration_s + 1e-6
+        assert s.voice in (-1, 0, 1) and 0.0 <= s.confidence <= 1.0
+        ends.append(s.end_s)
+    assert sep.centroids.shape == (sep.speakers, 256) and sep.centroids.dtype == np.float32
+
+
+@pytest.fixture(scope="module")
+def call(samples_dir):
+    """The first 24 s of samples/call_stereo.wav (agent left, customer right, four turns each side)."""
+    return load_audio(samples_dir / "call_stereo.wav")[:, : 24 * SR]
+
+
+def test_two_voices_of_a_mixed_down_call_are_told_apart(call):
+    mono = call.sum(axis=0)
+    sep = separate(mono)
+    _check_stretches(sep)
+    assert sep.speakers == 2 and sep.requested == "auto" and sep.method == "ge2e+spectral-clustering"
+    assert 0.5 < sep.decision_confidence <= 1.0
+    agent, customer = _activity(call[0]), _activity(call[1])
+    single = agent ^ customer
+    p = _frames(sep, single.size)
+    # voice 0 speaks first: the agent greets
+    right = ((p == 0) & agent & single) | ((p == 1) & customer & single)
+    assert right.sum() / single.sum() >= 0.85
+    assert ((p == 1) & agent & single).sum() / single.sum() < 0.05
+    masks = voice_masks(sep, mono.size)
+    assert masks.shape == (2, mono.size) and masks.dtype == np.float32
+    assert set(np.unique(masks)) <= {0.0, 1.0} and masks.sum(axis=0).max() <= 1.0
+
+
+def test_one_voice_is_not_split(samples_dir):
+    """jfk (a real speech) and the synthetic speaker who starts calm and ends rushed stay one voice."""
+    jfk = load_audio(samples_dir / "jfk.flac").mean(axis=0)
+    rushed = load_audio(samples_dir / "calm_then_rushed.wav")[0]
+    calm_then_rushed = np.concatenate([rushed[: 20 * SR], rushed[-20 * SR :]])
+    for audio in (jfk, calm_then_rushed):
+        sep = separate(audio)
+        _check_stretches(sep)
+        assert sep.speakers == 1 and sep.method == "single-voice"
+        assert sep.stretches and all(s.voice == 0 for s in sep.stretches)
+        assert sep.decision_confidence > 0.5
+        masks = voice_masks(sep, audio.size)
+        assert masks[0].all() and not masks[1].any()
+
+
+def test_explicit_requests_win(call):
+    mono = call.sum(axis=0)[: 12 * SR]
+    one = separate(mono, speakers="1")
+    assert one.speakers == 1 and one.requested == "1" and one.decision_confidence == 1.0
+    assert np.linalg.norm(one.centroids[0]) == pytest.approx(1.0, abs=1e-5)
+    two = separate(mono, speakers="2")
+    assert two.speakers == 2 and two.requested == "2" and two.decision_confidence == 1.0
+    assert {s.voice for s in two.stretches} >= {0, 1}
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.01, 0.3, 3.0])
+def test_silence_and_very_short_audio_are_one_voice_without_stretches(seconds):
+    sep = separate(np.zeros(int(seconds * SR), np.float32))
+    assert sep.speakers == 1 and sep.stretches == () and sep.duration_s == pytest.approx(seconds)
+    assert sep.centroids.shape == (1, 256)
+    assert voice_masks(sep, int(seconds * SR)).shape == (2, int(seconds * SR))
+
+
+def test_a_short_burst_of_speech_is_one_voice(call):
+    sep = separate(call[0][int(0.4 * SR) : int(1.4 * SR)])
+    assert sep.speakers == 1 and len(sep.stretches) <= 2
+
+
+def test_bad_input_is_a_one_line_error():
+    with pytest.raises(ConfigError, match="speakers"):
+        separate(np.zeros(SR, np.float32), speakers="3")
+    with pytest.raises(AudioError, match="non-finite"):
+        separate(np.full(SR, np.nan, np.float32))
+    with pytest.raises(AudioError, match="mono"):
+        separate(np.zeros((2, SR), np.float32))
+    with pytest.raises(AudioError, match="16000"):
+        separate(np.zeros(SR, np.float32), sample_rate=8000)
+
+
+def test_voice_masks_leave_unattributed_speech_to_neither_voice():
+    sep = Separation(
+        method="ge2e+spectral-clustering",
+        speakers=2,
+        requested="2",
+        decision_confidence=1.0,
+        stretches=(VoiceStretch(0.0, 1.0, 0, 0.9), VoiceStretch(1.0, 1.5, -1, 0.1), VoiceStretch(2.0, 3.0, 1, 0.8)),
+        centroids=np.zeros((2, 256), np.float32),
+        duration_s=3.5,
+    )
+    m = voice_masks(sep, int(3.5 * SR))
+    assert m[0, :SR].all() and not m[0, SR:].any()
+    assert m[1, 2 * SR : 3 * SR].all() and not m[1, : 2 * SR].any() and not m[1, 3 * SR :].any()
+    assert not m[:, SR : int(1.5 * SR)].any()
+
+
+# ----------------------------------------------------------------- clustering on synthetic embeddings
+def _voices(rng, n_turns: int, *, two: bool, drift: bool = False):
+    """Embeddings of turns of 1.6 s windows: two fixed directions taking turns, or one voice whose
+    style drifts half way (a second direction it moves to for good, as calm turns to angry)."""
+    a, b = rng.normal(size=256), rng.normal(size=256)
+    emb, starts, ends, spans, truth = [], [], [], [], []
+    t = 0.5
+    for i in range(n_turns):
+        who = i % 2 if two else 0
+        base = (a if who == 0 else b) if two else (a if not drift or i < n_turns // 2 else 0.55 * a + 0.45 * b)
+        n = int(rng.integers(2, 5))
+        spans.append((t, t + 1.6 + 0.2 * (n - 1)))
+        for k in range(n):
+            v = base + 0.6 * rng.normal(size=256) * np.linalg.norm(base) / 16
+            emb.append(v / np.linalg.norm(v))
+            starts.append(t + 0.2 * k)
+            ends.append(t + 0.2 * k + 1.6)
+            truth.append(who)
+        t = spans[-1][1] + 0.6
+    return np.array(emb, np.float32), np.array(starts), np.array(ends), spans, np.array(truth), t
+
+
+def test_alternating_voices_are_two_and_a_drifting_voice_is_one():
+    rng = np.random.default_rng(3)
+    emb, starts, ends, spans, truth, dur = _voices(rng, 40, two=True)
+    sep = separate_embeddings(emb, starts, ends, spans, duration=dur)
+    assert sep.speakers == 2 and sep.similarity < 0.5
+    got = [s.voice for s in sep.stretches]
+    assert got == [i % 2 for i in range(40)]  # every turn, voice 0 first
+    emb, starts, ends, spans, truth, dur = _voices(rng, 40, two=False, drift=True)
+    sep = separate_embeddings(emb, starts, ends, spans, duration=dur)
+    assert sep.speakers == 1 and sep.decision_confidence > 0.5  # its two styles never alternate
+    forced = separate_embeddings(emb, starts, ends, spans, duration=dur, speakers="2")
+    assert forced.speakers == 2
+
+
+def test_the_decision_thresholds_are_the_configured_ones():
+    rng = np.random.default_rng(4)
+    emb, starts, ends, spans, _, dur = _voices(rng, 30, two=True)
+    sep = separate_embeddings(emb, starts, ends, spans, duration=dur)
+    strict = SeparationConfig(two_voice_max_similarity=sep.similarity - 0.01)
+    assert separate_embeddings(emb, starts, ends, spans, duration=dur, config=strict).speakers == 1
+    never = SeparationConfig(min_copresence=1.0)
+    assert separate_embeddings(emb, starts, ends, spans, duration=dur, config=never).speakers == 2  # cop is 1.0
+    with pytest.raises(ConfigError, match="min_copresence"):
+        SeparationConfig(min_copresence=1.5)
