@@ -65,9 +65,11 @@ def main() -> None:
             t_ours = time.perf_counter() - t0
             d_utt = float(np.max(np.abs(a - b)))
             starts = np.arange(0.0, max(0.0, len(wav) / 16000 - 1.6), 0.5)[:8]
-            wins_ref = np.stack([ref.embed_utterance(wav[int(s * 16000) : int(s * 16000) + 25600]) for s in starts])
-            wins = ours.embed_windows(wav, starts)
-            d_win = float(np.max(np.abs(wins_ref - wins))) if len(starts) else 0.0
+            d_win = 0.0
+            if len(starts):
+                cut = [wav[int(round(s * 16000)) : int(round(s * 16000)) + 25600] for s in starts]
+                wins_ref = np.stack([ref.embed_utterance(w) for w in cut])
+                d_win = float(np.max(np.abs(wins_ref - ours.embed_windows(wav, starts))))
             worst = max(worst, d_utt, d_win)
             rows.append(
                 {

@@ -1,0 +1,375 @@
+"""Benchmark: telling two voices apart in a mono recording (``voice_coach.voices.separate``).
+
+    python benchmarks/bench_separation.py [--skip-hour] [--no-phone] [--skip-cost]
+
+What it measures, all in one run (mixes from ``voice_mixes.py``; RAVDESS parts need ../shared/data):
+
+1. **Attribution.** For every two-voice mix, the share of single-speaker speech time (10 ms frames
+   where exactly one side is active) given to the right voice, the label permutation resolved by
+   best match; unattributed time (voice -1, or outside every stretch) counts as wrong there and is
+   also reported on its own. ``--speakers auto`` (the default) and ``2``. Figures are given for the
+   mixes the settings were tuned on and for the held-out ones (actors 9-12, faster-whisper's clip).
+2. **One voice.** ``auto`` must not split jfk, calm_then_rushed or any single-actor calm-then-angry
+   stream (wideband and phone band).
+3. **Agent naming.** The agent's voice print is ``make_voiceprint`` (voices/naming.py) of the agent
+   actor's *other* calm sentences (statement 2, not in the mix); ``name_agent`` picks the voice whose
+   centroid is nearer. Right when it is the voice holding most of the agent's speech.
+4. **Cost.** A 10-minute mono call (``samples/call_stereo.wav`` mixed down, repeated): the time of
+   ``separate`` against the time of ``analyze_file(..., speakers="1")`` (today's analysis of the
+   same file, no separation), both measured in this run; and ``analyze_file(..., speakers="2")``
+   end to end.
+5. **Memory.** Peak RSS (``VmHWM``) of a child process that separates a generated 1-hour mono call.
+6. **Encoder.** The largest difference from Resemblyzer's own embeddings, from
+   ``benchmarks/check_ge2e.py`` (run in a venv with torch; quoted when its result is present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import (  # noqa: E402
+    RESULTS,
+    SAMPLES,
+    SR,
+    Report,
+    cache_dir,
+    fmt,
+    load_average,
+    machine_summary,
+    md_table,
+    pct,
+    write_wav,
+)
+from voice_mixes import Mix, all_mixes, score  # noqa: E402
+
+from voice_coach.config import SeparationConfig  # noqa: E402
+from voice_coach.voices.separate import separate  # noqa: E402
+
+COMMAND = "python benchmarks/bench_separation.py"
+ATTRIBUTION_TARGET = 0.90
+NAMING_TARGET = 0.95
+COST_TARGET = 0.30
+MEMORY_TARGET_MIB = 1024.0
+
+
+def run_mixes(mixes: list[Mix]) -> list[dict]:
+    from voice_coach.voices.naming import make_voiceprint, name_agent
+
+    rows = []
+    for m in mixes:
+        t0 = time.perf_counter()
+        auto = separate(m.audio, speakers="auto")
+        wall = time.perf_counter() - t0
+        sa = score(m, auto)
+        row = {
+            "name": m.name,
+            "group": m.group,
+            "kind": m.kind,
+            "voices": m.voices,
+            "seconds": round(m.duration_s, 1),
+            "single_s": round(sa.single_s, 1),
+            "decided": auto.speakers,
+            "decision_confidence": round(auto.decision_confidence, 3),
+            "similarity": round(auto.similarity, 3) if np.isfinite(auto.similarity) else None,
+            "right_auto": sa.right,
+            "unattributed_auto": sa.unattributed,
+            "separate_s": round(wall, 2),
+        }
+        if m.voices == 2:
+            forced = separate(m.audio, speakers="2")
+            sf = score(m, forced)
+            row.update(right_2=sf.right, unattributed_2=sf.unattributed)
+            if m.enrol:
+                vp = make_voiceprint(np.concatenate(m.enrol), what=f"{m.name} enrolment")
+                for key, sep, sc in (("auto", auto, sa), ("2", forced, sf)):
+                    if sep.speakers != 2:
+                        row[f"named_{key}"] = False
+                        continue
+                    choice = name_agent(sep, voiceprint=vp)
+                    row[f"named_{key}"] = bool(choice.voice == sc.agent_voice)
+                    row[f"naming_margin_{key}"] = round(float(choice.margin or 0.0), 3)
+        rows.append(row)
+        print(
+            f"{m.name:28s} {m.group:8s} v{m.voices} -> {auto.speakers} sim {fmt(auto.similarity, 3)} "
+            f"right {sa.right:.3f} unattr {sa.unattributed:.3f} "
+            + (f"forced {row['right_2']:.3f} " if m.voices == 2 else "")
+            + (f"named {row.get('named_auto')} " if "named_auto" in row else "")
+            + f"({wall:.1f} s)",
+            flush=True,
+        )
+    return rows
+
+
+def pooled(rows: list[dict], key: str) -> float:
+    """Time-weighted share over the mixes (every mix's single-speaker time counts)."""
+    total = sum(r["single_s"] for r in rows)
+    return sum(r[key] * r["single_s"] for r in rows) / total if total else float("nan")
+
+
+# ------------------------------------------------------------------------------------------ cost
+def ten_minute_call() -> Path:
+    from voice_coach.sources.decode import load_audio
+
+    path = cache_dir("separation") / "call_stereo_mono_10min.wav"
+    if not path.exists():
+        mono = load_audio(SAMPLES / "call_stereo.wav").sum(axis=0)
+        reps = int(np.ceil(600 * SR / mono.size))
+        write_wav(path, np.tile(mono, reps)[: 600 * SR] * 0.9)
+    return path
+
+
+def measure_cost() -> dict:
+    from voice_coach.app.analyze import analyze_file
+    from voice_coach.sources.decode import load_audio
+
+    path = ten_minute_call()
+    audio = load_audio(path)[0]
+    out: dict = {"file": path.name, "seconds": audio.size / SR}
+    t0 = time.perf_counter()
+    analyze_file(path, speakers="1")
+    out["analyze_1_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sep = separate(audio, speakers="auto")
+    out["separate_s"] = time.perf_counter() - t0
+    out["separate_decided"] = sep.speakers
+    t0 = time.perf_counter()
+    analyze_file(path, speakers="2")
+    out["analyze_2_s"] = time.perf_counter() - t0
+    print(json.dumps(out), flush=True)
+    return out
+
+
+HOUR_CHILD = r"""
+import sys, time, json
+import numpy as np
+sys.path.insert(0, {root!r})
+from voice_coach.sources.decode import load_audio
+from voice_coach.voices.separate import separate
+
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+mono = load_audio({sample!r}).sum(axis=0).astype(np.float32)
+reps = int(np.ceil(3600 * 16000 / mono.size))
+audio = np.tile(mono, reps)[: 3600 * 16000]
+del mono
+before = hwm()
+t0 = time.perf_counter()
+sep = separate(audio)
+print(json.dumps({{"audio_mib": audio.nbytes / 2**20, "hwm_before_mib": before, "hwm_mib": hwm(),
+                  "separate_s": time.perf_counter() - t0, "speakers": sep.speakers,
+                  "stretches": len(sep.stretches)}}))
+"""
+
+
+def measure_hour() -> dict:
+    root = str(Path(__file__).resolve().parents[1])
+    code = HOUR_CHILD.format(root=root, sample=str(SAMPLES / "call_stereo.wav"))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    print(json.dumps(out), flush=True)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ report
+def attribution_table(rows: list[dict]) -> str:
+    two = [r for r in rows if r["voices"] == 2]
+    return md_table(
+        [
+            "mix",
+            "group",
+            "what",
+            "s",
+            "auto decided",
+            "centroid sim.",
+            "right (auto)",
+            "unattributed (auto)",
+            "right (--speakers 2)",
+            "agent named (voice print)",
+            "separate s",
+        ],
+        [
+            (
+                r["name"],
+                r["group"],
+                r["kind"],
+                fmt(r["seconds"], 0),
+                f"{r['decided']} ({fmt(r['decision_confidence'], 2)})",
+                fmt(r["similarity"], 3),
+                pct(r["right_auto"]),
+                pct(r["unattributed_auto"]),
+                pct(r["right_2"]),
+                {True: "right", False: "wrong", None: "-"}[r.get("named_auto")],
+                fmt(r["separate_s"], 1),
+            )
+            for r in two
+        ],
+    )
+
+
+def single_table(rows: list[dict]) -> str:
+    one = [r for r in rows if r["voices"] == 1]
+    return md_table(
+        ["recording", "group", "what", "s", "auto decided", "decision confidence", "centroid sim. of the 2-way split"],
+        [
+            (
+                r["name"],
+                r["group"],
+                r["kind"],
+                fmt(r["seconds"], 0),
+                r["decided"],
+                fmt(r["decision_confidence"], 2),
+                fmt(r["similarity"], 3),
+            )
+            for r in one
+        ],
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--skip-hour", action="store_true", help="skip the 1-hour memory run")
+    ap.add_argument("--skip-cost", action="store_true", help="skip the 10-minute cost run")
+    ap.add_argument("--no-phone", action="store_true", help="leave out the phone-band variants")
+    args = ap.parse_args()
+    load_before = load_average()
+    mixes = all_mixes(with_phone=not args.no_phone)
+    rows = run_mixes(mixes)
+    cost = None if args.skip_cost else measure_cost()
+    hour = None if args.skip_hour else measure_hour()
+
+    cmd = COMMAND + "".join(
+        f" {flag}"
+        for flag, on in (
+            ("--skip-hour", args.skip_hour),
+            ("--skip-cost", args.skip_cost),
+            ("--no-phone", args.no_phone),
+        )
+        if on
+    )
+    rep = Report("separation", "Separation of two voices in a mono recording", cmd)
+    two = [r for r in rows if r["voices"] == 2]
+    one = [r for r in rows if r["voices"] == 1]
+    groups = {g: [r for r in two if r["group"] == g] for g in ("tuned", "held-out")}
+    for g, rs in groups.items():
+        if rs:
+            v = pooled(rs, "right_auto")
+            rep.target(
+                f"single-speaker time attributed right, {g} mixes (auto; {len(rs)} mixes)",
+                f">= {ATTRIBUTION_TARGET:.0%}",
+                f"{v:.1%} (unattributed {pooled(rs, 'unattributed_auto'):.1%}; worst mix {min(r['right_auto'] for r in rs):.1%})",
+                v >= ATTRIBUTION_TARGET,
+            )
+    split = [r["name"] for r in one if r["decided"] != 1]
+    rep.target(
+        "auto never splits a one-voice recording",
+        "0 split",
+        f"{len(split)} of {len(one)} split" + (f" ({', '.join(split)})" if split else ""),
+        not split,
+    )
+    named = [r for r in two if "named_auto" in r]
+    if named:
+        ok = sum(r["named_auto"] for r in named)
+        rep.target(
+            "agent named right with a voice print",
+            f">= {NAMING_TARGET:.0%} of calls",
+            f"{ok} of {len(named)} ({ok / len(named):.0%})",
+            ok / len(named) >= NAMING_TARGET,
+        )
+    if cost:
+        ratio = cost["separate_s"] / cost["analyze_1_s"]
+        rep.target(
+            "separation time vs analyze time, 10-minute mono call",
+            f"<= {COST_TARGET:.0%}",
+            f"{ratio:.0%} ({cost['separate_s']:.1f} s vs {cost['analyze_1_s']:.1f} s)",
+            ratio <= COST_TARGET,
+        )
+    if hour:
+        rep.target(
+            "peak memory, separating a 1-hour mono call",
+            f"< {MEMORY_TARGET_MIB:.0f} MiB",
+            f"{hour['hwm_mib']:.0f} MiB (the audio alone: {hour['audio_mib']:.0f} MiB)",
+            hour["hwm_mib"] < MEMORY_TARGET_MIB,
+        )
+    check = RESULTS / "ge2e_check.json"
+    ge2e = json.loads(check.read_text()) if check.exists() else None
+
+    rep.add(
+        f"Machine: {machine_summary()}; load average before the run {load_before}, after {load_average()} "
+        "(other work shared the 2 cores: times are comparable only within this run)."
+    )
+    rep.add(
+        "Method (voice_coach/voices/separate.py): Silero VAD (shipped in faster-whisper) finds speech; "
+        f"{SeparationConfig().window_s:g} s windows every {SeparationConfig().step_s:g} s inside each speech "
+        "span (a shorter span is one window of its own audio repeated) are embedded by Resemblyzer's GE2E encoder "
+        "run in numpy; spectral clustering on their cosine similarity (each window keeping its nearest 30 %) splits "
+        "them in two; every window goes to the nearer centroid; per 10 ms frame the windows' scores are averaged "
+        "and median-smoothed; stretches shorter than "
+        f"{SeparationConfig().min_stretch_s:g} s or nearer both voices than {SeparationConfig().min_margin:g} are "
+        "not attributed. `auto` keeps two voices when their centroids' cosine similarity is below "
+        f"{SeparationConfig().two_voice_max_similarity:g} and both voices speak in at least "
+        f"{SeparationConfig().min_copresence:.0%} of the ~10 s blocks of speech (people in a call take turns all "
+        "through it; one person's calm and angry stretches follow each other)."
+    )
+    rep.add(
+        "Mixes (benchmarks/voice_mixes.py): two-channel recordings summed to mono; RAVDESS turn-taking calls "
+        "(agent: neutral and calm sentences of statement 1; customer: neutral and calm, then angry); "
+        "phone-band variants (8 kHz, 300-3400 Hz, mu-law, each side before the mix). Truth: each side's "
+        "activity per 10 ms (within 35 dB of its loudest). Settings were chosen on actors 1-8 (`tuned`); "
+        "actors 9-12 and the faster-whisper clip were not looked at while choosing them (`held-out`)."
+    )
+    rep.add("### Two voices\n")
+    rep.add(attribution_table(rows))
+    for g, rs in groups.items():
+        if rs:
+            rep.add(
+                f"- {g}: right {pooled(rs, 'right_auto'):.1%} with auto, {pooled(rs, 'right_2'):.1%} with "
+                f"`--speakers 2`; unattributed {pooled(rs, 'unattributed_auto'):.1%}; auto decided two voices in "
+                f"{sum(r['decided'] == 2 for r in rs)} of {len(rs)}."
+            )
+    rep.add("\n### One voice\n")
+    rep.add(single_table(rows))
+    if named:
+        forced_ok = sum(bool(r.get("named_2")) for r in named)
+        rep.add(
+            f"\nAgent naming with a voice print: right in {sum(r['named_auto'] for r in named)} of {len(named)} calls "
+            f"with auto ({forced_ok} of {len(named)} with `--speakers 2`); the voice print is made from the agent "
+            "actor's statement-2 calm and neutral sentences (not in the mix), with `voices.naming.make_voiceprint` "
+            "and `name_agent`."
+        )
+    if cost:
+        rep.add(
+            f"\nCost, {cost['seconds'] / 60:.0f}-minute mono call ({cost['file']}, benchmarks/.cache): `analyze_file("
+            f"speakers='1')` {cost['analyze_1_s']:.1f} s; `separate()` {cost['separate_s']:.1f} s "
+            f"({cost['separate_s'] / cost['analyze_1_s']:.0%} of it); `analyze_file(speakers='2')` end to end "
+            f"{cost['analyze_2_s']:.1f} s (separation plus the analysis and transcription of a second voice)."
+        )
+    if hour:
+        rep.add(
+            f"\nMemory, 1-hour mono call in a child process: peak RSS {hour['hwm_mib']:.0f} MiB, of which the "
+            f"audio array is {hour['audio_mib']:.0f} MiB (peak before separating: {hour['hwm_before_mib']:.0f} MiB); "
+            f"separation took {hour['separate_s']:.0f} s."
+        )
+    if ge2e:
+        rep.add(
+            f"\nEncoder: the numpy GE2E encoder against Resemblyzer 0.1.4 with torch on {len(ge2e['clips'])} "
+            f"embeddings (utterances and 1.6 s windows of real speech): largest absolute difference of any "
+            f"component {ge2e['max_abs_diff']:.1e} (`/tmp/rzvenv/bin/python benchmarks/check_ge2e.py`)."
+        )
+    cache = cache_dir("separation") / "rows.json"
+    cache.write_text(json.dumps({"rows": rows, "cost": cost, "hour": hour}, indent=1))
+    rep.write()
+
+
+if __name__ == "__main__":
+    main()
