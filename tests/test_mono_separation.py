@@ -200,6 +200,11 @@ def test_separation_section_says_how_the_voices_were_split_and_named(by_hand, ca
     assert separation_line(sep).startswith("Mono recording: 2 voices (confidence 1.00); agent = first voice")
     assert "uncertain" in separation_line(sep)
     assert separation_line(None) is None
+    one = {**sep, "requested": "2", "speakers": 1, "agent_choice": None}
+    assert separation_line(one) == (
+        "Mono recording: 1 voice (asked for 2: too little speech to tell two voices apart); "
+        "all of it analyzed as the agent"
+    )
 
 
 def test_agent_voice_second_swaps_the_voices(by_hand, call_files):

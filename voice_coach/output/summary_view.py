@@ -81,8 +81,13 @@ def separation_line(sep: dict | None) -> str | None:
     two-channel call or one analyzed as one voice without separation."""
     if not sep:
         return None
-    conf = sep.get("decision_confidence")
-    how = f" (confidence {conf:.2f})" if conf is not None and sep.get("requested") == "auto" else " (as asked)"
+    conf, requested = sep.get("decision_confidence"), str(sep.get("requested"))
+    if requested == "auto":
+        how = f" (confidence {conf:.2f})" if conf is not None else ""
+    elif requested == str(sep.get("speakers")):
+        how = " (as asked)"
+    else:
+        how = f" (asked for {requested}: too little speech to tell two voices apart)"
     if sep.get("speakers") != 2:
         return f"Mono recording: 1 voice{how}; all of it analyzed as the agent"
     choice = sep.get("agent_choice") or {}
