@@ -39,7 +39,19 @@ from common import (
     versions,
 )  # noqa: E402
 
-ORDER = ["throughput", "pitch", "rate", "ravdess", "phrases", "warnings", "mono_warnings", "live", "live_warnings"]
+ORDER = [
+    "throughput",
+    "pitch",
+    "rate",
+    "ravdess",
+    "phrases",
+    "warnings",
+    "mono_warnings",
+    "live",
+    "live_warnings",
+    "batch",
+    "ray",
+]
 
 
 def bench_names() -> list[str]:

@@ -182,13 +182,15 @@ def _prepare(ray: Any, jobs: list[Job], workers: int | None) -> tuple[list[Job],
     if resolved is not config:
         jobs = [replace(j, options={**j.options, "config": resolved}) for j in jobs]
     node_cpus = max((int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")), default=1)
-    plan = plan_actors(
-        workers=workers,
-        device=resolved.transcription.device,
-        total_cpus=int(resources.get("CPU", 1)),
-        node_cpus=node_cpus,
-        total_gpus=total_gpus,
-    )
+    cluster = {
+        "device": resolved.transcription.device,
+        "total_cpus": int(resources.get("CPU", 1)),
+        "node_cpus": node_cpus,
+        "total_gpus": total_gpus,
+    }
+    plan = plan_actors(workers=workers, **cluster)
+    if plan.count > len(jobs):  # fewer calls than workers: fewer workers, each with more threads
+        plan = plan_actors(workers=len(jobs), **cluster)
     log.debug("ray: %d worker(s), %d CPU and %.2g GPU each", plan.count, plan.cpus, plan.gpus)
     return jobs, plan
 
@@ -201,8 +203,7 @@ def _dispatch(ray: Any, jobs: list[Job], plan: ActorPlan, *, keep_results: bool)
         max_restarts=MAX_RESTARTS,
         max_task_retries=MAX_TASK_RETRIES,
     )
-    count = min(plan.count, len(jobs))
-    idle = [actor_class.remote(plan.cpus, os.getcwd(), jobs[0].options) for _ in range(count)]
+    idle = [actor_class.remote(plan.cpus, os.getcwd(), jobs[0].options) for _ in range(plan.count)]
     queue = deque(jobs)
     pending: dict[Any, tuple[Job, Any]] = {}
     while queue or pending:
