@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 from signals import SR, silence, voice
 
+from voice_coach.config import RateConfig
 from voice_coach.engine.events import Word
+from voice_coach.errors import ConfigError
 from voice_coach.signal.prosody import analyze_frames
-from voice_coach.signal.rate import rolling_wpm, talk_spans, talk_time_s, words_per_minute
+from voice_coach.signal.rate import pause_threshold_s, rolling_wpm, talk_spans, talk_time_s, words_per_minute
 from voice_coach.signal.syllables import SyllablePicker, articulation_rate, bridge_gaps, syllable_nuclei
 
 
@@ -106,3 +108,121 @@ def test_rolling_wpm_is_centred_and_nan_in_silence():
     out = rolling_wpm(words, t, window_s=4.0)
     assert out[0] == pytest.approx(150, rel=0.05)
     assert np.isnan(out[1])
+
+
+# ---------------------------------------------------------------- rates that follow the pace
+
+
+def _paired_syllables(n_syllables: int, rate: float, *, dip_db: float = 5.0, dip_share: float = 0.25) -> np.ndarray:
+    """Voiced syllables at ``rate`` in pairs: a pause (30 % of a syllable) after each pair, and
+    inside it a shallow dip of ``dip_db`` over ``dip_share`` of a syllable (a vowel running into
+    the next through a sonorant). Time-compressing the signal shortens the dip with the rest."""
+    slot = 1.0 / rate
+    n = int(round(n_syllables * slot * SR))
+    t = np.arange(n) / SR
+    phase = 2 * np.pi * np.cumsum(120.0 * (1 + 0.02 * np.sin(2 * np.pi * 5 * t))) / SR
+    src = sum(np.sin(k * phase) / k for k in range(1, 8))
+    pos = np.mod(t / slot, 2.0)  # position in the pair, in syllables
+    x = (pos - 1.0) / dip_share + 0.5
+    env_db = np.where((x > 0) & (x < 1), -dip_db * np.sin(np.pi * np.clip(x, 0, 1)) ** 2, 0.0)
+    y = 0.03 * src * 10 ** (env_db / 20) * (pos <= 1.7)
+    return (y + np.random.default_rng(0).normal(0, 10 ** (-75 / 20), n)).astype(np.float32)
+
+
+def _count(y: np.ndarray, config: RateConfig = RateConfig()) -> int:
+    frames = analyze_frames(y, sr=SR)
+    return len(syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01, config=config))
+
+
+def test_fast_syllables_are_counted_at_a_finer_resolution():
+    # The same 60 syllables at a calm pace and 1.5x faster (7.5/s): the shallow dips last 50 and
+    # 33 ms. With the time constants fixed, the 30 ms smoothing fills the shorter ones in.
+    fixed = RateConfig(timescale_min_factor=1.0)
+    assert _count(_paired_syllables(60, 5.0)) == 60
+    assert _count(_paired_syllables(60, 7.5), fixed) <= 54
+    assert _count(_paired_syllables(60, 7.5)) >= 58
+
+
+@pytest.mark.parametrize("factor", [0.8, 1.25, 1.5, 2.0])
+def test_articulation_rate_scales_with_pace(factor):
+    # A syllable train and the same train ``factor`` times faster: the rate scales by the factor.
+    def rate(y):
+        frames = analyze_frames(y, sr=SR)
+        n = len(syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01))
+        return articulation_rate(n, bridge_gaps(frames.voiced, max_gap=30).sum() * 0.01)
+
+    base = rate(voice(12, syllables_per_s=4.0))
+    assert rate(voice(12 / factor, syllables_per_s=4.0 * factor)) / base == pytest.approx(factor, rel=0.05)
+
+
+def test_time_constants_shrink_for_fast_speech_only():
+    def timescale(rate):
+        frames = analyze_frames(voice(20, syllables_per_s=rate), sr=SR)
+        picker = SyllablePicker(hop_s=0.01)
+        picker.feed(frames.loudness_db, frames.voiced)
+        return picker.timescale
+
+    assert timescale(2.5) == 1.0  # slower than the 5/s reference: never coarser
+    assert timescale(8.0) == pytest.approx(5.0 / 8.0, rel=0.1)  # (phonation includes 30 % gaps)
+    assert timescale(14.0) == 0.5  # bounded
+
+
+def test_streaming_picker_matches_batch_while_the_resolution_changes():
+    y = np.concatenate([voice(4, syllables_per_s=4), _paired_syllables(40, 8.0), voice(3, syllables_per_s=3, seed=2)])
+    frames = analyze_frames(y, sr=SR)
+    batch = syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01)
+    picker = SyllablePicker(hop_s=0.01)
+    stream = []
+    for i in range(0, len(frames), 13):
+        stream += picker.feed(frames.loudness_db[i : i + 13], frames.voiced[i : i + 13])
+    assert stream == list(batch)
+    assert len(batch) > 50
+
+
+def _phrases(n_phrases: int, factor: float = 1.0) -> list[Word]:
+    """Phrases of 5 words (0.3 s each, 0.05 s apart), 0.7 s of pause between phrases; every time
+    divided by ``factor`` (the same speech ``factor`` times faster)."""
+    words, t = [], 0.0
+    for _ in range(n_phrases):
+        for _ in range(5):
+            words.append(Word(t / factor, (t + 0.3) / factor, "w"))
+            t += 0.35
+        t += 0.7 - 0.05
+    return words
+
+
+@pytest.mark.parametrize("factor", [0.8, 1.25, 1.5])
+def test_wpm_scales_with_pace(factor):
+    base = words_per_minute(_phrases(10))
+    assert words_per_minute(_phrases(10, factor)) / base == pytest.approx(factor, rel=0.01)
+
+
+def test_a_fixed_pause_threshold_does_not_scale():
+    # At 1.5x the 0.7 s pauses last 0.47 s: under a fixed 0.5 s threshold they count as talk.
+    ratio = words_per_minute(_phrases(10, 1.5), pause_s=0.5) / words_per_minute(_phrases(10), pause_s=0.5)
+    assert ratio < 1.5 * 0.85
+
+
+def test_pause_threshold_is_two_median_words_within_bounds():
+    assert pause_threshold_s(_phrases(4)) == pytest.approx(0.6)
+    assert pause_threshold_s(_phrases(4, 1.5)) == pytest.approx(0.4)
+    assert pause_threshold_s(_phrases(4, 4.0)) == 0.25  # never shorter
+    assert pause_threshold_s(_phrases(4, 0.25)) == 1.0  # never longer
+    assert pause_threshold_s(_phrases(4)[:4]) == 0.5  # too few words to time the speaker
+    config = RateConfig(pause_word_multiple=3.0, pause_min_s=0.1, pause_max_s=2.0, pause_default_s=0.7)
+    assert pause_threshold_s(_phrases(4), config) == pytest.approx(0.9)
+    assert pause_threshold_s([], config) == 0.7
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"pause_min_s": 2.0}, "[rate] pause_min_s = 2: must be at most pause_max_s = 1 s"),
+        ({"timescale_min_factor": 0.0}, "[rate] timescale_min_factor = 0: must be in (0, 1]"),
+        ({"pause_word_multiple": 0.0}, "[rate] pause_word_multiple = 0: must be > 0"),
+    ],
+)
+def test_rate_settings_are_checked(changes, message):
+    with pytest.raises(ConfigError) as err:
+        RateConfig(**changes)
+    assert str(err.value).startswith(message)

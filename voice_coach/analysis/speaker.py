@@ -378,10 +378,12 @@ class SpeakerAnalyzer:
         m = self._latest
         wpm = None
         if self.words:
-            from voice_coach.signal.rate import words_per_minute
+            from voice_coach.signal.rate import LIVE_TIMING_WORDS, pause_threshold_s, words_per_minute
 
             recent = [w for w in self.words if w.end_s >= t - self.config.rate.window_s]
-            wpm = words_per_minute(recent, pause_min_s=self.config.rate.pause_min_s)
+            # The pause threshold is timed on the speaker's words so far, not the few in the window.
+            pause_s = pause_threshold_s(self.words[-LIVE_TIMING_WORDS:], self.config.rate)
+            wpm = words_per_minute(recent, pause_s=pause_s)
         r = lambda x, nd=2: None if x is None else round(x, nd)  # noqa: E731
         return Metrics(
             t=t,

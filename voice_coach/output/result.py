@@ -27,7 +27,7 @@ from voice_coach.engine.outputs import EngineOutputs, VoiceOutput
 from voice_coach.output.files import write_text_atomic
 from voice_coach.signal.activity import bridge_gaps, spans_from_mask, talk_time_s
 from voice_coach.signal.agitation import agitation_score, calm_score, cues
-from voice_coach.signal.rate import rolling_wpm, words_per_minute
+from voice_coach.signal.rate import pause_threshold_s, rolling_wpm, words_per_minute
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
@@ -70,7 +70,8 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
     ok = phon_win >= cfg.rate.min_phonation_s
     rate[ok] = (csyl[hi] - csyl[lo])[ok] / phon_win[ok]
 
-    wpm = rolling_wpm(a.words, t, window_s=cfg.rate.window_s, pause_min_s=cfg.rate.pause_min_s)
+    pause_s = pause_threshold_s(a.words, cfg.rate)
+    wpm = rolling_wpm(a.words, t, window_s=cfg.rate.window_s, pause_s=pause_s)
 
     agitation = a.agitation
     shift = int(round(cfg.agitation.window_s / 2 / STEP_S - 0.5))
@@ -103,7 +104,7 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
     ]
 
     voiced_pitch = pitch[np.isfinite(pitch)]
-    talk_time = talk_time_s(spans_from_mask(phon, hop_s=hop_s, bridge_gap_s=cfg.rate.pause_min_s))
+    talk_time = talk_time_s(spans_from_mask(phon, hop_s=hop_s, bridge_gap_s=pause_s))
     known_ag = agitation[np.isfinite(agitation) & speaking]
     if not len(known_ag) and b is not None:
         known_ag = _step_agitation(level_rel, pitch_st, speaking, cfg)
@@ -117,7 +118,7 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
     artic = float(syl.sum() / phonation_s) if phonation_s >= cfg.rate.min_phonation_s else None
     summary = {
         "talk_time_s": _clean(talk_time, 2),
-        "speaking_rate_wpm": _clean(words_per_minute(a.words, pause_min_s=cfg.rate.pause_min_s), 1),
+        "speaking_rate_wpm": _clean(words_per_minute(a.words, pause_s=pause_s), 1),
         "articulation_rate_sps": _clean(artic, 2),
         "pitch_median_hz": _clean(pitch_med, 1),
         "pitch_spread_st": _clean(spread, 2),
