@@ -258,6 +258,14 @@ class AgitationConfig:
     min_voiced_s: float = 0.3
     """Pitch and loudness cues need this much voicing: a single stressed syllable at the start of
     the first phrase is not a raised voice."""
+    phrase_pause_s: float = 0.5
+    """A pause (no voiced frame) at least this long starts a new phrase, for ``phrase_min_voiced_s``."""
+    phrase_min_voiced_s: float = 0.4
+    """Loudness is also measured over the current phrase alone (its last ``window_s`` of voiced
+    frames, not reaching back across the pause before it) once it holds this much voicing, and the
+    louder of the two counts: a voice raised at the start of a turn shows within its first 0.4 s of
+    voicing instead of having to outweigh the calmer turn before it. Less than this is a stressed
+    syllable, not a raised voice (0.3 s gave a false alarm on calm speech in the benchmark)."""
     rate_window_s: float = 2.0
     """The rate cue uses the articulation rate over the speaker's last this-many seconds of
     phonation, pauses skipped."""
@@ -294,6 +302,8 @@ class AgitationConfig:
         c.positive("comfortable_wpm_min", "comfortable_wpm_max", "rushed_wpm")
         c.non_negative("min_voiced_s", "rate_baseline_floor_sps")
         c.at_most("min_voiced_s", "window_s", fix="the pitch and loudness cues could never be known")
+        c.positive("phrase_pause_s", "phrase_min_voiced_s")
+        c.at_most("phrase_min_voiced_s", "window_s", fix="the phrase loudness could never be measured")
         for cue in ("loudness", "pitch", "rate", "rate_norm"):
             start = next(f.name for f in fields(self) if f.name.startswith(f"{cue}_start_"))
             c.below(start, start.replace("_start_", "_full_"))

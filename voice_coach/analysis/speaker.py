@@ -118,6 +118,12 @@ class SpeakerAnalyzer:
         self._voiced_n = int(round(config.agitation.window_s / self.hop_s))
         self._voiced_f0 = np.zeros(0, np.float32)
         self._voiced_db = np.zeros(0, np.float32)
+        # The same for the current phrase only (voiced frames since the last pause of at least
+        # ``phrase_pause_s``): its loudness counts when it is louder (see ``phrase_min_voiced_s``).
+        self._phrase_db: deque[float] = deque(maxlen=self._voiced_n)
+        self._phrase_gap = 1 << 30  # unvoiced frames since the last voiced one
+        self._phrase_pause_frames = int(round(config.agitation.phrase_pause_s / self.hop_s))
+        self._phrase_min_frames = max(1, int(round(config.agitation.phrase_min_voiced_s / self.hop_s)))
         # Per step with speech: (syllable nuclei, phonation frames), for the speech-time rate window.
         self._bridge_frames = int(round(config.rate.phonation_bridge_s / self.hop_s))
         self._speech_gap_frames = int(round(config.warnings.speech_gap_s / self.hop_s))
@@ -225,6 +231,7 @@ class SpeakerAnalyzer:
         if voiced.any():
             self._voiced_f0 = np.concatenate([self._voiced_f0, step.f0_hz[voiced]])[-self._voiced_n :]
             self._voiced_db = np.concatenate([self._voiced_db, step.loudness_db[voiced]])[-self._voiced_n :]
+        self._track_phrase(voiced, step.loudness_db)
 
         phonation = self._phonation_frames(voiced)
         if syl or phonation:
@@ -274,6 +281,8 @@ class SpeakerAnalyzer:
         if speaking and len(self._voiced_f0) >= max(1, int(round(cfg.min_voiced_s / self.hop_s))):
             pitch_hz = float(np.median(self._voiced_f0))
             level_db = float(np.median(self._voiced_db))
+            if len(self._phrase_db) >= self._phrase_min_frames:
+                level_db = max(level_db, float(np.median(np.fromiter(self._phrase_db, np.float64))))
         rate = self._trailing_rate(cfg.rate_window_s)
         b = self.baseline
         pitch_st = semitones(pitch_hz, b.pitch_median_hz) if b else None
@@ -340,6 +349,17 @@ class SpeakerAnalyzer:
         rise = max([x for x in (shown.get("loud"), shown.get("high_pitch")) if x is not None], default=None)
         out["mirroring"] = (rise if customer_hot else 0.0) if rise is not None else None
         return out
+
+    def _track_phrase(self, voiced: np.ndarray, loudness_db: np.ndarray) -> None:
+        """Keep the current phrase's voiced loudness: a pause of ``phrase_pause_s`` starts a new one."""
+        for v, db in zip(voiced, loudness_db, strict=True):
+            if not v:
+                self._phrase_gap += 1
+                continue
+            if self._phrase_gap >= self._phrase_pause_frames:
+                self._phrase_db.clear()
+            self._phrase_db.append(float(db))
+            self._phrase_gap = 0
 
     def _phonation_frames(self, voiced: np.ndarray) -> int:
         """Phonation frames that this step completes: its voiced frames, plus the unvoiced gap of
