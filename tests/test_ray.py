@@ -81,3 +81,49 @@ def test_ray_resumes_with_skip_existing(ray_runtime, calls, tmp_path):
     assert res.exit_code == 1 and "(existing result)" in res.output
     assert {p: p.stat().st_mtime_ns for p in out.glob("*.json")} == done  # nothing analyzed again
     assert len(list(csv.DictReader((out / "summary.csv").open()))) == 2
+
+
+def _running_analyses() -> list[int]:
+    """Ray worker processes running a call now (Ray titles them after the actor method)."""
+    pids = []
+    for proc in os.listdir("/proc"):
+        if proc.isdigit():
+            try:
+                with open(f"/proc/{proc}/cmdline", "rb") as fh:
+                    if fh.read().startswith(b"ray::_Analyzer.run"):
+                        pids.append(int(proc))
+            except OSError:
+                pass
+    return pids
+
+
+def test_a_worker_killed_mid_call_is_restarted_and_the_call_retried(ray_runtime, tmp_path, samples_dir):
+    import signal
+    import threading
+    import time
+
+    from voice_coach.app.batch import Job, run_batch
+
+    shutil.copy(samples_dir / "call_stereo.wav", tmp_path / "long.wav")
+    shutil.copy(samples_dir / "stereo_diarization.wav", tmp_path / "short.wav")
+    jobs = [Job(tmp_path / n, None, {"json": tmp_path / f"{n}.json"}, {}) for n in ("long.wav", "short.wav")]
+    outcomes: list = []
+    runner = threading.Thread(target=lambda: outcomes.extend(run_batch(jobs, backend="ray", workers=2)))
+    runner.start()
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and runner.is_alive() and time.monotonic() < deadline:
+        running = _running_analyses()
+        if running:
+            time.sleep(1.0)  # let it get into the call
+            running = _running_analyses()
+            if running:
+                killed = running[0]
+                os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    runner.join(timeout=300)
+    assert killed is not None, "no analysis was seen running"
+    assert sorted(o.path.name for o in outcomes) == ["long.wav", "short.wav"]
+    assert [o.error for o in outcomes] == [None, None]
+    for n in ("long.wav", "short.wav"):
+        assert json.loads((tmp_path / f"{n}.json").read_text())["agent"]["words"]
