@@ -25,7 +25,13 @@ Reproducibility: every F = 1.0 version is analysed twice, and the two transcript
 times) must be identical.
 
 The tables also give the parts each rate is made of (words and talk time; syllables and phonation
-time), which shows where a failing ratio comes from.
+time), which shows where a failing ratio comes from. For wpm, "talk time only" is the error the
+rate would have if the transcript at F held as many words as at F = 1.0 (ratio of talk times
+against F): what is left of the error once tiny.en's dropped or extra words are taken out.
+
+Held out: the rules were designed and their settings chosen while looking only at the synthetic
+recordings and RAVDESS actors 01-08 ("tuned"). JFK and actors 09-12 ("held out") are reported
+separately, as recordings the rules were not shaped on.
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ from common import (  # noqa: E402
 FACTORS = (1.0, 0.8, 1.25, 1.5)
 TOLERANCE = 0.10
 MIN_S = 30.0
+HELD_OUT_ACTORS = (9, 10, 11, 12)
+"""RAVDESS actors kept aside while the rate rules were designed (with JFK)."""
 
 
 def _truth_words(name: str, channel: int | None = None) -> int:
@@ -68,23 +76,25 @@ def _truth_words(name: str, channel: int | None = None) -> int:
     return sum(len(u["text"].split()) for u in truth["utterances"] if channel is None or u.get("channel") == channel)
 
 
-def recordings() -> list[tuple[str, str, Path, int]]:
-    """(name, kind, 16 kHz mono WAV in the cache, number of words actually spoken)."""
+def recordings() -> list[tuple[str, str, Path, int, bool]]:
+    """(name, kind, 16 kHz mono WAV in the cache, number of words actually spoken, held out)."""
     folder = cache_dir("rate")
     out = []
     src = folder / "calm_then_rushed.wav"
     if not src.exists():
         write_wav(src, load_mono(SAMPLES / "calm_then_rushed.wav"))
-    out.append(("calm_then_rushed.wav", "synthetic", src, _truth_words("calm_then_rushed.truth.json")))
+    out.append(("calm_then_rushed.wav", "synthetic", src, _truth_words("calm_then_rushed.truth.json"), False))
     src = folder / "call_stereo_agent.wav"
     if not src.exists():
         write_wav(src, load_mono(SAMPLES / "call_stereo.wav", channel=0))
-    out.append(("call_stereo.wav, agent channel", "synthetic", src, _truth_words("call_stereo.truth.json", channel=0)))
+    out.append(
+        ("call_stereo.wav, agent channel", "synthetic", src, _truth_words("call_stereo.truth.json", channel=0), False)
+    )
     src = folder / "jfk.wav"
     if not src.exists():
         write_wav(src, load_mono(SAMPLES / "jfk.flac", channel=0))
     # "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
-    out.append(("jfk.flac", "real", src, 22))
+    out.append(("jfk.flac", "real", src, 22, True))
     data = shared_data("ravdess", what="RAVDESS actors' neutral and calm clips")
     clips = ravdess_clips(data) if data else []
     for actor in sorted({c.actor for c in clips}):
@@ -98,8 +108,17 @@ def recordings() -> list[tuple[str, str, Path, int]]:
         if duration_s(path) < MIN_S:
             print(f"NOTE: {rel(path)} is only {duration_s(path):.1f} s; used anyway", file=sys.stderr)
         # "Kids are talking by the door" / "Dogs are sitting by the door": 6 words each.
-        out.append((f"RAVDESS actor {actor:02d}, neutral + calm", "real", path, 6 * len(mine)))
+        held = actor in HELD_OUT_ACTORS
+        out.append((f"RAVDESS actor {actor:02d}, neutral + calm", "real", path, 6 * len(mine), held))
     return out
+
+
+def _pause_s(result: dict) -> float:
+    from voice_coach.engine.events import Word
+    from voice_coach.signal.rate import pause_threshold_s
+
+    words = [Word(w["start"], w["end"], w["text"]) for w in result["agent"]["words"]]
+    return pause_threshold_s(words)
 
 
 def main() -> None:
@@ -108,11 +127,12 @@ def main() -> None:
 
     recs = recordings()
     rows_wpm, rows_art = [], []
-    worst = {"wpm": 0.0, "art": 0.0}
-    worst_by_kind: dict[tuple[str, str], float] = {}
+    # worst |error| by (rate, "tuned" | "held out"), and for wpm by talk time alone
+    worst: dict[tuple[str, str], float] = {}
     missing = []
     repro: list[tuple[str, bool, int]] = []
-    for name, kind, src, truth_words in recs:
+    for name, kind, src, truth_words, held in recs:
+        group = "held out" if held else "tuned"
         ref = None
         for f in FACTORS:
             path = sox_tempo(src, cache_dir("rate") / f"{src.stem}_tempo{f:g}.wav", f)
@@ -129,6 +149,7 @@ def main() -> None:
                 "art": s["articulation_rate_sps"],
                 "words": s["word_count"],
                 "phon": s["phonation_time_s"],
+                "pause": _pause_s(result),
             }
             # talk time as rate.py counts it: words / wpm.
             m["talk"] = 60 * m["words"] / m["wpm"] if m["wpm"] else None
@@ -136,32 +157,42 @@ def main() -> None:
             if f == 1.0:
                 ref = m
             cells = {}
-            for key in ("wpm", "art"):
+            for key in ("wpm", "art", "talk"):
                 if m[key] is None or ref[key] is None:
                     cells[key] = ("n/a", "n/a")
-                    missing.append(f"{name} F={f:g} {key}")
+                    if key != "talk":
+                        missing.append(f"{name} F={f:g} {key}")
                     continue
-                ratio = m[key] / ref[key]
+                ratio = m[key] / ref[key] if key != "talk" else ref[key] / m[key]
                 err = ratio / f - 1
                 if f != 1.0:
-                    worst[key] = max(worst[key], abs(err))
-                    worst_by_kind[key, kind] = max(worst_by_kind.get((key, kind), 0.0), abs(err))
+                    worst[key, group] = max(worst.get((key, group), 0.0), abs(err))
                 cells[key] = (f"{ratio:.3f}", f"{100 * err:+.1f} %" + (" ✗" if abs(err) > TOLERANCE else ""))
             rows_wpm.append(
                 (
                     name,
-                    kind,
+                    f"{group} ({kind})",
                     f"{f:g}",
                     fmt(m["dur"], 1),
                     truth_words,
                     m["words"],
+                    fmt(m["pause"], 2),
                     fmt(m["talk"], 1),
                     fmt(m["wpm"], 1),
                     *cells["wpm"],
+                    cells["talk"][1],
                 )
             )
             rows_art.append(
-                (name, kind, f"{f:g}", fmt(m["syl"], 0), fmt(m["phon"], 1), fmt(m["art"], 2), *cells["art"])
+                (
+                    name,
+                    f"{group} ({kind})",
+                    f"{f:g}",
+                    fmt(m["syl"], 0),
+                    fmt(m["phon"], 1),
+                    fmt(m["art"], 2),
+                    *cells["art"],
+                )
             )
 
     rep = Report(
@@ -179,49 +210,63 @@ def main() -> None:
         ("art", "Articulation rate (syllables/s) scales with tempo F"),
     ):
         bad = [m for m in missing if m.endswith(key)]
-        ok = worst[key] <= TOLERANCE and not bad
-        kinds = ", ".join(f"{kind} {100 * v:.1f} %" for (k, kind), v in sorted(worst_by_kind.items()) if k == key)
-        rep.target(
-            label + ", worst |ratio/F - 1| over all recordings and F",
-            f"<= {TOLERANCE:.0%}",
-            f"{100 * worst[key]:.1f} % ({kinds})" + (f"; {len(bad)} unknown" if bad else ""),
-            ok,
-        )
+        for group in ("tuned", "held out"):
+            if (key, group) not in worst:
+                continue
+            rep.target(
+                f"{label}, worst |ratio/F - 1|, {group} recordings",
+                f"<= {TOLERANCE:.0%}",
+                f"{100 * worst[key, group]:.1f} %" + (f"; {len(bad)} unknown" if bad else ""),
+                worst[key, group] <= TOLERANCE and not bad,
+            )
+    talk_only = ", ".join(f"{g} {100 * worst[k, g]:.1f} %" for k, g in sorted(worst) if k == "talk")
+    rep.add(
+        f"Speaking rate with the transcription's word-count differences taken out (talk time only), worst: "
+        f"{talk_only}. What is left of the wpm error beyond that is tiny.en transcribing a different number "
+        "of words at F than at F = 1.0 (the *Words transcribed* column).\n"
+    )
     rep.add(
         "Each recording is stretched by `sox in.wav out.wav tempo -s F` (pitch kept), F = 1.0 included as the "
         "reference, and analysed by `analyze_file` (with transcription). Ratio = rate at F / rate at F = 1.0; "
         "error = ratio / F - 1 (✗ beyond 10 %). "
         + (
             ""
-            if any(k == "real" for _, k, _, _ in recs)
+            if any(k == "real" for _, k, _, _, _ in recs)
             else "RAVDESS absent (`../shared/data/ravdess` not found): synthetic speech only. "
         )
         + f"Machine: {machine_summary()}; load average {load_average()}. {versions('faster-whisper')}.\n"
     )
-    rep.add("Speaking rate: words per minute of talk time (gaps under `pause_min_s` = 0.5 s count as talk):\n")
+    rep.add(
+        "Speaking rate: words per minute of talk time. Gaps between words shorter than the pause threshold "
+        "count as talk; the threshold is two of the speaker's median word durations, within 0.25-1 s "
+        "(`RateConfig.pause_word_multiple`, `pause_min_s`, `pause_max_s`):\n"
+    )
     rep.add(
         md_table(
             [
                 "Recording",
-                "Voice",
+                "Set",
                 "F",
                 "Duration (s)",
                 "Words spoken",
                 "Words transcribed",
+                "Pause threshold (s)",
                 "Talk time (s)",
                 "wpm",
                 "Ratio",
                 "Error",
+                "Error, talk time only",
             ],
             rows_wpm,
         )
     )
     rep.add(
         "Articulation rate: syllable nuclei per second of phonation (voiced frames, gaps up to 0.3 s bridged); "
-        "syllables = rate x phonation time:\n"
+        "syllables = rate x phonation time. The picker's smoothing and minimum spacing shrink for a speaker "
+        "faster than 5 syllables/s (`RateConfig.timescale_*`):\n"
     )
     rep.add(
-        md_table(["Recording", "Voice", "F", "Syllables", "Phonation (s)", "Syllables/s", "Ratio", "Error"], rows_art)
+        md_table(["Recording", "Set", "F", "Syllables", "Phonation (s)", "Syllables/s", "Ratio", "Error"], rows_art)
     )
     rep.write()
 

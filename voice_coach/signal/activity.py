@@ -76,7 +76,8 @@ def talk_time_s(spans: Sequence[Span]) -> float:
     This is the one meaning of talk time in the package: time inside speech spans, where the spans
     come from ``spans_from_mask`` or ``merge_spans`` with pauses shorter than a threshold bridged (a
     breath between two phrases belongs to speaking; a longer pause, the other speaker's turn or hold
-    music does not). The threshold is the caller's: ``RateConfig.pause_min_s`` for a speaker's talk
-    time and speaking rate, ``DynamicsConfig`` bridging for conversation segments.
+    music does not). The threshold is the caller's: ``rate.pause_threshold_s`` (two of the speaker's
+    median words) for a speaker's talk time and speaking rate, ``DynamicsConfig`` bridging for
+    conversation segments.
     """
     return float(sum(end - start for start, end in spans))
