@@ -62,8 +62,8 @@ def activity(y: np.ndarray, *, range_db: float = 35.0, floor_db: float = -60.0) 
     return np.repeat(on, 2)[:n] if on.size * 2 >= n else np.pad(np.repeat(on, 2), (0, n - 2 * on.size))
 
 
-def truth_of(channels: np.ndarray) -> np.ndarray:
-    a, b = activity(channels[0]), activity(channels[1])
+def truth_of(channels: np.ndarray, active: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    a, b = active if active is not None else (activity(channels[0]), activity(channels[1]))
     n = min(a.size, b.size)
     a, b = a[:n], b[:n]
     t = np.full(n, SILENCE, dtype=np.int8)
@@ -73,9 +73,9 @@ def truth_of(channels: np.ndarray) -> np.ndarray:
     return t
 
 
-def from_channels(name: str, channels: np.ndarray, *, group: str, kind: str, enrol=None) -> Mix:
+def from_channels(name: str, channels: np.ndarray, *, group: str, kind: str, enrol=None, active=None) -> Mix:
     mono = channels.sum(axis=0).astype(np.float32)
-    return Mix(name, mono, truth_of(channels), 2, group, kind, list(enrol or []), channels)
+    return Mix(name, mono, truth_of(channels, active), 2, group, kind, list(enrol or []), channels)
 
 
 def stereo_mixes() -> list[Mix]:
@@ -123,6 +123,9 @@ def turn_mix(clips: list[RavdessClip], agent: int, customer: int, *, group: str,
     c_turns = [c_calm[i] for i in rng.permutation(len(c_calm))] + [c_angry[i] for i in rng.permutation(len(c_angry))]
     left: list[np.ndarray] = [silence(0.5)]
     right: list[np.ndarray] = [silence(0.5)]
+    # activity per sentence, relative to that sentence's loudest frame: a customer who shouts later
+    # must not make their calm sentences count as silence
+    act: dict[str, list[np.ndarray]] = {"agent": [], "customer": []}
     for i in range(len(c_turns) + 1):
         order = [("agent", a_calm[int(rng.integers(len(a_calm)))])]
         if i < len(c_turns):
@@ -135,7 +138,10 @@ def turn_mix(clips: list[RavdessClip], agent: int, customer: int, *, group: str,
             gap = silence(rng.uniform(*TURN_GAP_S))
             left.append(gap)
             right.append(gap)
+            for side, piece in (("agent", left[-2]), ("customer", right[-2])):
+                act[side].append(activity(piece) if piece is y else np.zeros(0, bool))
     channels = np.stack([np.concatenate(left), np.concatenate(right)])
+    active = tuple(_placed(channels.shape[1], left, act[side]) for side in ("agent", "customer"))
     gender = "".join("MF"[a % 2 == 0] for a in (agent, customer))
     return from_channels(
         f"ravdess{agent:02d}-{customer:02d}",
@@ -143,7 +149,20 @@ def turn_mix(clips: list[RavdessClip], agent: int, customer: int, *, group: str,
         group=group,
         kind=f"RAVDESS turns, {gender}, customer turns angry",
         enrol=[_sentence(c) for c in enrol],
+        active=active,
     )
+
+
+def _placed(n: int, pieces: list[np.ndarray], sentence_activity: list[np.ndarray]) -> np.ndarray:
+    """Per 10 ms frame of the whole side: each sentence's own activity at its place."""
+    out = np.zeros(int(np.ceil(n / (FRAME_S * SR))), dtype=bool)
+    t = pieces[0].size  # the leading silence
+    for k, i in enumerate(range(1, len(pieces), 2)):  # sentence (or its silent stand-in), then the gap
+        a = sentence_activity[k] if k < len(sentence_activity) else np.zeros(0, bool)
+        f0 = int(round(t / (FRAME_S * SR)))
+        out[f0 : f0 + a.size] |= a[: max(0, out.size - f0)]
+        t += pieces[i].size + pieces[i + 1].size
+    return out
 
 
 def ravdess_mixes(clips: list[RavdessClip]) -> list[Mix]:
@@ -163,7 +182,12 @@ def single_mixes(clips: list[RavdessClip]) -> list[Mix]:
             continue
         s = actor_stream(clips, actor)
         y = s.audio[0].astype(np.float32)
-        t = np.where(activity(y), 0, SILENCE).astype(np.int8)
+        on = np.zeros(int(np.ceil(y.size / (FRAME_S * SR))), dtype=bool)
+        for a, b, _ in s.speech_spans["agent"]:  # each sentence's activity against its own loudest frame
+            f0 = int(round(a / FRAME_S))
+            seg = activity(y[int(round(a * SR)) : int(round(b * SR))])
+            on[f0 : f0 + seg.size] |= seg[: max(0, on.size - f0)]
+        t = np.where(on, 0, SILENCE).astype(np.int8)
         group = "tuned" if actor in SINGLE_TUNED else "held-out"
         out.append(Mix(f"actor{actor:02d}", y, t, 1, group, "one RAVDESS actor, calm then angry"))
     return out
