@@ -9,10 +9,12 @@ would try to download a driver).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import math
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -481,3 +483,38 @@ def screenshot(
         png_path.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(png_path))
     return png_path
+
+
+def unpack(block: dict) -> dict[str, np.ndarray]:
+    """The page's ``packed`` block decoded in plain Python (a second reading of the format of
+    voice_coach/output/report/packing.py, independent of its numpy encoder): key -> values, NaN for
+    null."""
+    raw = zlib.decompress(base64.b64decode(block["b64"]))
+    pos = 0
+
+    def varint() -> int:
+        nonlocal pos
+        value, shift = 0, 0
+        while True:
+            byte = raw[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+
+    out = {}
+    for sec in block["sections"]:
+        pairs = [(varint(), varint()) for _ in range(varint())]
+        values: list[float] = []
+        q = 0
+        for nulls, run in pairs:
+            values += [math.nan] * nulls
+            for _ in range(run):
+                z = varint()
+                q += -(z >> 1) - 1 if z & 1 else z >> 1
+                values.append(q / sec["scale"])
+        assert len(values) == sec["n"], f"{sec['key']}: {len(values)} values, expected {sec['n']}"
+        out[sec["key"]] = np.array(values)
+    assert pos == len(raw), "bytes left after the last section"
+    return out

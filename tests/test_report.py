@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_fixtures import build_result, write_tone_wav
+from report_fixtures import build_result, unpack, write_tone_wav
 
 from voice_coach.errors import VoiceCoachError
 from voice_coach.output.report import (
     ReportError,
-    ReportOptions,
     plotlyjs,
     render_index,
     render_report,
@@ -26,7 +25,8 @@ from voice_coach.output.report import (
     write_summary_csv,
 )
 from voice_coach.output.report.html import _json_for_script
-from voice_coach.output.report.timeline import X0_MS, decimate_minmax
+from voice_coach.output.report.packing import MAX_Q, Packer
+from voice_coach.output.report.timeline import SERIES_FORMAT, WARNING_COLOURS
 
 _LIB_HEADER = f"plotly.js (basic - minified) v{plotlyjs.PLOTLY_JS_VERSION}"
 """The first line of the vendored bundle's licence comment."""
@@ -154,7 +154,7 @@ def test_result_text_is_escaped(tmp_path):
     for _, attrs in page.tags:
         assert all(re.fullmatch(r"[A-Za-z0-9_ -]*", c) for c in [attrs.get("class") or ""])
     # The words are still there, as text.
-    texts = " ".join(t for t in re.findall(r'class="w[^"]*"[^>]*>([^<]*)<', markup))
+    texts = " ".join(w["text"] for w in _transcript_words(text, page.data()))
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Sam &amp; &quot;Jo&quot;," in texts
 
 
@@ -171,36 +171,57 @@ def test_warning_spans_lists_and_transcript_marks(tmp_path):
     result = build_result()
     out, text, page = _render(tmp_path, result)
     data = page.data()
-    shapes = data["figure"]["layout"]["shapes"]
-    spans = [(s["x0"], s["x1"]) for s in shapes if s.get("name") == "warning"]
-    assert spans == [(X0_MS + w["start"] * 1000, X0_MS + w["end"] * 1000) for w in result["warnings"]]
+    ws = data["warning_shapes"]
+    assert [(a, b) for a, b, _ in ws["spans"]] == [(w["start"], w["end"]) for w in result["warnings"]]
+    assert [ws["colours"][c] for _, _, c in ws["spans"]] == [WARNING_COLOURS[w["kind"]] for w in result["warnings"]]
+    assert ws["style"]["name"] == "warning" and ws["style"]["yref"] == "paper"
     (playhead,) = [a for t, a in page.tags if a.get("id") == "playhead"]
     assert "hidden" in playhead  # shown once something is played or clicked
     buttons = [a for t, a in page.tags if t == "button" and "warning-item" in a.get("class", "")]
     assert [float(b["data-t"]) for b in buttons] == [w["start"] for w in result["warnings"]]
     assert [b["data-kind"] for b in buttons] == ["fast", "high_pitch"]
 
-    words = [a for t, a in page.tags if t == "span" and "w" in a.get("class", "").split() and "data-t" in a]
+    # The transcript: turns of plain text, runs of marked words in <span class="mk ...">, and the
+    # words' times packed in page order (report.js makes one span per word of them).
+    words = _transcript_words(text, data)
     assert len(words) == len(result["agent"]["words"]) + len(result["customer"]["words"])
+    want = sorted((w["start"], w["text"].strip()) for sp in ("agent", "customer") for w in result[sp]["words"])
+    got = sorted((w["t"], w["text"]) for w in words)
+    assert [text for _, text in got] == [text for _, text in want]
+    assert max(abs(a - b) for (a, _), (b, _) in zip(got, want, strict=True)) <= 0.005 + 1e-9  # kept to 10 ms
     # Interleaved by turns: each turn in time order, turns ordered by their first word.
-    turns = re.findall(r'<p class="turn (agent|customer)">(.*?)</p>', text)
-    assert [sp for sp, _ in turns][:4] == ["agent", "customer", "agent", "customer"]
-    turn_times = [[float(t) for t in re.findall(r'class="w[^"]*" data-t="([\d.]+)"', body)] for _, body in turns]
-    assert all(ts == sorted(ts) for ts in turn_times)
-    assert [ts[0] for ts in turn_times] == sorted(ts[0] for ts in turn_times)
-    assert sum(map(len, turn_times)) == len(words)
-    in_warning = [a for a in words if "warn" in a["class"].split()]
-    for a in in_warning:
-        t0, t1 = float(a["data-t"]), float(a["data-end"])
-        assert any(t0 <= w["end"] and t1 >= w["start"] for w in result["warnings"])
-    assert {"k-fast", "k-high_pitch"} <= {c for a in in_warning for c in a["class"].split()}
-    phrased = [a for a in words if "ph" in a["class"].split()]
+    turns = [[w for w in words if w["turn"] == k] for k in range(words[-1]["turn"] + 1)]
+    assert [turn[0]["speaker"] for turn in turns][:4] == ["agent", "customer", "agent", "customer"]
+    assert all([w["t"] for w in turn] == sorted(w["t"] for w in turn) for turn in turns)
+    assert [turn[0]["t"] for turn in turns] == sorted(turn[0]["t"] for turn in turns)
+    in_warning = [w for w in words if "warn" in w["marks"]]
+    for w in in_warning:
+        assert any(w["t"] <= x["end"] and w["end"] >= x["start"] for x in result["warnings"])
+    assert {"k-fast", "k-high_pitch"} <= {c for w in in_warning for c in w["marks"]}
+    phrased = [w for w in words if "ph" in w["marks"]]
     assert len(phrased) == sum(len(p["text"].split()) for p in result["phrases"])
+    assert data["words"]["titles"]["warn k-fast"] == "fast"
+    assert data["words"]["titles"]["ph ph-empathy"] == "phrase: empathy"
     # Legend explains the marks; customer lane and lists are there.
     assert page.with_class("legend")
     titles = [a["text"] for a in data["figure"]["layout"]["annotations"]]
     assert titles == ["Pitch (st vs baseline)", "Loudness (dB vs baseline)", "Pace (wpm)", "Agitation (0–1)"]
     assert [a.get("id") for t, a in page.tags if t == "ol"] == ["warnings", "events", "phrases"]
+
+
+def _transcript_words(text: str, data: dict) -> list[dict]:
+    """Every word of the transcript as the page's script sees it: turn, speaker, text, marks, time."""
+    times = unpack(data["packed"])
+    out = []
+    for k, (speaker, body) in enumerate(re.findall(r"<p class=(agent|customer)>(.*?)</p>", text)):
+        for marks, inside, plain in re.findall(r'<span class="mk ([^"]*)"[^>]*>([^<]*)</span>|([^<]+)', body):
+            for word in (inside or plain).split(" "):
+                if word:
+                    out.append({"turn": k, "speaker": speaker, "text": word, "marks": marks.split()})
+    assert len(out) == data["words"]["n"] == len(times["words.t"])
+    for w, t, n in zip(out, times["words.t"], times["words.len"], strict=True):
+        w["t"], w["end"] = round(float(t), 2), round(float(t + n), 2)
+    return out
 
 
 def test_timeline_lanes_share_one_time_axis_with_calm_bands(tmp_path):
@@ -211,7 +232,7 @@ def test_timeline_lanes_share_one_time_axis_with_calm_bands(tmp_path):
     # make_subplots(shared_xaxes=True): every lane's x axis follows the bottom one.
     assert [layout[k].get("matches") for k in sorted(xaxes)] == ["x4", "x4", "x4", None]
     assert all(layout[k]["type"] == "date" for k in xaxes)
-    bands = sorted((s["y0"], s["y1"]) for s in layout["shapes"] if s.get("name") != "warning")
+    bands = sorted((s["y0"], s["y1"]) for s in layout["shapes"])
     assert bands == [(-3.0, 3.0), (-2.0, 2.0), (120.0, 150.0)]
 
 
@@ -353,41 +374,59 @@ def test_not_a_dict_is_a_clear_error(tmp_path):
 # ---- long calls ---------------------------------------------------------------------------------
 
 
-def test_decimate_keeps_peaks_gaps_and_bound():
-    t = np.arange(36_000) * 0.1 + 0.05
-    y = np.sin(t)
-    y[1000:3000] = np.nan  # a 200 s silence
-    y[20_000] = 50.0  # a one-frame spike
-    td, yd = decimate_minmax(t, y, 2000)
-    assert len(td) <= 2000 and len(td) == len(yd)
-    assert np.all(np.diff(td) >= 0)
-    assert np.nanmax(yd) == 50.0 and np.nanmin(yd) == pytest.approx(np.nanmin(y))
-    gap = (td > 100.0) & (td < 300.0)
-    assert gap.any() and np.all(np.isnan(yd[gap]))
-    short_t, short_y = decimate_minmax(t[:100], y[:100], 2000)
-    assert np.array_equal(short_t, t[:100]) and np.array_equal(short_y, y[:100], equal_nan=True)
+def test_packing_round_trips_nulls_signs_and_precision():
+    packer = Packer()
+    cases = {
+        "empty": (np.array([]), 10),
+        "all null": (np.full(5, np.nan), 10),
+        "value first, null last": (np.array([1.26, -3.04, np.nan, 0.0, 7.5, np.nan, np.nan]), 10),
+        "null first, value last": (np.array([np.nan, 2.0, 2.0, 2.0]), 1),
+        "hundredths": (np.array([0.004, 0.996, 1.0, 0.5, np.nan, 0.335]), 100),
+        "huge": (np.array([1e300, -1e300, 5.0]), 1),
+        "ms": (np.arange(0.0, 3600.0, 0.137), 1000),
+    }
+    for key, (values, scale) in cases.items():
+        packer.add(key, values, scale)
+    got = unpack(packer.block())
+    for key, (values, scale) in cases.items():
+        want = np.clip(np.round(values * scale), -MAX_Q, MAX_Q) / scale
+        assert np.array_equal(np.isnan(got[key]), np.isnan(values)), key
+        assert np.array_equal(got[key], want, equal_nan=True), key
+        ok = np.abs(values) < 1e6
+        assert np.all(np.abs(got[key][ok] - values[ok]) <= 0.5 / scale + 1e-9), key
+    with pytest.raises(ValueError, match="positive integer"):
+        packer.add("x", np.zeros(2), 0)
 
 
-def test_hour_long_call_is_decimated_with_full_data_for_zoom(tmp_path):
+def test_hour_long_call_packs_every_step_once_within_its_precision(tmp_path):
     result = build_result(3600.0)
-    opts = ReportOptions(max_points_per_trace=2000)
-    out, text, page = _render(tmp_path, result, options=opts)
+    out, text, page = _render(tmp_path, result)
     data = page.data()
-    assert all(len(tr["x"]) <= 2000 for tr in data["figure"]["data"])
-    assert data["refine"] is True
+    assert all(tr["x"] == [] and tr["y"] == [] for tr in data["figure"]["data"])  # filled by report.js
     assert data["time"]["agent"] == {"t0": 0.05, "dt": 0.1, "n": 36_000}
-    assert {k: len(v) for k, v in data["series"].items()} == {k: 36_000 for k in data["series"]}
+    keys = [sec["key"] for sec in data["packed"]["sections"]]
+    assert len(keys) == len(set(keys)), "each series is in the page once"
     mapped = {tr["key"] for tr in data["traces"]} - {"clock"}
-    assert mapped == set(data["series"])
-    # Size: plotly.js (1.2 MB) plus the call; the hour adds about 2.3 MB.
-    assert out.stat().st_size < 4_000_000
+    assert set(keys) == mapped | {"words.t", "words.len"}
+    series = unpack(data["packed"])
+    for key in mapped:
+        speaker, col = key.split(".")
+        want = np.array([np.nan if r[col] is None else r[col] for r in result[speaker]["timeline"]], dtype=float)
+        got = series[key]
+        assert np.array_equal(np.isnan(got), np.isnan(want)), f"{key}: nulls moved"
+        assert np.nanmax(np.abs(got - want)) <= 0.5 / SERIES_FORMAT[col][0] + 1e-9, key
+    words = sorted(w["start"] for sp in ("agent", "customer") for w in result[sp]["words"])
+    assert np.max(np.abs(np.sort(series["words.t"]) - words)) <= 0.005 + 1e-9
 
 
-def test_short_call_embeds_no_duplicate_series(tmp_path):
-    out, text, page = _render(tmp_path)
+def test_timeline_off_the_grid_packs_its_times(tmp_path):
+    result = build_result(30.0, customer=False)
+    rows = result["agent"]["timeline"]
+    del rows[100:140]  # 4 s missing: the steps are no longer one grid
+    out, text, page = _render(tmp_path, result)
     data = page.data()
-    assert data["refine"] is False and data["series"] == {}
-    assert out.stat().st_size < 1_500_000
+    assert data["time"]["agent"] == {"key": "time.agent", "n": len(rows)}
+    assert np.allclose(unpack(data["packed"])["time.agent"], [r["t"] for r in rows], atol=5e-4)
 
 
 # ---- atomic writes ------------------------------------------------------------------------------

@@ -170,6 +170,75 @@ def test_long_report_without_audio_selects_and_refines_on_zoom(tmp_path):
         assert not errors, f"console errors: {errors}"
 
 
+def test_unpacked_series_and_words_are_the_results(tmp_path):
+    """report.js's reading of the packed data (packing.py): the points of a zoomed window are the
+    result's steps within their precision with nulls kept, the first draw keeps a one-step spike and
+    a silence, and every word span carries its word's time."""
+    import re
+
+    import numpy as np
+
+    from voice_coach.output.report import render_report
+    from voice_coach.output.report.timeline import SERIES_FORMAT, X0_MS
+
+    result = build_result(3600.0)
+    rows = result["agent"]["timeline"]
+    rows[20_000]["pitch_st"] = 9.87  # a one-step spike at 2000.05 s
+    for r in rows[3000:5000]:  # 200 s of silence from 300 s
+        for key in SERIES_FORMAT:
+            r[key] = None
+    html_path = tmp_path / "report.html"
+    render_report(result, html_path)
+    data = json.loads(re.search(r'id="vc-data">(.*?)</script>', html_path.read_text("utf-8"), re.S).group(1))
+    traces = {tr["i"]: tr["key"] for tr in data["traces"] if tr["key"] != "clock"}
+    points = (
+        "return document.getElementById('timeline').data.map(function (t) {"
+        " return [Array.from(t.x), Array.from(t.y)]; });"
+    )
+    with headless_chrome() as driver:
+        driver.get(html_path.as_uri())
+        _wait(driver, "return document.body.dataset.ready === '1'", timeout_s=30)
+        first = driver.execute_script(points)
+        pitch_i = next(i for i, key in traces.items() if key == "agent.pitch_st")
+        x, y = first[pitch_i]
+        assert len(x) <= data["max_points"]
+        assert max(v for v in y if v is not None) == pytest.approx(9.9)
+        silent = [v for xv, v in zip(x, y, strict=True) if 310 <= (xv - X0_MS) / 1000 <= 490]
+        assert silent and all(v is None for v in silent)
+
+        driver.execute_script(
+            "Plotly.relayout(document.getElementById('timeline'),"
+            f"{{'xaxis.range': [{X0_MS + 600_000}, {X0_MS + 660_000}]}})"
+        )
+        _wait(driver, f"return document.getElementById('timeline').data[{pitch_i}].x.length > 500")
+        zoomed = driver.execute_script(points)
+        for i, key in traces.items():
+            speaker, col = key.split(".")
+            want = [r[col] for r in result[speaker]["timeline"]]
+            x, y = zoomed[i]
+            idx = [round(((xv - X0_MS) / 1000 - 0.05) / 0.1) for xv in x]
+            assert idx == list(range(idx[0], idx[0] + len(idx))) and idx[0] <= 6000 and idx[-1] >= 6600, key
+            for k, v in zip(idx, y, strict=True):
+                assert (v is None) == (want[k] is None), f"{key} step {k}: {v} vs {want[k]}"
+                if v is not None:
+                    assert abs(v - want[k]) <= 0.5 / SERIES_FORMAT[col][0] + 1e-9, f"{key} step {k}"
+
+        spans = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#transcript .w'))"
+            ".map(function (w) { return [parseFloat(w.dataset.t), w.textContent]; });"
+        )
+        want_words = sorted(
+            (w["start"], w["text"].strip()) for sp in ("agent", "customer") for w in result[sp]["words"]
+        )
+        got_words = sorted(spans)
+        assert [w for _, w in got_words] == [w for _, w in want_words]
+        assert np.max(np.abs(np.array([t for t, _ in got_words]) - [t for t, _ in want_words])) <= 0.005 + 1e-9
+        stamps = driver.execute_script("return document.querySelectorAll('#transcript .stamp').length")
+        assert stamps == len(driver.find_elements("css selector", "#transcript > p"))
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, f"console errors: {errors}"
+
+
 def test_index_sorts_by_clicking_headings(tmp_path):
     from voice_coach.output.report import render_index, summary_row
 

@@ -16,6 +16,7 @@ from conftest import SAMPLES
 from report_fixtures import build_result
 
 from voice_coach.output.report import ReportError, plotlyjs, render_report
+from voice_coach.output.report.packing import Packer
 
 ASSETS = Path(plotlyjs.__file__).parent / "assets"
 SHARED_MAX = 300_000
@@ -122,7 +123,7 @@ def test_figure_layout_is_that_of_make_subplots(customer, syllables):
         for row in result["agent"]["timeline"]:
             row.pop("syllables_per_s", None)
     speakers, lanes, opts, duration = _lanes_of(result)
-    fig, _ = build_figure(result, speakers, lanes, duration, opts)
+    fig, _ = build_figure(result, speakers, lanes, duration, opts, Packer())
     assert any(lane.secondary for lane in lanes) is syllables
 
     ref = make_subplots(
@@ -168,6 +169,32 @@ def test_self_contained_report_of_a_minute_is_under_the_bound(tmp_path):
     assert not [a for a, _ in _scripts(text) if "src=" in a]
     assert out.stat().st_size <= INLINE_MAX
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # nothing written beside it
+
+
+HOUR_INLINE_MAX = 1_500_000
+"""A self-contained report of the 1-hour fixture call (36 000 steps per voice, 8 640 words, 120
+warnings, 540 list items), audio linked: issue 10's bound (it is ~1.49 MB, of which 1.19 MB is the
+library)."""
+HOUR_SHARED_MAX = 350_000
+"""Its shared-library version (~0.30 MB)."""
+
+
+def test_report_of_an_hour_is_under_the_bound_alone_and_shared(tmp_path):
+    result = build_result(3600.0)
+    alone, shared = tmp_path / "alone.html", tmp_path / "reports" / "shared.html"
+    render_report(result, alone)
+    render_report(result, shared, shared_assets_dir=tmp_path / "assets")
+    assert alone.stat().st_size <= HOUR_INLINE_MAX
+    assert shared.stat().st_size <= HOUR_SHARED_MAX
+    assert alone.stat().st_size - shared.stat().st_size == pytest.approx(len(plotlyjs.js_bytes()), abs=200)
+
+
+def test_list_swatches_of_the_css_are_the_timeline_colours():
+    from voice_coach.output.report.timeline import WARNING_COLOURS
+
+    css = (ASSETS / "report.css").read_text("utf-8")
+    rules = dict(re.findall(r"\.k-([a-z_]+) > \.swatch \{ background: (#[0-9a-f]{6}); \}", css))
+    assert rules == WARNING_COLOURS
 
 
 def test_shared_library_is_written_once_and_linked_relatively(tmp_path):

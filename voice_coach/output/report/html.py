@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
+
 from voice_coach import __version__
 from voice_coach.output.files import write_text_atomic
 from voice_coach.output.report import plotlyjs
@@ -38,6 +40,7 @@ from voice_coach.output.report._result import (
     words_of,
 )
 from voice_coach.output.report.options import ReportOptions
+from voice_coach.output.report.packing import Packer
 from voice_coach.output.report.page import ReportError, page_head
 from voice_coach.output.report.page import asset as _asset
 from voice_coach.output.report.page import esc as _esc
@@ -61,12 +64,17 @@ def _fmt(value: Any, digits: int = 1, unit: str = "", *, signed: bool = False) -
     return f"{text}\u2009{unit}" if unit else text
 
 
+def _short(t: float) -> str:
+    """A time to the millisecond in as few characters as it takes (31.2, not 31.200)."""
+    return f"{t:.3f}".rstrip("0").rstrip(".")
+
+
 def _seek_attrs(start: float | None, end: float | None = None) -> str:
     if start is None:
         return ""
-    attrs = f' data-t="{start:.3f}"'
+    attrs = f' data-t="{_short(start)}"'
     if end is not None and end > start:
-        attrs += f' data-end="{end:.3f}"'
+        attrs += f' data-end="{_short(end)}"'
     return attrs
 
 
@@ -102,7 +110,7 @@ def _section_scorecard(result: Mapping) -> str:
     for it in items:
         moments = (
             " ".join(
-                f'<button type="button" class="seek moment"{_seek_attrs(s, e)}>{clock(s, tenths=True)}</button>'
+                f'<button class="seek moment"{_seek_attrs(s, e)}>{clock(s, tenths=True)}</button>'
                 for s, e in it["moments"]
             )
             or '<span class="muted">—</span>'
@@ -244,14 +252,21 @@ def _warning_item(w: Mapping) -> str:
             f"cue at {clock(w['raised_at'], tenths=True)}</span> "
         )
     return (
-        f'<li><button type="button" class="seek warning-item k-{css_token(w["kind"])}"'
+        f'<li><button class="seek warning-item k-{css_token(w["kind"])}"'
         f'{_seek_attrs(w["start"], w["end"])} data-kind="{_esc(w["kind"])}">'
-        f'<span class="swatch" style="background:{WARNING_COLOURS.get(w["kind"], _OTHER_COLOUR)}"></span>'
-        f'<span class="when">{clock(w["start"], tenths=True)}–{clock(w["end"], tenths=True)}</span> '
+        f"{_list_swatch(w['kind'])}"
         f'<span class="kind">{_esc(_kind_label(w["kind"]))}</span> {raised}'
-        f'<span class="who">{_esc(w["speaker"])}</span> <span class="msg">{_esc(w["message"] or "")}</span>'
+        f'<small>{_esc(w["speaker"])}</small> <span class="msg">{_esc(w["message"] or "")}</span>'
         f"</button></li>"
     )
+
+
+def _list_swatch(kind: str) -> str:
+    """The colour swatch of a warning in the list: report.css colours the known kinds (``.k-fast >
+    .swatch``), so only another kind carries its colour inline."""
+    if kind in WARNING_COLOURS:
+        return '<span class="swatch"></span>'
+    return f'<span class="swatch" style="background:{_OTHER_COLOUR}"></span>'
 
 
 def _section_lists(result: Mapping) -> str:
@@ -271,10 +286,9 @@ def _section_lists(result: Mapping) -> str:
     )
     if events:
         items = "".join(
-            f'<li><button type="button" class="seek event-item"{_seek_attrs(e["start"], e["end"])}>'
-            f'<span class="when">{clock(e["start"], tenths=True)}–{clock(e["end"], tenths=True)}</span> '
+            f'<li><button class="seek"{_seek_attrs(e["start"], e["end"])}>'
             f'<span class="kind">{_esc(_kind_label(str(e.get("kind") or "event")))}</span> '
-            f'<span class="who">{_esc(e.get("speaker") or "")}</span></button></li>'
+            f"<small>{_esc(e.get('speaker') or '')}</small></button></li>"
             for e in events
         )
         parts.append(
@@ -283,11 +297,10 @@ def _section_lists(result: Mapping) -> str:
         )
     if phrases:
         items = "".join(
-            f'<li><button type="button" class="seek phrase-item"{_seek_attrs(p["start"], p["end"])}>'
-            f'<span class="when">{clock(p["start"], tenths=True)}</span> '
+            f'<li><button class="seek"{_seek_attrs(p["start"], p["end"])}>'
             f'<span class="cat ph-{css_token(p.get("category") or "phrase")}">'
             f"{_esc(p.get('category') or 'phrase')}</span> "
-            f'<span class="who">{_esc(p.get("speaker") or "")}</span> '
+            f"<small>{_esc(p.get('speaker') or '')}</small> "
             f"<q>{_esc(p.get('text') or '')}</q></button></li>"
             for p in phrases
         )
@@ -298,7 +311,17 @@ def _section_lists(result: Mapping) -> str:
     return '<section id="lists" class="card lists">' + "".join(parts) + "</section>"
 
 
-def _section_transcript(result: Mapping, opts: ReportOptions) -> str:
+def _section_transcript(result: Mapping, opts: ReportOptions, packer: Packer) -> tuple[str, dict | None]:
+    """The transcript card, and the page data that times its words (None when there are none).
+
+    Turns are plain text, one space between words (a space inside a word is written as a no-break
+    space); consecutive words with the same marks (in a warning, matched phrase, uncertain) share
+    one ``<span class="mk ...">`` with the marks' classes and title. The words' start and length
+    (to 10 ms, in page order) go to ``packer`` as ``words.t`` and ``words.len``; report.js splits
+    the text into one clickable span per word, adds each turn's time stamp and speaker label, and
+    titles a run by its classes from the data's ``titles`` (a run that says "p=0.43", or whose
+    classes another title has, keeps its own ``title``).
+    """
     words = words_of(result)
     warnings = {sp: Intervals([w for w in warnings_of(result) if w["speaker"] == sp]) for sp in ("agent", "customer")}
     phrases = {
@@ -315,14 +338,16 @@ def _section_transcript(result: Mapping, opts: ReportOptions) -> str:
         return (
             '<section id="transcript-card" class="card"><h2>Transcript</h2>'
             '<p class="muted" id="transcript-empty">No words were recognised.</p></section>'
-        )
-    two_voices = isinstance(result.get("customer"), Mapping)
+        ), None
+    starts: list[float] = []
+    lengths: list[float] = []
+    titles_of: dict[str, str] = {}
     html_turns = []
     for turn in _turns(words):
-        speaker, start = turn[0]["speaker"], turn[0]["start"]
-        spans = []
+        speaker = turn[0]["speaker"]
+        runs: list[tuple[tuple[str, str], list[str]]] = []
         for w in turn:
-            classes = ["w"]
+            classes = []
             titles = []
             warn = next(iter(warnings[speaker].overlapping(w["start"], w["end"])), None)
             if warn:
@@ -335,19 +360,31 @@ def _section_transcript(result: Mapping, opts: ReportOptions) -> str:
             if w["p"] is not None and w["p"] < opts.low_probability:
                 classes.append("lowp")
                 titles.append(f"p={w['p']:.2f}")
-            title = f' title="{_esc(", ".join(titles))}"' if titles else ""
-            spans.append(
-                f'<span class="{" ".join(classes)}"{_seek_attrs(w["start"], w["end"])}{title}>{_esc(w["text"])}</span>'
-            )
-        label = f'<span class="spk">{"Agent" if speaker == "agent" else "Customer"}</span>' if two_voices else ""
-        html_turns.append(
-            f'<p class="turn {speaker}"><button type="button" class="seek stamp"'
-            f"{_seek_attrs(start)}>{clock(start)}</button>{label}{' '.join(spans)}</p>"
-        )
+            marks = (" ".join(classes), ", ".join(titles))
+            text = _esc("\u00a0".join(w["text"].split()))
+            if runs and runs[-1][0] == marks:
+                runs[-1][1].append(text)
+            else:
+                runs.append((marks, [text]))
+            t0, t1 = round(w["start"] * 100), round(w["end"] * 100)
+            starts.append(t0 / 100)
+            lengths.append(max(0, t1 - t0) / 100)
+        pieces = []
+        for (cls, title), texts in runs:
+            if not cls:
+                pieces.append(" ".join(texts))
+            elif "lowp" in cls.split() or titles_of.setdefault(cls, title) != title:
+                pieces.append(f'<span class="mk {cls}" title="{_esc(title)}">{" ".join(texts)}</span>')
+            else:
+                pieces.append(f'<span class="mk {cls}">{" ".join(texts)}</span>')
+        html_turns.append(f"<p class={speaker}>{' '.join(pieces)}</p>")
+    packer.add("words.t", np.array(starts), 100)
+    packer.add("words.len", np.array(lengths), 100)
+    two_voices = isinstance(result.get("customer"), Mapping)
     return (
         f'<section id="transcript-card" class="card"><h2>Transcript</h2>{legend}'
         f'<div id="transcript">{"".join(html_turns)}</div></section>'
-    )
+    ), {"n": len(starts), "labels": two_voices, "titles": titles_of}
 
 
 TURN_GAP_S = 1.0
@@ -446,17 +483,20 @@ def render_report(
     baseline = mapping(agent_block, "baseline")
     lanes = make_lanes(speakers.get("agent"), speakers.get("customer"), baseline, opts)
 
+    packer = Packer()
     page_data: dict[str, Any] = {"duration_s": duration, "figure": None}
     if lanes:
-        figure, extra = build_figure(result, speakers, lanes, duration, opts)
+        figure, extra = build_figure(result, speakers, lanes, duration, opts, packer)
         page_data.update(extra, figure=figure)
+    transcript, page_data["words"] = _section_transcript(result, opts, packer)
     audio_html = _audio_player_html(audio_path, out_path, embed_audio)
     plot_script = ""
     if lanes:
         plot_script, src = _plot_library_script(out_path, shared_assets_dir)
         if src is not None:  # shown by the page if the shared file is missing
             page_data["plot_library"] = src
-    page = _page_html(result, opts, duration, page_data, audio_html, plot_script)
+    page_data["packed"] = packer.block()
+    page = _page_html(result, opts, duration, page_data, audio_html, plot_script, transcript)
     write_text_atomic(out_path, page)
 
 
@@ -588,6 +628,7 @@ def _page_html(
     page_data: dict[str, Any],
     audio_html: str,
     plot_script: str,
+    transcript: str,
 ) -> str:
     """Assemble the whole HTML document: head, header with player, sections, data and scripts.
 
@@ -613,7 +654,7 @@ def _page_html(
 <div class="grid">{_section_scorecard(result)}{_section_summary(result, opts)}</div>
 <section id="timeline-card" class="card"><h2>Timeline</h2>{voices}{legend}{_timeline_html(has_timeline)}</section>
 {_section_lists(result)}
-{_section_transcript(result, opts)}
+{transcript}
 </main>
 {footer}
 <script type="application/json" id="vc-data">{_json_for_script(page_data)}</script>

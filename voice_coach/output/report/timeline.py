@@ -2,15 +2,16 @@
 
 A plotly.js figure written as plain dicts (the layout of plotly's ``make_subplots(shared_xaxes=True)``,
 without the python package); calm bands are shaded rectangles per lane and warnings are spans across
-all lanes. Long calls are min/max-decimated for the first draw; the
-page keeps the full-resolution series and re-decimates the visible window when the trainer zooms.
+all lanes. The traces carry no points: every series goes once, packed (packing.py), into the
+page's data block; report.js unpacks it, min/max-decimates it for the first draw and re-decimates
+the visible window from the full-resolution series when the trainer zooms.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +19,9 @@ import numpy as np
 
 from voice_coach.output.report._result import num, warnings_of
 from voice_coach.output.report.options import ReportOptions
+from voice_coach.output.report.packing import Packer
 
-__all__ = ["WARNING_COLOURS", "X0_MS", "build_figure", "decimate_minmax", "make_lanes", "speaker_timeline"]
+__all__ = ["SERIES_FORMAT", "WARNING_COLOURS", "X0_MS", "build_figure", "make_lanes", "speaker_timeline"]
 
 WARNING_COLOURS = {
     "fast": "#f28e2b",
@@ -37,56 +39,18 @@ X0_MS = 86_400_000.0
 number on a date axis as a year, so elapsed milliseconds from 1970-01-01 would misplace points
 between 1 and 10 s; a whole-day offset keeps every value 8+ digits and the clock labels unchanged."""
 
-_SERIES_DECIMALS = {
-    "pitch_st": 2,
-    "pitch_hz": 1,
-    "loudness_rel_db": 1,
-    "loudness_db": 1,
-    "wpm": 1,
-    "syllables_per_s": 2,
-    "agitation": 3,
+SERIES_FORMAT: dict[str, tuple[int, str]] = {
+    "pitch_st": (10, ".1f"),
+    "pitch_hz": (1, ".0f"),
+    "loudness_rel_db": (10, ".1f"),
+    "loudness_db": (10, ".1f"),
+    "wpm": (1, ".0f"),
+    "syllables_per_s": (100, ".2f"),
+    "agitation": (100, ".2f"),
 }
-
-
-def decimate_minmax(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Reduce a series to at most ``max_points`` points, keeping each bin's minimum and maximum.
-
-    Parameters
-    ----------
-    t, y : np.ndarray, shape (n,)
-        Times (any unit) and values; NaN marks unknown values (silence, unvoiced).
-    max_points : int
-        Upper bound on the output length (>= 2).
-
-    Returns
-    -------
-    (t_out, y_out) : arrays of the same length <= max_points. A bin that holds only NaN yields one
-    NaN point, so gaps longer than a bin stay gaps in the drawn line; peaks are never averaged away.
-    """
-    t = np.asarray(t, dtype=float)
-    y = np.asarray(y, dtype=float)
-    n = y.size
-    if n <= max_points:
-        return t, y
-    nbins = max(1, max_points // 2)
-    edges = np.linspace(0, n, nbins + 1).astype(int)
-    out_t: list[float] = []
-    out_y: list[float] = []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        if b <= a:
-            continue
-        seg = y[a:b]
-        ok = np.flatnonzero(~np.isnan(seg))
-        if ok.size == 0:
-            out_t.append(float(t[(a + b - 1) // 2]))
-            out_y.append(math.nan)
-            continue
-        i_min = a + ok[np.argmin(seg[ok])]
-        i_max = a + ok[np.argmax(seg[ok])]
-        for i in sorted({int(i_min), int(i_max)}):
-            out_t.append(float(t[i]))
-            out_y.append(float(y[i]))
-    return np.array(out_t), np.array(out_y)
+"""Per timeline column: (steps per unit it is kept to in the page, hover format). A series is
+packed to the precision its hover label shows (0.1 st, 1 Hz, 0.1 dB, 1 wpm, 0.01 syll/s, 0.01
+agitation); one step is about a pixel of the lane's height."""
 
 
 @dataclass
@@ -108,32 +72,26 @@ def speaker_timeline(name: str, block: Mapping | None) -> Speaker | None:
     rows.sort(key=lambda r: float(r["t"]))
     t = np.array([float(r["t"]) for r in rows])
     cols = {}
-    for key in _SERIES_DECIMALS:
+    for key in SERIES_FORMAT:
         vals = np.array([num(r.get(key)) if num(r.get(key)) is not None else math.nan for r in rows])
         if np.isfinite(vals).any():
             cols[key] = vals
     return Speaker(name, t, cols)
 
 
-def _timebase(t: np.ndarray) -> dict | list:
-    """Compact encoding of the time axis: {t0, dt, n} when uniform (the contract's 0.1 s grid)."""
+def _timebase(name: str, t: np.ndarray, packer: Packer) -> dict:
+    """The time axis of a speaker: {t0, dt, n} when uniform (the contract's 0.1 s grid), else the
+    key of its times (ms) in the packed block."""
     if t.size >= 2:
         dt = (t[-1] - t[0]) / (t.size - 1)
         if dt > 0 and np.max(np.abs(t - (t[0] + dt * np.arange(t.size)))) < 1e-3:
             return {"t0": round(float(t[0]), 4), "dt": round(float(dt), 6), "n": int(t.size)}
-    return [round(float(v), 3) for v in t]
+    packer.add(f"time.{name}", t, 1000)
+    return {"key": f"time.{name}", "n": int(t.size)}
 
 
 def _x(t_s: float) -> float:
     return round(X0_MS + t_s * 1000.0, 1)
-
-
-def _xs(t_s: Iterable[float]) -> list[float]:
-    return [_x(float(v)) for v in t_s]
-
-
-def _rounded_list(values: np.ndarray, decimals: int) -> list:
-    return [None if not math.isfinite(v) else round(float(v), decimals) for v in values]
 
 
 @dataclass
@@ -251,9 +209,17 @@ def _lane_axes(lanes: list[Lane]) -> list[tuple[int, int, int | None]]:
 
 
 def build_figure(
-    result: Mapping, speakers: dict[str, Speaker], lanes: list[Lane], duration_s: float, opts: ReportOptions
+    result: Mapping,
+    speakers: dict[str, Speaker],
+    lanes: list[Lane],
+    duration_s: float,
+    opts: ReportOptions,
+    packer: Packer,
 ) -> tuple[dict, dict]:
-    """The plotly figure (a JSON-able dict for plotly.js) and the page's data block for zoom refinement.
+    """The plotly figure (a JSON-able dict for plotly.js) and the page's data that fills its traces.
+
+    Each drawn series is added once to ``packer`` (key ``speaker.column``); the figure's traces are
+    empty and the data names, per trace, the series (or "clock") report.js fills it from.
 
     The figure is written here as plain dicts, without the python plotly package: one lane per row
     with its own x axis, all x axes matching the bottom one (one zoom for all), titles as
@@ -265,13 +231,12 @@ def build_figure(
     height = (1 - VERTICAL_SPACING * (n - 1)) / n
     x_end = SECONDARY_X_END if any(lane.secondary for lane in lanes) else 1.0
     bottom_x = _axis_name("x", n)[0]
-    refine = any(sp.t.size > opts.max_points_per_trace for sp in speakers.values())
     traces: list[dict] = []
     layout: dict[str, Any] = {}
     annotations: list[dict] = []
     bands: list[dict] = []
     trace_map: list[dict] = []
-    series: dict[str, list] = {}
+    packed: set[str] = set()
     for row, (lane, (nx, ny, ny2)) in enumerate(zip(lanes, axes, strict=True)):
         x_ref, x_key = _axis_name("x", nx)
         y_ref, y_key = _axis_name("y", ny)
@@ -281,11 +246,12 @@ def build_figure(
             lane_traces.append((*lane.secondary, True))
         for speaker, col, name, style, secondary in lane_traces:
             on_y = _axis_name("y", ny2)[0] if secondary and ny2 else y_ref
-            traces.append(_series_trace(speakers[speaker], col, name, style, x_ref, on_y, opts))
+            traces.append(_series_trace(col, name, style, x_ref, on_y))
             key = f"{speaker}.{col}"
             trace_map.append({"i": len(traces) - 1, "key": key, "sp": speaker})
-            if refine:
-                series[key] = _rounded_list(speakers[speaker].cols[col], _SERIES_DECIMALS[col])
+            if key not in packed:
+                packer.add(key, speakers[speaker].cols[col], SERIES_FORMAT[col][0])
+                packed.add(key)
         if lane.band:
             bands.append(
                 dict(
@@ -301,8 +267,8 @@ def build_figure(
                     layer="below",
                 )
             )
-        traces.append(_clock_trace(lane, speakers, duration_s, x_ref, y_ref, opts))
-        trace_map.append({"i": len(traces) - 1, "key": "clock", "sp": None})
+        traces.append(_clock_trace(x_ref, y_ref))
+        trace_map.append({"i": len(traces) - 1, "key": "clock", "sp": None, "y": _clock_y(lane, speakers)})
         layout[x_key] = _x_axis(duration_s, y_ref, [0.0, x_end], None if nx == n else bottom_x)
         layout[y_key] = _y_axis(lane, speakers, x_ref, [round(top - height, 10), round(top, 10)])
         if ny2:
@@ -332,7 +298,7 @@ def build_figure(
 
     layout.update(
         annotations=annotations,
-        shapes=bands + _unattributed_shapes(result) + _warning_shapes(result),
+        shapes=bands + _unattributed_shapes(result),
         height=110 + 150 * n,
         margin=dict(l=52, r=52, t=24, b=64),
         hovermode="x unified",
@@ -345,49 +311,40 @@ def build_figure(
     )
     data = {
         "traces": trace_map,
-        "refine": refine,
         "x0_ms": X0_MS,
         "max_points": opts.max_points_per_trace,
-        "time": {name: _timebase(sp.t) for name, sp in speakers.items()} if refine else {},
-        "series": series,
+        "time": {name: _timebase(name, sp.t, packer) for name, sp in speakers.items()},
+        "warning_shapes": _warning_shapes(result),
     }
     return {"data": traces, "layout": layout}, data
 
 
-def _series_trace(sp: Speaker, col: str, name: str, style: dict, x_ref: str, y_ref: str, opts: ReportOptions) -> dict:
-    """One speaker column as a line (min/max decimated) on axes ``x_ref``/``y_ref``."""
-    t_s, y = decimate_minmax(sp.t, sp.cols[col], opts.max_points_per_trace)
+def _series_trace(col: str, name: str, style: dict, x_ref: str, y_ref: str) -> dict:
+    """One speaker column as a line on axes ``x_ref``/``y_ref``; report.js fills its points."""
     return dict(
         type="scatter",
         mode="lines",
         name=name,
-        x=_xs(t_s),
-        y=_rounded_list(y, _SERIES_DECIMALS[col]),
+        x=[],
+        y=[],
         line=dict(style),
         connectgaps=False,
-        hovertemplate="%{y:.2f}<extra>" + html.escape(name) + "</extra>",
+        hovertemplate="%{y:" + SERIES_FORMAT[col][1] + "}<extra>" + html.escape(name) + "</extra>",
         xaxis=x_ref,
         yaxis=y_ref,
     )
 
 
-def _clock_trace(
-    lane: Lane, speakers: dict[str, Speaker], duration_s: float, x_ref: str, y_ref: str, opts: ReportOptions
-) -> dict:
-    """An invisible, evenly spaced "clock" trace on a lane.
+def _clock_trace(x_ref: str, y_ref: str) -> dict:
+    """An invisible, evenly spaced "clock" trace on a lane (report.js fills its points).
 
     A click anywhere on a lane (also in silence, where the data lines have gaps) then reports a time.
     """
-    sp0, col0 = lane.traces[0][0], lane.traces[0][1]
-    vals = speakers[sp0].cols[col0]
-    y_mid = float(np.nanmedian(vals)) if lane.band is None else sum(lane.band) / 2
-    n_clock = min(opts.max_points_per_trace // 4, max(2, int(duration_s * 10)))
-    xs = np.linspace(0.0, duration_s, n_clock)
     return dict(
         type="scatter",
         mode="markers",
-        x=_xs(xs),
-        y=[round(y_mid, 3)] * n_clock,
+        x=[],
+        y=[],
         marker={"opacity": 0, "size": 2},
         hoverinfo="none",
         showlegend=False,
@@ -395,6 +352,14 @@ def _clock_trace(
         xaxis=x_ref,
         yaxis=y_ref,
     )
+
+
+def _clock_y(lane: Lane, speakers: dict[str, Speaker]) -> float:
+    """Where a lane's clock trace runs: mid-band, else the median of its first series."""
+    if lane.band is not None:
+        return round(sum(lane.band) / 2, 3)
+    sp0, col0 = lane.traces[0][0], lane.traces[0][1]
+    return round(float(np.nanmedian(speakers[sp0].cols[col0])), 3)
 
 
 def _x_axis(duration_s: float, y_ref: str, domain: list[float], matches: str | None) -> dict:
@@ -440,28 +405,32 @@ def _y_axis(lane: Lane, speakers: dict[str, Speaker], x_ref: str, domain: list[f
     return axis
 
 
-def _warning_shapes(result: Mapping) -> list[dict]:
-    """One translucent full-height rectangle per warning, coloured by its kind (at least 0.1 s wide)."""
-    shapes = []
+WARNING_SHAPE = {
+    "type": "rect",
+    "xref": "x",
+    "yref": "paper",
+    "y0": 0,
+    "y1": 1,
+    "opacity": 0.22,
+    "line": {"width": 0},
+    "layer": "below",
+    "name": "warning",
+}
+"""A warning's full-height rectangle; report.js adds x0, x1 and the kind's fillcolor."""
+
+
+def _warning_shapes(result: Mapping) -> dict:
+    """One translucent full-height rectangle per warning, coloured by its kind (at least 0.1 s wide),
+    written compactly: the shared ``style``, the ``colours`` and per warning [start s, end s, colour
+    index] (an hour's 120 warnings as full shapes were 21 KB of the page)."""
+    colours: list[str] = []
+    spans = []
     for w in warnings_of(result):
         colour = WARNING_COLOURS.get(w["kind"], _OTHER_COLOUR)
-        shapes.append(
-            dict(
-                type="rect",
-                xref="x",
-                yref="paper",
-                x0=_x(w["start"]),
-                x1=_x(max(w["end"], w["start"] + 0.1)),
-                y0=0,
-                y1=1,
-                fillcolor=colour,
-                opacity=0.22,
-                line={"width": 0},
-                layer="below",
-                name="warning",
-            )
-        )
-    return shapes
+        if colour not in colours:
+            colours.append(colour)
+        spans.append([round(w["start"], 3), round(max(w["end"], w["start"] + 0.1), 3), colours.index(colour)])
+    return {"style": WARNING_SHAPE, "colours": colours, "spans": spans}
 
 
 UNATTRIBUTED_FILL = "#8c8c8c"

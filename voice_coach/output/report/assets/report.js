@@ -1,5 +1,6 @@
 /* voice-coach report: navigation between the plot, the lists, the transcript and the audio.
-   Reads numbers and the figure from #vc-data; never writes result text into the page. */
+   Reads numbers and the figure from #vc-data, unpacks the series and word times (packing.py) and
+   splits the transcript's text into word spans; never writes result text into the page. */
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("vc-data").textContent);
@@ -7,24 +8,135 @@
   var gd = document.getElementById("timeline");
   var nowEl = document.getElementById("now");
   var box = document.getElementById("transcript");
-  /* Words in time order (the page shows them by turns, so overlapping speech is out of order). */
-  var words = Array.prototype.slice.call(document.querySelectorAll("#transcript .w"))
-    .map(function (w, i) { return { el: w, t: parseFloat(w.dataset.t), i: i }; })
-    .sort(function (a, b) { return a.t - b.t || a.i - b.i; })
-    .map(function (w) { return w.el; });
-  var starts = words.map(function (w) { return parseFloat(w.dataset.t); });
-  var ends = words.map(function (w) { return parseFloat(w.dataset.end || w.dataset.t); });
+  /* Words in time order (the page shows them by turns, so overlapping speech is out of order);
+     filled by setupWords() once the word times are unpacked. */
+  var words = [], starts = [], ends = [];
+  var series = {};   /* unpacked: key -> Float64Array, NaN for null */
   var warnItems = Array.prototype.slice.call(document.querySelectorAll("#warnings button[data-t]"));
   var duration = data.duration_s || 0;
   var X0 = data.x0_ms || 0;   /* where t = 0 sits on the date axis, ms (see X0_MS in html.py) */
   var plotReady = false;
 
-  function clock(t) {
+  /* m:ss.t (h:mm:ss.t past an hour); without tenths m:ss, rounded, as clock() in output/format.py. */
+  function clock(t, noTenths) {
     t = Math.max(0, t || 0);
-    var tenths = Math.floor(t * 10 + 1e-6) % 10, s = Math.floor(t), h = Math.floor(s / 3600);
-    var m = Math.floor((s % 3600) / 60), ss = s % 60;
+    var d = Math.round(t * 10), tenths = d % 10, s = noTenths ? Math.round(t) : (d - tenths) / 10;
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), ss = s % 60;
     var mm = h ? (m < 10 ? "0" : "") + m : String(m);
-    return (h ? h + ":" : "") + mm + ":" + (ss < 10 ? "0" : "") + ss + "." + tenths;
+    return (h ? h + ":" : "") + mm + ":" + (ss < 10 ? "0" : "") + ss + (noTenths ? "" : "." + tenths);
+  }
+
+  /* The lists show each item's time (start–end; a phrase its start) from its data-t / data-end,
+     after the kind's swatch. */
+  Array.prototype.forEach.call(document.querySelectorAll(".seek-list button[data-t]"), function (b) {
+    var when = document.createElement("span"), t = parseFloat(b.dataset.t);
+    when.className = "when";
+    when.textContent = clock(t) + (b.dataset.end && !b.closest("#phrases") ? "–" + clock(parseFloat(b.dataset.end)) : "");
+    var swatch = b.firstElementChild && b.firstElementChild.classList.contains("swatch") ? b.firstElementChild : null;
+    b.insertBefore(when, swatch ? swatch.nextSibling : b.firstChild);
+  });
+
+  // ---- unpacking (the format is described in packing.py) ----------------------------------------
+  function unpack(packed) {
+    if (!packed || !packed.sections || !packed.sections.length) return Promise.resolve({});
+    if (typeof DecompressionStream === "undefined") {
+      return Promise.reject(new Error("this browser has no DecompressionStream (Chrome 80, Firefox 113, " +
+                                      "Safari 16.4 or newer have it)"));
+    }
+    var bin = atob(packed.b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer().then(function (buf) {
+      return readSections(new Uint8Array(buf), packed.sections);
+    });
+  }
+  function readSections(b, sections) {
+    var pos = 0, out = {};
+    function varint() {
+      var v = 0, mul = 1, byte;
+      do {
+        if (pos >= b.length) throw new Error("packed data ends early");
+        byte = b[pos++]; v += (byte & 127) * mul; mul *= 128;
+      } while (byte >= 128);
+      return v;
+    }
+    sections.forEach(function (sec) {
+      var pairs = varint(), runs = [], arr = new Float64Array(sec.n), i = 0, q = 0, p, k;
+      for (p = 0; p < 2 * pairs; p++) runs.push(varint());
+      for (p = 0; p < pairs; p++) {
+        if (i + runs[2 * p] + runs[2 * p + 1] > sec.n) throw new Error("packed " + sec.key + " is too long");
+        for (k = 0; k < runs[2 * p]; k++) arr[i++] = NaN;
+        for (k = 0; k < runs[2 * p + 1]; k++) {
+          var z = varint();
+          q += z % 2 ? -(z + 1) / 2 : z / 2;
+          arr[i++] = q / sec.scale;
+        }
+      }
+      if (i !== sec.n) throw new Error("packed " + sec.key + " has " + i + " values, not " + sec.n);
+      out[sec.key] = arr;
+    });
+    return out;
+  }
+
+  // ---- transcript words ----------------------------------------------------------------------
+  /* Each turn is plain text (words separated by one space) and runs of marked words in
+     <span class="mk ...">, titled by their marks from data.words.titles. Split the text nodes into one span per word (Text.splitText moves the
+     page's own text, nothing is parsed or written), timed in page order by words.t / words.len. */
+  function setupWords(u) {
+    var info = data.words, ts = u["words.t"], lens = u["words.len"];
+    if (!box || !info || !ts || !lens) return;
+    var k = 0, list = [];
+    function splitInto(node, cls) {
+      var cur = node;
+      while (cur) {
+        var text = cur.data, a = 0;
+        while (a < text.length && text.charCodeAt(a) === 32) a++;
+        if (a === text.length) return;
+        var word = a ? cur.splitText(a) : cur, b = word.data.indexOf(" ");
+        cur = b >= 0 ? word.splitText(b) : null;
+        var span = document.createElement("span");
+        span.className = cls;
+        word.parentNode.replaceChild(span, word);
+        span.appendChild(word);
+        if (k < ts.length) {
+          span.dataset.t = ts[k].toFixed(2);
+          if (lens[k] > 0) span.dataset.end = (ts[k] + lens[k]).toFixed(2);
+          list.push({ el: span, t: ts[k], end: ts[k] + lens[k], i: k });
+        }
+        k++;
+      }
+    }
+    Array.prototype.forEach.call(box.children, function (turn) {
+      var first = k;
+      Array.prototype.slice.call(turn.childNodes).forEach(function (node) {
+        if (node.nodeType === 3) splitInto(node, "w");
+        else if (node.classList && node.classList.contains("mk")) {
+          var marks = node.className.split(/\s+/).filter(function (c) { return c && c !== "mk"; }).join(" ");
+          if (!node.title && info.titles && info.titles[marks]) node.title = info.titles[marks];
+          var cls = "w " + marks;
+          Array.prototype.slice.call(node.childNodes).forEach(function (c) { if (c.nodeType === 3) splitInto(c, cls); });
+        }
+      });
+      if (first >= ts.length || k === first) return;
+      var head = document.createDocumentFragment(), stamp = document.createElement("button");
+      stamp.type = "button";
+      stamp.className = "seek stamp";
+      stamp.dataset.t = ts[first].toFixed(2);
+      stamp.textContent = clock(ts[first], true);
+      head.appendChild(stamp);
+      if (info.labels) {
+        var label = document.createElement("span");
+        label.className = "spk";
+        label.textContent = turn.classList.contains("customer") ? "Customer" : "Agent";
+        head.appendChild(label);
+      }
+      turn.insertBefore(head, turn.firstChild);
+    });
+    if (k !== info.n || k !== ts.length) throw new Error("transcript has " + k + " words, word times " + ts.length);
+    list.sort(function (a, b) { return a.t - b.t || a.i - b.i; });
+    words = list.map(function (w) { return w.el; });
+    starts = list.map(function (w) { return w.t; });
+    ends = list.map(function (w) { return w.end; });
   }
 
   function xOf(t) { return X0 + t * 1000; }
@@ -166,20 +278,20 @@
     });
   }
 
-  // ---- zoom refinement: re-decimate the visible window from the full-resolution data ---------
+  // ---- traces from the unpacked series: min/max-decimated, re-decimated on zoom -----------------
   var timeCache = {};
   function times(sp) {
     if (timeCache[sp]) return timeCache[sp];
     var tb = data.time[sp], arr;
-    if (Array.isArray(tb)) arr = Float64Array.from(tb);
+    if (tb.key) arr = series[tb.key];
     else { arr = new Float64Array(tb.n); for (var i = 0; i < tb.n; i++) arr[i] = tb.t0 + i * tb.dt; }
     return (timeCache[sp] = arr);
   }
-  /* Same algorithm as decimate_minmax() in timeline.py: per bin keep min and max, all-null bin -> gap. */
+  /* Per bin keep min and max (peaks are never averaged away), an all-null bin -> one gap point. */
   function decimate(t, y, i0, i1, maxPoints) {
     var xs = [], ys = [], n = i1 - i0;
     if (n <= maxPoints) {
-      for (var i = i0; i < i1; i++) { xs.push(xOf(t[i])); ys.push(y[i]); }
+      for (var i = i0; i < i1; i++) { xs.push(xOf(t[i])); ys.push(y[i] === y[i] ? y[i] : null); }
       return [xs, ys];
     }
     var nb = Math.max(1, maxPoints >> 1);
@@ -189,7 +301,7 @@
       var iMin = -1, iMax = -1;
       for (var k = a; k < e; k++) {
         var v = y[k];
-        if (v === null) continue;
+        if (v !== v) continue;
         if (iMin < 0 || v < y[iMin]) iMin = k;
         if (iMax < 0 || v > y[iMax]) iMax = k;
       }
@@ -200,56 +312,83 @@
     }
     return [xs, ys];
   }
-  var refining = false;
-  function refine() {
-    if (!data.refine || refining) return;
-    var r = xRange(), xs = [], ys = [], idx = [], maxPoints = data.max_points;
+  /* x and y of every mapped trace for the time window r (seconds). */
+  function tracePoints(r) {
+    var xs = [], ys = [], idx = [], maxPoints = data.max_points;
     data.traces.forEach(function (tr) {
-      var trace = gd.data[tr.i];
       if (tr.key === "clock") {
         var n = Math.max(2, Math.min(maxPoints, Math.ceil((r[1] - r[0]) * 10))), cx = [], cy = [];
-        for (var i = 0; i < n; i++) { cx.push(xOf(r[0] + (r[1] - r[0]) * i / (n - 1))); cy.push(trace.y[0]); }
+        for (var i = 0; i < n; i++) { cx.push(xOf(r[0] + (r[1] - r[0]) * i / (n - 1))); cy.push(tr.y); }
         xs.push(cx); ys.push(cy);
       } else {
-        var t = times(tr.sp), y = data.series[tr.key];
+        var t = times(tr.sp), y = series[tr.key];
         var i0 = Math.max(0, lowerBound(t, r[0]) - 1), i1 = Math.min(t.length, lowerBound(t, r[1]) + 1);
         var d = decimate(t, y, i0, i1, maxPoints);
         xs.push(d[0]); ys.push(d[1]);
       }
       idx.push(tr.i);
     });
+    return { x: xs, y: ys, idx: idx };
+  }
+  var refining = false;
+  function refine() {
+    var long = Object.keys(data.time).some(function (sp) { return times(sp).length > data.max_points; });
+    if (!long || refining) return;
+    var p = tracePoints(xRange());
     refining = true;
-    window.Plotly.restyle(gd, { x: xs, y: ys }, idx).then(function () { refining = false; },
-                                                         function () { refining = false; });
+    window.Plotly.restyle(gd, { x: p.x, y: p.y }, p.idx).then(function () { refining = false; },
+                                                             function () { refining = false; });
   }
 
   function done() { document.body.dataset.ready = "1"; }
+  function note(id, text) {
+    var p = document.createElement("p");
+    p.className = "error";
+    p.id = id;
+    p.textContent = text;
+    if (gd) gd.parentNode.insertBefore(p, gd);
+  }
   if (gd && data.figure && !window.Plotly) {
     /* The shared plot library of a batch folder did not load: say so in place of the plot and keep
        the rest of the page working. */
-    var note = document.createElement("p");
-    note.className = "error";
-    note.id = "plot-missing";
-    note.textContent = "Plot library missing: " + (data.plot_library ? decodeURI(data.plot_library) : "plotly.js") +
-      " (keep this report in its folder next to the shared library, or re-render it self-contained).";
-    gd.parentNode.insertBefore(note, gd);
+    note("plot-missing", "Plot library missing: " + (data.plot_library ? decodeURI(data.plot_library) : "plotly.js") +
+      " (keep this report in its folder next to the shared library, or re-render it self-contained).");
   }
-  if (!gd || !data.figure || !window.Plotly) { done(); return; }
-  var fig = data.figure;
-  var config = { displaylogo: false, responsive: true, scrollZoom: false,
-                 modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"] };
-  window.Plotly.newPlot(gd, fig.data, fig.layout, config).then(function () {
-    plotReady = true;
-    gd.on("plotly_click", function (ev) {
-      if (!ev || !ev.points || !ev.points.length) return;
-      seek(toSec(ev.points[0].x), null, null);
-    });
-    gd.on("plotly_relayout", function (ev) {
-      var zoomed = Object.keys(ev || {}).some(function (k) { return /^xaxis\d*\.(range|autorange)/.test(k); });
-      if (zoomed) refine();
-      placePlayhead();
-    });
-    gd.on("plotly_afterplot", placePlayhead);  // resizes and restyles move the axes
+  function draw() {
+    if (!gd || !data.figure || !window.Plotly) { done(); return; }
+    var fig = data.figure, p = tracePoints([0, duration]), ws = data.warning_shapes;
+    p.idx.forEach(function (i, j) { fig.data[i].x = p.x[j]; fig.data[i].y = p.y[j]; });
+    if (ws) {
+      fig.layout.shapes = (fig.layout.shapes || []).concat(ws.spans.map(function (s) {
+        var shape = JSON.parse(JSON.stringify(ws.style));
+        shape.x0 = xOf(s[0]); shape.x1 = xOf(s[1]); shape.fillcolor = ws.colours[s[2]];
+        return shape;
+      }));
+    }
+    var config = { displaylogo: false, responsive: true, scrollZoom: false,
+                   modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"] };
+    window.Plotly.newPlot(gd, fig.data, fig.layout, config).then(function () {
+      plotReady = true;
+      gd.on("plotly_click", function (ev) {
+        if (!ev || !ev.points || !ev.points.length) return;
+        seek(toSec(ev.points[0].x), null, null);
+      });
+      gd.on("plotly_relayout", function (ev) {
+        var zoomed = Object.keys(ev || {}).some(function (k) { return /^xaxis\d*\.(range|autorange)/.test(k); });
+        if (zoomed) refine();
+        placePlayhead();
+      });
+      gd.on("plotly_afterplot", placePlayhead);  // resizes and restyles move the axes
+      done();
+    }, done);
+  }
+  unpack(data.packed).then(function (u) {
+    series = u;
+    setupWords(u);
+    draw();
+  }).catch(function (err) {
+    /* Without the numbers the plot and word times are missing; the lists and scorecard still seek. */
+    note("unpack-error", "Timeline and word times could not be unpacked: " + (err && err.message || err) + ".");
     done();
-  }, done);
+  });
 })();
