@@ -332,11 +332,18 @@ def test_cli_stereo_with_speakers_one_is_one_line(tmp_path, call_files):
     assert "--speakers 1 applies to mono recordings" in res.output and not out.exists()
 
 
+def help_text(command: str) -> str:
+    """``voice-coach COMMAND --help`` as one line of words (the panel's borders and wrapping removed)."""
+    res = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    return " ".join(res.output.replace("│", " ").split())
+
+
 def test_cli_help_explains_the_voice_flags():
-    res = runner.invoke(app, ["analyze", "--help"], env={"COLUMNS": "200"})
-    assert "--speakers" in res.output and "--agent-voice" in res.output and "voice print" in res.output
-    res = runner.invoke(app, ["calibrate", "--help"], env={"COLUMNS": "200"})
-    assert "--no-voiceprint" in res.output and "biometric" in res.output
+    text = help_text("analyze")
+    assert "--speakers" in text and "--agent-voice" in text and "nearer to the --profile's voice print" in text
+    text = help_text("calibrate")
+    assert "--no-voiceprint" in text and "biometric data" in text
 
 
 # --- voice print in the profile ---------------------------------------------------------------------------
