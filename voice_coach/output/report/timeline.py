@@ -73,10 +73,32 @@ def speaker_timeline(name: str, block: Mapping | None) -> Speaker | None:
     t = np.array([float(r["t"]) for r in rows])
     cols = {}
     for key in SERIES_FORMAT:
-        vals = np.array([num(r.get(key)) if num(r.get(key)) is not None else math.nan for r in rows])
+        vals = _column([r.get(key) for r in rows])
         if np.isfinite(vals).any():
             cols[key] = vals
     return Speaker(name, t, cols)
+
+
+def _column(raw: list) -> np.ndarray:
+    """Values as floats, NaN for what ``num`` calls no number; None, plain ints and floats take a fast
+    path (an hour is 36 000 steps of 7 columns per voice)."""
+    vals = np.array(
+        [
+            math.nan if v is None else v if type(v) is float or (type(v) is int and abs(v) < 2**53) else _number(v)
+            for v in raw
+        ],
+        dtype=float,
+    )
+    vals[~np.isfinite(vals)] = math.nan
+    return vals
+
+
+def _number(value: object) -> float:
+    try:
+        f = num(value)
+    except OverflowError:  # an int too large for a float
+        return math.nan
+    return math.nan if f is None else f
 
 
 def _timebase(name: str, t: np.ndarray, packer: Packer) -> dict:
