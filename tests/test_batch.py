@@ -295,3 +295,15 @@ def test_ray_actor_plan():
     assert plan_actors(workers=2, device="cpu", total_cpus=128, node_cpus=32) == ActorPlan(2, 32, 0.0)
     assert plan_actors(workers=None, device="cuda", total_cpus=64, node_cpus=32, total_gpus=4) == ActorPlan(4, 1, 1.0)
     assert plan_actors(workers=8, device="cuda", total_cpus=64, node_cpus=32, total_gpus=4) == ActorPlan(8, 1, 0.5)
+
+
+def test_ray_address_where_nothing_answers_is_one_line(tmp_path, samples_dir):
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install -e '.[ray]' (.ci/run installs it)")
+    args = ["analyze", str(samples_dir / "jfk.flac"), "--backend", "ray", "--ray-address", "127.0.0.1:1"]
+    res = CliRunner().invoke(app, [*args, "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [
+        "voice-coach: error: --ray-address 127.0.0.1:1: nothing answers there (Connection refused); "
+        "is the cluster's head running ('ray start --head')?"
+    ]
+    assert not (tmp_path / "r.json").exists()

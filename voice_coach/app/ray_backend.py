@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -153,6 +154,8 @@ def connect(ray: Any, address: str | None = None, num_cpus: int | None = None) -
     if ray.is_initialized():
         return False
     quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+    if address:
+        _check_reachable(address)
     try:
         if address:
             ray.init(address=address, **quiet)
@@ -170,6 +173,21 @@ def connect(ray: Any, address: str | None = None, num_cpus: int | None = None) -
     return True
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail in one line when nothing answers at a ``HOST:PORT`` address (Ray itself would retry for
+    minutes, logging as it goes). ``auto`` and ``ray://`` addresses are left to Ray."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"--ray-address {address}: nothing answers there ({exc.strerror or type(exc).__name__}); "
+            "is the cluster's head running ('ray start --head')?"
+        ) from None
+
+
 def _prepare(ray: Any, jobs: list[Job], workers: int | None) -> tuple[list[Job], ActorPlan]:
     """The jobs with their device resolved on the cluster's GPUs, and the actors to run them."""
     from voice_coach.asr.model import resolve_config_device
@@ -182,7 +200,7 @@ def _prepare(ray: Any, jobs: list[Job], workers: int | None) -> tuple[list[Job],
     if resolved is not config:
         jobs = [replace(j, options={**j.options, "config": resolved}) for j in jobs]
     node_cpus = max((int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")), default=1)
-    cluster = {
+    cluster: dict[str, Any] = {
         "device": resolved.transcription.device,
         "total_cpus": int(resources.get("CPU", 1)),
         "node_cpus": node_cpus,

@@ -238,7 +238,12 @@ def analyze(
     job_list = [replace(j, date=_date(dates, j.path), shared_assets=assets) for j in job_list]
     show_summary = not quiet and not (json_out or csv_out or html_out or summary)
     batch = {"workers": jobs, "skip_existing": skip_existing, "backend": backend, "ray_address": ray_address}
-    failures, rows, links = _run_jobs(job_list, many=many, quiet=quiet, show_summary=show_summary, **batch)
+    from voice_coach.errors import VoiceCoachError
+
+    try:
+        failures, rows, links = _run_jobs(job_list, many=many, quiet=quiet, show_summary=show_summary, **batch)
+    except VoiceCoachError as exc:  # the backend as a whole (Ray cannot start, no GPU on the cluster)
+        _fail(str(exc))
     if summary is not None and rows:
         _write_batch_summary(summary, rows, links, quiet=quiet)
     if failures:
