@@ -222,3 +222,34 @@ def test_several_cues_at_once_are_one_agitated_warning():
     ] * 30
     starts = [c.kind for _, c in _run(tr, series) if not c.ended]
     assert starts == ["agitated"]
+
+
+def test_mirroring_upgrades_an_active_lower_warning_once():
+    # A calm agent's "fast" warning is on when their voice rises with the customer upset: the
+    # mirroring warning replaces it (the fast one ends where mirroring begins), and stays one warning.
+    cfg = WarningConfig(sustain_s=0.6, release_s=1.5)
+    tr = CueTracker(cfg)
+    fast = {"loud": 0.0, "high_pitch": 0.0, "fast": 0.9, "agitated": 0.0, "mirroring": 0.0}
+    rising = {"loud": 0.9, "high_pitch": 0.0, "fast": 0.9, "agitated": 0.0, "mirroring": 0.9}
+    changes = _run(tr, [fast] * 10 + [rising] * 40)
+    kinds = [(c.kind, c.ended) for _, c in changes]
+    assert kinds == [("fast", False), ("fast", True), ("mirroring", False)]
+    (t_fast, raised), (t_end, ended), (t_mirror, mirroring) = changes
+    assert t_fast == pytest.approx(0.6)
+    assert t_end == t_mirror == pytest.approx(1.6)  # 0.6 s of mirroring evidence after 1.0 s
+    assert mirroring.start_s == pytest.approx(1.0)  # backdated to its first hot step
+    assert ended.end_s == pytest.approx(mirroring.start_s)  # no overlap, a clear end
+    assert ended.raised_at == pytest.approx(0.6)
+    # Calm speech ends the mirroring warning; nothing downgrades or flaps in between.
+    calm = dict.fromkeys(fast, 0.0)
+    more = _run(tr, [rising] * 10 + [calm] * 20)
+    assert [(c.kind, c.ended) for _, c in more] == [("mirroring", True)]
+
+
+def test_no_upgrade_without_mirroring_evidence():
+    cfg = WarningConfig(sustain_s=0.6)
+    tr = CueTracker(cfg)
+    fast = {"loud": 0.0, "high_pitch": 0.0, "fast": 0.9, "agitated": 0.0, "mirroring": 0.0}
+    brief = dict(fast, loud=0.9, mirroring=0.9)
+    changes = _run(tr, [fast] * 10 + [brief] * 5 + [fast] * 30)  # 0.5 s of rising voice: not enough
+    assert [(c.kind, c.ended) for _, c in changes] == [("fast", False)]

@@ -8,6 +8,8 @@ a louder or faster episode is caught within seconds; calm speech is never warned
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from signals import SR, silence, voice
@@ -71,6 +73,23 @@ def test_agitated_bursts_raise_a_warning_within_seconds(style, kinds):
     w = result["warnings"][0]
     assert w["raised_at"] == pytest.approx(first.raised_at, abs=0.01)
     assert w["start"] <= w["raised_at"] <= w["end"]
+
+
+def test_a_voice_raised_from_the_first_word_of_short_turns_is_caught_in_the_first_turn():
+    # Turns of 1 s, 8 dB louder than the calm ones from their first word. The 1 s window of voiced
+    # frames would still hold the calm turn before; the phrase's own loudness shows the raised voice.
+    hot = np.concatenate(
+        [np.concatenate([voice(1.0, seed=100 + i, **{**CALM, "level_db": -22.0}), silence(PAUSE_S)]) for i in range(6)]
+    )
+    audio = np.concatenate([bursts(CALM_BURSTS), hot])
+    raised, _ = warnings_of(audio)
+    assert [w.kind for w in raised] == ["loud"]
+    assert 0 <= raised[0].raised_at - ONSET_S <= 1.0 + 0.3  # within the first loud turn
+    # Without the phrase measure (it would need a full window of the phrase) it is not caught at all.
+    config = Config()
+    config = dataclasses.replace(config, agitation=dataclasses.replace(config.agitation, phrase_min_voiced_s=1.0))
+    raised, _ = warnings_of(audio, config=config)
+    assert raised == [] or raised[0].raised_at - ONSET_S > 1.0 + PAUSE_S
 
 
 def test_calm_bursts_raise_nothing():

@@ -15,6 +15,12 @@ agitated, not on one unbroken stretch:
   threshold since its last hot step. Silence alone does not. The kind then cools down for
   ``cooldown_s`` and no other warning starts for ``gap_s``. So one episode gives one warning, and
   the cue does not flap at the threshold.
+* **Upgrade to mirroring.** Mirroring (the agent's voice rising while the customer is upset) is
+  what the agent most needs to hear, so it does not wait behind a lower warning of the same
+  speaker: when its evidence is complete while ``loud``, ``fast``, ``high_pitch`` or ``agitated`` is
+  active, that warning ends (at the mirroring's backdated start, so the two do not overlap) and
+  ``mirroring`` is raised in its place. The ended kind cools down as usual; nothing downgrades a
+  mirroring warning, so an episode still cannot flap between kinds.
 
 Each change carries ``raised_at``, the stream time at which it happened, and a backdated ``start_s``
 (the first hot step of the evidence, less ``time_offset_s``, because the cue values come from
@@ -133,7 +139,9 @@ class CueTracker:
             if values.get(kind) is not None:
                 self._evidence[kind].add(t, self._hot(kind, values))
 
-        if self.active is not None:
+        if self._can_upgrade(t):
+            changes.extend(self._upgrade(t))
+        elif self.active is not None:
             state = self._episode_state(values)
             if state == "hot":
                 self._calm_steps, self._calm_since = 0, None
@@ -163,6 +171,29 @@ class CueTracker:
                 self._calm_steps, self._calm_since = 0, None
                 changes.append(CueChange(kind, self._active_start, None, False, t))
         return changes
+
+    def _can_upgrade(self, t: float) -> bool:
+        return (
+            self.active is not None
+            and self.active != "mirroring"
+            and "mirroring" in self.kinds
+            and self._evidence["mirroring"].hot >= self._need_steps
+            and t >= self._cool_until["mirroring"]
+        )
+
+    def _upgrade(self, t: float) -> list[CueChange]:
+        """End the active lower warning and raise ``mirroring`` in its place."""
+        assert self.active is not None
+        first = self._evidence["mirroring"].first_hot_t()
+        start = max(0.0, (t if first is None else first) - self.step_s - self.offset)
+        end = max(self._active_start, start)
+        ended = CueChange(self.active, self._active_start, end, True, self._raised_at)
+        self._cool_until[self.active] = t + self.config.cooldown_s
+        self.active = "mirroring"
+        self._active_start = start
+        self._raised_at = t
+        self._calm_steps, self._calm_since = 0, None
+        return [ended, CueChange("mirroring", start, None, False, t)]
 
     def _end(self, t: float) -> CueChange:
         assert self.active is not None and self._calm_since is not None
