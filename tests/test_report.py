@@ -145,7 +145,7 @@ def test_result_text_is_escaped(tmp_path):
     out, text, page = _render(tmp_path, result)
     markup = _markup(text)
     assert "<script>alert" not in markup and "<img" not in markup and "<b>slowly" not in markup
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in markup  # the transcript word
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;" in markup  # the transcript word (quotes are text)
     assert "&lt;img src=x onerror=alert(1)&gt;" in markup  # the warning message
     assert "Talk &lt;b&gt;slowly&lt;/b&gt;" in markup  # the scorecard advice
     # Exactly our three scripts: data, plotly.js, the page's code. No injected ones.
@@ -155,7 +155,7 @@ def test_result_text_is_escaped(tmp_path):
         assert all(re.fullmatch(r"[A-Za-z0-9_ -]*", c) for c in [attrs.get("class") or ""])
     # The words are still there, as text.
     texts = " ".join(w["text"] for w in _transcript_words(text, page.data()))
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Sam &amp; &quot;Jo&quot;," in texts
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; Sam &amp; \"Jo\"," in texts
 
 
 def test_json_for_script_cannot_close_the_script():
@@ -202,11 +202,23 @@ def test_warning_spans_lists_and_transcript_marks(tmp_path):
     assert len(phrased) == sum(len(p["text"].split()) for p in result["phrases"])
     assert data["words"]["titles"]["warn k-fast"] == "fast"
     assert data["words"]["titles"]["ph ph-empathy"] == "phrase: empathy"
+
     # Legend explains the marks; customer lane and lists are there.
     assert page.with_class("legend")
     titles = [a["text"] for a in data["figure"]["layout"]["annotations"]]
     assert titles == ["Pitch (st vs baseline)", "Loudness (dB vs baseline)", "Pace (wpm)", "Agitation (0–1)"]
     assert [a.get("id") for t, a in page.tags if t == "ol"] == ["warnings", "events", "phrases"]
+
+
+def test_uncertain_words_carry_their_probability(tmp_path):
+    result = build_result(20.0)
+    agent_words = result["agent"]["words"]
+    agent_words[2]["probability"], agent_words[3]["probability"] = 0.234, None
+    out, text, page = _render(tmp_path, result)
+    words = _transcript_words(text, page.data())
+    uncertain = [(w["text"], w["lowp"]) for w in words if w["lowp"] is not None]
+    assert uncertain == [(agent_words[2]["text"].strip(), 0.23)]
+    assert "title=" not in "".join(re.findall(r'<div id="transcript">.*?</div>', text, re.S))  # titles: data
 
 
 def _transcript_words(text: str, data: dict) -> list[dict]:
@@ -219,8 +231,9 @@ def _transcript_words(text: str, data: dict) -> list[dict]:
                 if word:
                     out.append({"turn": k, "speaker": speaker, "text": word, "marks": marks.split()})
     assert len(out) == data["words"]["n"] == len(times["words.t"])
-    for w, t, n in zip(out, times["words.t"], times["words.len"], strict=True):
+    for w, t, n, p in zip(out, times["words.t"], times["words.len"], times["words.lowp"], strict=True):
         w["t"], w["end"] = round(float(t), 2), round(float(t + n), 2)
+        w["lowp"] = None if math.isnan(p) else float(p)
     return out
 
 
@@ -407,7 +420,7 @@ def test_hour_long_call_packs_every_step_once_within_its_precision(tmp_path):
     keys = [sec["key"] for sec in data["packed"]["sections"]]
     assert len(keys) == len(set(keys)), "each series is in the page once"
     mapped = {tr["key"] for tr in data["traces"]} - {"clock"}
-    assert set(keys) == mapped | {"words.t", "words.len"}
+    assert set(keys) == mapped | {"words.t", "words.len", "words.lowp"}
     series = unpack(data["packed"])
     for key in mapped:
         speaker, col = key.split(".")

@@ -184,6 +184,7 @@ def test_unpacked_series_and_words_are_the_results(tmp_path):
     result = build_result(3600.0)
     rows = result["agent"]["timeline"]
     rows[20_000]["pitch_st"] = 9.87  # a one-step spike at 2000.05 s
+    result["agent"]["words"][39]["probability"] = 0.314  # "went", in the first "fast" warning
     for r in rows[3000:5000]:  # 200 s of silence from 300 s
         for key in SERIES_FORMAT:
             r[key] = None
@@ -233,6 +234,11 @@ def test_unpacked_series_and_words_are_the_results(tmp_path):
         got_words = sorted(spans)
         assert [w for _, w in got_words] == [w for _, w in want_words]
         assert np.max(np.abs(np.array([t for t, _ in got_words]) - [t for t, _ in want_words])) <= 0.005 + 1e-9
+        uncertain = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#transcript .w.lowp'))"
+            ".map(function (w) { return [w.textContent, w.title, w.className]; });"
+        )
+        assert uncertain == [[result["agent"]["words"][39]["text"].strip(), "fast, p=0.31", "w warn k-fast lowp"]]
         stamps = driver.execute_script("return document.querySelectorAll('#transcript .stamp').length")
         assert stamps == len(driver.find_elements("css selector", "#transcript > p"))
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]

@@ -14,7 +14,9 @@ result text into the DOM.
 from __future__ import annotations
 
 import base64
+import html
 import json
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -247,10 +249,7 @@ def _warning_item(w: Mapping) -> str:
     """One warning of the list: its span (click to play), when the cue was raised, kind, voice, message."""
     raised = ""
     if w.get("raised_at") is not None:
-        raised = (
-            f'<span class="raised" title="when the cue was raised, as a live agent would have seen it">'
-            f"cue at {clock(w['raised_at'], tenths=True)}</span> "
-        )
+        raised = f'<span class="raised">cue at {clock(w["raised_at"], tenths=True)}</span> '
     return (
         f'<li><button class="seek warning-item k-{css_token(w["kind"])}"'
         f'{_seek_attrs(w["start"], w["end"])} data-kind="{_esc(w["kind"])}">'
@@ -316,11 +315,13 @@ def _section_transcript(result: Mapping, opts: ReportOptions, packer: Packer) ->
 
     Turns are plain text, one space between words (a space inside a word is written as a no-break
     space); consecutive words with the same marks (in a warning, matched phrase, uncertain) share
-    one ``<span class="mk ...">`` with the marks' classes and title. The words' start and length
-    (to 10 ms, in page order) go to ``packer`` as ``words.t`` and ``words.len``; report.js splits
-    the text into one clickable span per word, adds each turn's time stamp and speaker label, and
-    titles a run by its classes from the data's ``titles`` (a run that says "p=0.43", or whose
-    classes another title has, keeps its own ``title``).
+    one ``<span class="mk ...">`` with the marks' classes. The words' start and length (to 10 ms,
+    in page order) go to ``packer`` as ``words.t`` and ``words.len``, and the recogniser's
+    probability of the uncertain ones (below ``opts.low_probability``, else null) as
+    ``words.lowp``. report.js splits the text into one clickable span per word, marks the
+    uncertain ones (class ``lowp``, title ``p=0.43``), adds each turn's time stamp and speaker
+    label, and titles a run by its classes from the data's ``titles`` (a run whose classes another
+    title already has keeps its own ``title``).
     """
     words = words_of(result)
     warnings = {sp: Intervals([w for w in warnings_of(result) if w["speaker"] == sp]) for sp in ("agent", "customer")}
@@ -341,6 +342,7 @@ def _section_transcript(result: Mapping, opts: ReportOptions, packer: Packer) ->
         ), None
     starts: list[float] = []
     lengths: list[float] = []
+    low_p: list[float] = []
     titles_of: dict[str, str] = {}
     html_turns = []
     for turn in _turns(words):
@@ -357,11 +359,10 @@ def _section_transcript(result: Mapping, opts: ReportOptions, packer: Packer) ->
             if ph:
                 classes += ["ph", f"ph-{css_token(ph.get('category') or 'phrase')}"]
                 titles.append(f"phrase: {ph.get('category') or ''}")
-            if w["p"] is not None and w["p"] < opts.low_probability:
-                classes.append("lowp")
-                titles.append(f"p={w['p']:.2f}")
+            uncertain = w["p"] is not None and w["p"] < opts.low_probability
+            low_p.append(w["p"] if uncertain else math.nan)
             marks = (" ".join(classes), ", ".join(titles))
-            text = _esc("\u00a0".join(w["text"].split()))
+            text = html.escape("\u00a0".join(w["text"].split()), quote=False)
             if runs and runs[-1][0] == marks:
                 runs[-1][1].append(text)
             else:
@@ -373,13 +374,14 @@ def _section_transcript(result: Mapping, opts: ReportOptions, packer: Packer) ->
         for (cls, title), texts in runs:
             if not cls:
                 pieces.append(" ".join(texts))
-            elif "lowp" in cls.split() or titles_of.setdefault(cls, title) != title:
+            elif titles_of.setdefault(cls, title) != title:
                 pieces.append(f'<span class="mk {cls}" title="{_esc(title)}">{" ".join(texts)}</span>')
             else:
                 pieces.append(f'<span class="mk {cls}">{" ".join(texts)}</span>')
         html_turns.append(f"<p class={speaker}>{' '.join(pieces)}</p>")
     packer.add("words.t", np.array(starts), 100)
     packer.add("words.len", np.array(lengths), 100)
+    packer.add("words.lowp", np.array(low_p), 100)
     two_voices = isinstance(result.get("customer"), Mapping)
     return (
         f'<section id="transcript-card" class="card"><h2>Transcript</h2>{legend}'

@@ -36,6 +36,10 @@
     b.insertBefore(when, swatch ? swatch.nextSibling : b.firstChild);
   });
 
+  Array.prototype.forEach.call(document.querySelectorAll("#warnings .raised"), function (el) {
+    el.title = "when the cue was raised, as a live agent would have seen it";
+  });
+
   // ---- unpacking (the format is described in packing.py) ----------------------------------------
   function unpack(packed) {
     if (!packed || !packed.sections || !packed.sections.length) return Promise.resolve({});
@@ -80,13 +84,14 @@
 
   // ---- transcript words ----------------------------------------------------------------------
   /* Each turn is plain text (words separated by one space) and runs of marked words in
-     <span class="mk ...">, titled by their marks from data.words.titles. Split the text nodes into one span per word (Text.splitText moves the
+     <span class="mk ...">, titled by their marks from data.words.titles; words.lowp has the
+     recogniser's probability of the uncertain words (null for the others). Split the text nodes into one span per word (Text.splitText moves the
      page's own text, nothing is parsed or written), timed in page order by words.t / words.len. */
   function setupWords(u) {
-    var info = data.words, ts = u["words.t"], lens = u["words.len"];
+    var info = data.words, ts = u["words.t"], lens = u["words.len"], lowp = u["words.lowp"];
     if (!box || !info || !ts || !lens) return;
     var k = 0, list = [];
-    function splitInto(node, cls) {
+    function splitInto(node, cls, title) {
       var cur = node;
       while (cur) {
         var text = cur.data, a = 0;
@@ -98,6 +103,10 @@
         span.className = cls;
         word.parentNode.replaceChild(span, word);
         span.appendChild(word);
+        if (lowp && lowp[k] === lowp[k]) {  /* an uncertain word: its own title, with the run's */
+          span.classList.add("lowp");
+          span.title = (title ? title + ", " : "") + "p=" + lowp[k].toFixed(2);
+        }
         if (k < ts.length) {
           span.dataset.t = ts[k].toFixed(2);
           if (lens[k] > 0) span.dataset.end = (ts[k] + lens[k]).toFixed(2);
@@ -113,8 +122,9 @@
         else if (node.classList && node.classList.contains("mk")) {
           var marks = node.className.split(/\s+/).filter(function (c) { return c && c !== "mk"; }).join(" ");
           if (!node.title && info.titles && info.titles[marks]) node.title = info.titles[marks];
-          var cls = "w " + marks;
-          Array.prototype.slice.call(node.childNodes).forEach(function (c) { if (c.nodeType === 3) splitInto(c, cls); });
+          Array.prototype.slice.call(node.childNodes).forEach(function (c) {
+            if (c.nodeType === 3) splitInto(c, "w " + marks, node.title);
+          });
         }
       });
       if (first >= ts.length || k === first) return;
