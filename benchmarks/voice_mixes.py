@@ -121,25 +121,41 @@ def turn_mix(clips: list[RavdessClip], agent: int, customer: int, *, group: str,
     c_calm = mine(customer, ("neutral", "calm"))
     c_angry = mine(customer, ("angry",))
     c_turns = [c_calm[i] for i in rng.permutation(len(c_calm))] + [c_angry[i] for i in rng.permutation(len(c_angry))]
+    # the customer's turns hold 1 to 3 sentences; the agent answers each with one sentence, taking
+    # their 6 sentences in turn; a sentence said again is another take (resampled by 4 %, so not
+    # the same samples twice: identical audio would make identical embeddings)
+    sizes = []
+    while sum(sizes) < len(c_turns):
+        sizes.append(int(rng.integers(1, 4)))
+    groups, k = [], 0
+    for n in sizes:
+        groups.append(c_turns[k : k + n])
+        k += n
+    a_order = [a_calm[i] for i in rng.permutation(len(a_calm))]
+    turns: list[tuple[str, np.ndarray]] = []
+    for i in range(len(groups) + 1):
+        take = i // len(a_order)
+        y = _sentence(a_order[i % len(a_order)])
+        if take:
+            y = _retake(y, take)
+        turns.append(("agent", y))
+        if i < len(groups):
+            turns += [("customer", _sentence(c)) for c in groups[i]]
     left: list[np.ndarray] = [silence(0.5)]
     right: list[np.ndarray] = [silence(0.5)]
     # activity per sentence, relative to that sentence's loudest frame: a customer who shouts later
     # must not make their calm sentences count as silence
     act: dict[str, list[np.ndarray]] = {"agent": [], "customer": []}
-    for i in range(len(c_turns) + 1):
-        order = [("agent", a_calm[int(rng.integers(len(a_calm)))])]
-        if i < len(c_turns):
-            order.append(("customer", c_turns[i]))
-        for who, clip in order:
-            y = _sentence(clip)
-            z = np.zeros_like(y)
-            left.append(y if who == "agent" else z)
-            right.append(y if who == "customer" else z)
-            gap = silence(rng.uniform(*TURN_GAP_S))
-            left.append(gap)
-            right.append(gap)
-            for side, piece in (("agent", left[-2]), ("customer", right[-2])):
-                act[side].append(activity(piece) if piece is y else np.zeros(0, bool))
+    for j, (who, y) in enumerate(turns):
+        z = np.zeros_like(y)
+        left.append(y if who == "agent" else z)
+        right.append(y if who == "customer" else z)
+        same = j + 1 < len(turns) and turns[j + 1][0] == who
+        gap = silence(rng.uniform(*(WITHIN_TURN_S if same else TURN_GAP_S)))
+        left.append(gap)
+        right.append(gap)
+        act[who].append(activity(y))
+        act["customer" if who == "agent" else "agent"].append(np.zeros(0, bool))
     channels = np.stack([np.concatenate(left), np.concatenate(right)])
     active = tuple(_placed(channels.shape[1], left, act[side]) for side in ("agent", "customer"))
     gender = "".join("MF"[a % 2 == 0] for a in (agent, customer))
@@ -151,6 +167,18 @@ def turn_mix(clips: list[RavdessClip], agent: int, customer: int, *, group: str,
         enrol=[_sentence(c) for c in enrol],
         active=active,
     )
+
+
+WITHIN_TURN_S = (0.3, 0.8)
+"""Pause between two sentences of one customer turn."""
+
+
+def _retake(y: np.ndarray, take: int) -> np.ndarray:
+    """Another take of a sentence: resampled 4 % slower or faster (tempo and pitch), alternately."""
+    from scipy.signal import resample_poly
+
+    up, down = (25, 24) if take % 2 else (24, 25)
+    return resample_poly(y.astype(np.float64), up, down).astype(np.float32)
 
 
 def _placed(n: int, pieces: list[np.ndarray], sentence_activity: list[np.ndarray]) -> np.ndarray:

@@ -124,12 +124,12 @@ def separate_embeddings(
         conf = 1.0 if speakers == "1" else 0.5
         return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), conf)
     two, decision_conf = _decide(cl, cfg)
-    sim = cl.similarity
+    sim = cl.split_similarity
     if speakers == "1" or (speakers == "auto" and not two):
         conf = 1.0 if speakers == "1" else decision_conf
         return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), conf, sim)
     centroids = cl.centroids
-    stretches = _stretches(_scores(emb, cl), starts, ends, spans, sim, cfg)
+    stretches = _stretches(_scores(emb, cl), starts, ends, spans, cl.similarity, cfg)
     # voice 0 = the voice that speaks first among the attributed stretches
     first = next((s.voice for s in stretches if s.voice >= 0), 0)
     if first == 1:
@@ -262,6 +262,9 @@ MIN_WINDOWS = 6
 MAX_SPECTRAL = 3000
 """At most this many windows go into the affinity matrix (memory: MAX_SPECTRAL^2 float64); the rest
 join the nearer centroid."""
+SUB_CLUSTERS = 3
+"""Styles the windows are first grouped in (two of them joined into one voice): one person can speak
+in two (calm, then angry)."""
 NEIGHBOURS = 0.3
 """Affinity pruning: each window keeps its similarity to this share of the windows most similar to it
 (the rest set to 0, then made symmetric), so that a voice whose style drifts (calm, then angry) stays
@@ -273,45 +276,101 @@ BLOCK_S = 10.0
 @dataclass(frozen=True)
 class _Clusters:
     labels: np.ndarray
-    """(n,) voice (0/1) of each window: the nearer centroid."""
+    """(n,) voice (0/1) of each window."""
+    sub_centroids: np.ndarray
+    """(k, 256) unit centroids of the styles (k = 2 or 3)."""
+    voice_of: np.ndarray
+    """(k,) the voice of each style."""
     centroids: np.ndarray
     """(2, 256) unit mean embedding of each voice."""
     similarity: float
     """Cosine similarity of the two voices' centroids."""
+    split_similarity: float
+    """Cosine similarity of the two halves of the plain two-way split (what ``auto`` decides on)."""
     copresence: float
-    """Share of the blocks of speech in which both voices speak (0..1): two people in a call take
-    turns all through it; one person's calm and angry stretches follow each other."""
+    """Share of the blocks of speech in which both halves of the plain two-way split speak (0..1):
+    two people in a call take turns all through it, while the two-way split of one person's speech
+    falls where their style changes (calm, then angry), and the halves follow each other."""
     minor_share: float
-    """Share of the windows in the smaller voice."""
+    """Share of the windows in the smaller half of the plain two-way split."""
 
 
 def _cluster(emb: np.ndarray, starts: np.ndarray) -> _Clusters | None:
-    """Two voices from the windows' embeddings (None when there are too few windows or the split
+    """Two voices from the windows' embeddings (None when there are too few windows or a split
     leaves one side empty).
 
-    Spectral clustering: the affinity is the cosine similarity of the embeddings, pruned to each
-    window's nearest ``NEIGHBOURS`` share and made symmetric; k-means (k = 2) on the rows of the first
-    two eigenvectors of its normalised Laplacian splits the windows; each window then goes to the
-    nearer of the two centroids."""
+    Spectral clustering (cosine affinity pruned to each window's nearest ``NEIGHBOURS`` share, k-means
+    on the rows of the first k eigenvectors of the normalised Laplacian, then k-means steps on the
+    embeddings) splits the windows in two (the plain split, which ``auto`` decides on) and in three
+    styles. GE2E puts one person's shouting far from their calm voice, often further than another
+    person's calm voice, so of the three styles the two least often present in the same stretch of
+    the recording (lowest co-presence; of equals the most similar) are one voice, joined; two people
+    on a call keep alternating. A window's voice is that of its nearest style."""
     n = len(emb)
     if n < MIN_WINDOWS:
         return None
-    idx = np.linspace(0, n - 1, min(n, MAX_SPECTRAL)).round().astype(np.int64)
-    first = _spectral(emb[idx], 2)
-    if first.min() == first.max():
+    blocks = _blocks(starts)
+    two = _styles(emb, 2)
+    if two is None:
         return None
-    centroids = np.stack([_unit(emb[idx][first == v].mean(axis=0)) for v in (0, 1)])
-    labels = np.argmax(emb @ centroids.T, axis=1)
+    sub2, cent2 = two
+    k = SUB_CLUSTERS if n >= 4 * SUB_CLUSTERS else 2
+    three = _styles(emb, k) if k > 2 else None
+    sub, sub_centroids = three if three is not None else two
+    voice_of = np.arange(2) if len(sub_centroids) == 2 else _join_styles(sub, sub_centroids, blocks)
+    labels = voice_of[sub]
     if labels.min() == labels.max():
         return None
     centroids = np.stack([_unit(emb[labels == v].mean(axis=0)) for v in (0, 1)])
     return _Clusters(
         labels=labels,
+        sub_centroids=sub_centroids,
+        voice_of=voice_of,
         centroids=centroids,
         similarity=float(centroids[0] @ centroids[1]),
-        copresence=_copresence(labels == 0, labels == 1, _blocks(starts)),
-        minor_share=float(min(labels.mean(), 1 - labels.mean())),
+        split_similarity=float(cent2[0] @ cent2[1]),
+        copresence=_copresence(sub2 == 0, sub2 == 1, blocks),
+        minor_share=float(min(sub2.mean(), 1 - sub2.mean())),
     )
+
+
+def _styles(emb: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``k`` clusters: spectral on (an even subsample of) the windows, then every window to its
+    nearest centroid for a few k-means steps. None when a cluster ends up empty."""
+    n = len(emb)
+    idx = np.linspace(0, n - 1, min(n, MAX_SPECTRAL)).round().astype(np.int64)
+    first = _spectral(emb[idx], k)
+    if np.bincount(first, minlength=k).min() == 0:
+        return None
+    cent = np.stack([_unit(emb[idx][first == c].mean(axis=0)) for c in range(k)])
+    sub = np.argmax(emb @ cent.T, axis=1)
+    for _ in range(5):
+        if np.bincount(sub, minlength=k).min() == 0:
+            return None
+        new = np.stack([_unit(emb[sub == c].mean(axis=0)) for c in range(k)])
+        done = np.allclose(new, cent, atol=1e-6)
+        cent = new
+        sub = np.argmax(emb @ cent.T, axis=1)
+        if done:
+            break
+    if np.bincount(sub, minlength=k).min() == 0:
+        return None
+    return sub, cent
+
+
+def _join_styles(sub: np.ndarray, sub_centroids: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """Which two of three styles are one voice: the pair least often present in the same block of
+    speech; of pairs equally rarely together, the most similar."""
+    k = len(sub_centroids)
+    pairs = [
+        (_copresence(sub == i, sub == j, blocks), -float(sub_centroids[i] @ sub_centroids[j]), i, j)
+        for i in range(k)
+        for j in range(i + 1, k)
+    ]
+    _, _, i, j = min(pairs)
+    voice_of = np.ones(k, dtype=np.int64)
+    voice_of[[i, j]] = 0
+    return voice_of
 
 
 def _spectral(emb: np.ndarray, k: int) -> np.ndarray:
@@ -373,25 +432,31 @@ def _copresence(a: np.ndarray, b: np.ndarray, blocks: np.ndarray) -> float:
 
 
 def _decide(cl: _Clusters, cfg: SeparationConfig) -> tuple[bool, float]:
-    """Two voices or one, and how sure (0.5 at the threshold, towards 1 away from it)."""
-    margin = cfg.two_voice_max_similarity - cl.similarity
-    two = margin > 0 and cl.minor_share >= cfg.min_voice_share and cl.copresence >= cfg.min_copresence
-    conf = 1.0 / (1.0 + math.exp(-abs(margin) / DECISION_SCALE))
-    if margin > 0 and not two:  # split by similarity, but one voice is (almost) absent or never alternates
-        conf = max(
-            1.0 / (1.0 + math.exp(-(cfg.min_voice_share - cl.minor_share) / 0.02)),
-            1.0 / (1.0 + math.exp(-(cfg.min_copresence - cl.copresence) / 0.1)),
-        )
-    return two, float(conf)
+    """Two voices or one, and how sure: each condition's margin through a logistic (0.5 at its
+    threshold); two voices need all conditions, so their confidence is the weakest; one voice is as
+    sure as the clearest failed condition."""
+    sigmoid = lambda x: 1.0 / (1.0 + math.exp(-x))  # noqa: E731
+    checks = [
+        (cfg.two_voice_max_similarity - cl.split_similarity) / DECISION_SCALE,
+        (cl.copresence - cfg.min_copresence) / COPRESENCE_SCALE,
+        (cl.minor_share - cfg.min_voice_share) / SHARE_SCALE,
+    ]
+    ok = [checks[0] > 0, cl.copresence >= cfg.min_copresence, cl.minor_share >= cfg.min_voice_share]
+    if all(ok):
+        return True, float(min(sigmoid(c) for c in checks))
+    return False, float(max(sigmoid(-c) for c, good in zip(checks, ok, strict=True) if not good))
 
 
 DECISION_SCALE = 0.03
 """Cosine similarity over which the 1-vs-2 decision goes from unsure (0.5) to 0.73 sure."""
+COPRESENCE_SCALE = 0.1
+SHARE_SCALE = 0.02
 
 
 def _scores(emb: np.ndarray, cl: _Clusters) -> np.ndarray:
-    """Per window: cosine similarity to voice 0's centroid minus that to voice 1's."""
-    return emb @ cl.centroids[0] - emb @ cl.centroids[1]
+    """Per window: cosine similarity to the nearest style of voice 0 minus that of voice 1."""
+    sims = emb @ cl.sub_centroids.T
+    return sims[:, cl.voice_of == 0].max(axis=1) - sims[:, cl.voice_of == 1].max(axis=1)
 
 
 def _stretches(
