@@ -47,6 +47,7 @@ ORDER = [
     "phrases",
     "warnings",
     "mono_warnings",
+    "separation",
     "live",
     "live_warnings",
     "batch",
