@@ -9,7 +9,8 @@ things, so they must not share the CPU with each other). Each writes its own fra
 verdict, then the fragments in order, then ``docs/benchmarks/analysis.md`` (hand-written notes)
 when present.
 
-``--skip-hour`` is passed to ``bench_throughput.py`` (skips its 1-hour memory run). ``--only``
+``--skip-hour`` is passed to ``bench_throughput.py`` and ``bench_separation.py`` (skips their 1-hour
+memory runs). ``--only``
 runs the named benchmarks (``throughput``, ``pitch``, ...) and reuses the other fragments;
 ``--no-run`` only reassembles.
 """
@@ -153,7 +154,7 @@ def main() -> None:
         for name in names:
             if args.only and name not in args.only:
                 continue
-            extra = ["--skip-hour"] if (name == "throughput" and args.skip_hour) else []
+            extra = ["--skip-hour"] if (name in ("throughput", "separation") and args.skip_hour) else []
             runs[name] = run_one(name, extra)
     assemble(names, runs, sys.argv[1:])
     failed = [n for n, (rc, _) in runs.items() if rc != 0]
