@@ -500,9 +500,10 @@ class SeparationConfig:
 
     window_s: float = 1.6
     """Length of the window each speaker embedding describes."""
-    step_s: float = 0.2
-    """Step between window starts (5 windows per second of speech; the cost of separation is
-    proportional to their number)."""
+    step_s: float = 0.5
+    """Step between window starts inside a stretch of speech (2 windows per second of speech, plus one
+    ending at each stretch's end). The cost of separation is proportional to the number of windows; 0.2
+    to 0.8 s gave the same attribution on the benchmark's mixes (docs/benchmarks/separation.md)."""
     vad_threshold: float = 0.3
     """Silero VAD speech probability above which a 32 ms frame is speech (below faster-whisper's 0.5:
     at 0.5 Silero misses much of some shouted speech; docs/benchmarks/separation.md)."""

@@ -26,7 +26,9 @@ one matrix product for all time steps, then one (batch x 256) by (256 x 1024) pr
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,21 @@ EMBEDDING_DIM = 256
 LAYERS = 3
 BLOCK = 128
 """Windows run through the LSTM together (memory: ~160 x 1024 x 4 bytes = 0.66 MB per window)."""
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread while the LSTM runs. Its per-step products are small (128 x 256 by 256 x
+    1024), and when the cores are busy (ASR threads, batch workers, other programs) OpenBLAS's
+    spinning worker threads made the encoder 4-5x slower than one thread (measured here on 2 shared
+    cores); on idle cores a second thread gains little on products this small."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a declared dependency; without it, BLAS as configured
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 class VoiceEncoder:
@@ -86,8 +103,9 @@ class VoiceEncoder:
         """``(batch, frames, 40)`` mel spectrograms -> ``(batch, 256)`` unit embeddings."""
         mels = np.asarray(mels, dtype=np.float32)
         out = np.empty((mels.shape[0], EMBEDDING_DIM), dtype=np.float32)
-        for i in range(0, mels.shape[0], BLOCK):
-            out[i : i + BLOCK] = self._forward(mels[i : i + BLOCK])
+        with _one_blas_thread():
+            for i in range(0, mels.shape[0], BLOCK):
+                out[i : i + BLOCK] = self._forward(mels[i : i + BLOCK])
         return out
 
     def _forward(self, mels: np.ndarray) -> np.ndarray:
@@ -163,6 +181,13 @@ class VoiceEncoder:
             limits = np.clip(np.round((ends - starts) * SAMPLE_RATE), 1, length).astype(np.int64)
         out = np.empty((starts.size, EMBEDDING_DIM), dtype=np.float32)
         slices = _partial_starts(length)
+        with _one_blas_thread():
+            self._embed_blocks(x, starts, limits, length, slices, out)
+        return out
+
+    def _embed_blocks(
+        self, x: np.ndarray, starts: np.ndarray, limits: np.ndarray, length: int, slices: list[int], out: np.ndarray
+    ) -> None:
         for i in range(0, starts.size, BLOCK):
             block = zip(starts[i : i + BLOCK], limits[i : i + BLOCK], strict=True)
             mels = np.stack([self._partials_of(_cut(x, s, length, int(n)), slices) for s, n in block])
@@ -170,7 +195,6 @@ class VoiceEncoder:
             w, p = mels.shape[:2]
             partial = self._forward(mels.reshape(w * p, PARTIAL_FRAMES, -1)).reshape(w, p, EMBEDDING_DIM)
             out[i : i + BLOCK] = _unit_rows(partial.mean(axis=1))
-        return out
 
     def embed_utterance(self, audio: np.ndarray, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         """``(256,)`` unit embedding of one utterance, as Resemblyzer's ``embed_utterance`` (rate 1.3,
