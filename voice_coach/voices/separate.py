@@ -1,13 +1,17 @@
 """Two voices in one mono recording: who speaks when.
 
-Over speech only, short windows (``window_s``, every ``step_s``) are turned into speaker embeddings,
-the embeddings are clustered in two by spectral clustering on their cosine similarity, and the
-window labels are smoothed over time. Each stretch of one voice carries a confidence (how much nearer
-its embeddings are to its voice than to the other); stretches that are too short or too ambiguous
-(overlapping speech, a cough) are not attributed (voice -1). With ``speakers="auto"`` the two
-clusters count as two voices only when their centroids differ enough (``two_voice_max_similarity``)
-and the smaller one holds enough of the speech (``min_voice_share``): a recording of one person,
-calm or angry, stays one voice.
+Over speech only (``speech.speech_spans``), 1.6 s windows every ``step_s`` inside each stretch of
+speech are turned into GE2E speaker embeddings (``encoder``). Spectral clustering of their cosine
+similarities groups them in three styles, and the two styles least often present in the same ~10 s
+block of speech are joined into one voice: a person who turns angry changes style once, two people
+on a call keep alternating (``_cluster``). Each window goes to its nearest style; per 10 ms frame the
+scores of the windows covering it are averaged and median-smoothed. Each stretch of one voice
+carries a confidence (how much nearer its windows are to its voice than to the other, as a share of
+the distance between the voices); stretches too short or too ambiguous (overlapping speech, a cough)
+are not attributed (voice -1). ``speakers="auto"`` decides on the plain two-way split of the windows:
+two voices only when its halves differ (``two_voice_max_similarity``), both hold enough of the speech
+(``min_voice_share``) and both speak all through the recording (``min_copresence``); a recording of
+one person, calm or angry, stays one voice. Voice 0 is the voice heard first.
 """
 
 from __future__ import annotations
@@ -60,8 +64,8 @@ class Separation:
     """``(speakers, 256)`` float32 unit vectors: the mean embedding of each voice."""
     duration_s: float
     similarity: float = float("nan")
-    """Cosine similarity of the two clusters' centroids (what ``auto`` decides on); nan when there
-    was too little speech to cluster."""
+    """Cosine similarity of the centroids of the plain two-way split of the speech (what ``auto``
+    decides on, with the split's co-presence); nan when there was too little speech to cluster."""
 
 
 Progress = Callable[[float], None]
