@@ -368,8 +368,16 @@
     note("plot-missing", "Plot library missing: " + (data.plot_library ? decodeURI(data.plot_library) : "plotly.js") +
       " (keep this report in its folder next to the shared library, or re-render it self-contained).");
   }
+  /* The words are split after the plot's first draw: splitting first makes plotly's first layout
+     measure a freshly changed page, which took longer than the split itself. */
+  function finish() {
+    try { setupWords(series); } catch (err) {
+      note("words-error", "Word times could not be read: " + (err && err.message || err) + ".");
+    }
+    done();
+  }
   function draw() {
-    if (!gd || !data.figure || !window.Plotly) { done(); return; }
+    if (!gd || !data.figure || !window.Plotly) { finish(); return; }
     var fig = data.figure, p = tracePoints([0, duration]), ws = data.warning_shapes;
     p.idx.forEach(function (i, j) { fig.data[i].x = p.x[j]; fig.data[i].y = p.y[j]; });
     if (ws) {
@@ -393,12 +401,11 @@
         placePlayhead();
       });
       gd.on("plotly_afterplot", placePlayhead);  // resizes and restyles move the axes
-      done();
-    }, done);
+      finish();
+    }, finish);
   }
   unpack(data.packed).then(function (u) {
     series = u;
-    setupWords(u);
     draw();
   }).catch(function (err) {
     /* Without the numbers the plot and word times are missing; the lists and scorecard still seek. */
