@@ -47,6 +47,8 @@ def part1(clips, rep: Report) -> list[tuple]:
     from voice_coach.errors import AudioError
 
     rows, pair_rows, none_clips, int_rows, clip_rows, fallbacks = [], [], [], [], [], []
+    signed: dict[str, list] = {"loudness": [0, 0], "pitch": [0, 0]}  # summary deviations, signed: wins, pairs
+    misses = []
     total_win = total_pairs = 0
     per_actor_ok = []
     for actor in actors:
@@ -59,11 +61,12 @@ def part1(clips, rep: Report) -> list[tuple]:
             fallbacks.append(f"actor {actor:02d}: `{str(exc).split(': ')[-1]}`")
             per_actor_ok.append(False)
             continue
-        scores = {}
+        scores, deviation = {}, {}
         for c in mine:
             if c.emotion in ("calm", "angry"):
                 s = analyze_file(c.path, profile=profile, transcribe=False)["agent"]["summary"]
                 scores[c] = s["agitation_mean"]
+                deviation[c] = {"loudness": s["loudness_vs_baseline_db"], "pitch": s["pitch_vs_baseline_st"]}
                 if s["agitation_mean"] is None:
                     none_clips.append(c.path.name)
         calm = [c for c in scores if c.emotion == "calm"]
@@ -72,6 +75,22 @@ def part1(clips, rep: Report) -> list[tuple]:
             1 for a in angry for c in calm if scores[a] is not None and scores[c] is not None and scores[a] > scores[c]
         )
         n = len(calm) * len(angry)
+        for key, tally in signed.items():
+            tally[0] += sum(
+                1
+                for a in angry
+                for c in calm
+                if deviation[a][key] is not None
+                and deviation[c][key] is not None
+                and deviation[a][key] > deviation[c][key]
+            )
+            tally[1] += n
+        for a in angry:
+            lost = sum(
+                1 for c in calm if not (scores[a] is not None and scores[c] is not None and scores[a] > scores[c])
+            )
+            if lost:
+                misses.append((a, scores[a], lost, len(calm), deviation[a]["loudness"], deviation[a]["pitch"]))
         total_win += win
         total_pairs += n
         share = win / n if n else float("nan")
@@ -168,6 +187,35 @@ def part1(clips, rep: Report) -> list[tuple]:
     rep.add("By intensity of the angry clip (RAVDESS: normal and strong):\n")
     rep.add(md_table(["Actor", "Angry intensity", "Angry mean", "Pairs angry > calm"], int_rows))
     rep.add(f"Clips with no score (agitation_mean None): {', '.join(none_clips) if none_clips else 'none'}.\n")
+    rep.add("### Why the misses\n")
+    rep.add(
+        "Angry clips that do not score above every calm clip of their actor, with the clip's loudness and pitch "
+        "against the profile (`summary.loudness_vs_baseline_db`, `pitch_vs_baseline_st`):\n"
+    )
+    miss_rows = [
+        (a.path.name, "normal" if a.intensity == 1 else "strong", fmt(sc, 3), f"{lost}/{n}", fmt(ld, 1), fmt(st, 1))
+        for a, sc, lost, n, ld, st in misses
+    ]
+    rep.add(
+        md_table(
+            ["Angry clip", "Intensity", "Score", "Calm clips not beaten", "Loudness (dB)", "Pitch (st)"], miss_rows
+        )
+    )
+    below = [(a, lost) for a, _, lost, _, ld, st in misses if ld is not None and st is not None and ld < 0 and st < 0]
+    allowed = int(total_pairs * (1 - PAIR_TARGET))
+    rep.add(
+        "For comparison, in the same run, the share of pairs ranked right by one signed deviation from the profile "
+        "alone (no clipping at the baseline): loudness "
+        + pct(signed["loudness"][0] / max(1, signed["loudness"][1]))
+        + ", pitch "
+        + pct(signed["pitch"][0] / max(1, signed["pitch"][1]))
+        + f", against {pct(overall)} for the agitation score. Most misses are normal-intensity (*cold*) anger said no "
+        "louder and no higher than the actor's neutral calibration, some quieter and lower (the table above): a signed "
+        "score, one that does not clip at the baseline, puts those below the calm clips rather than level with them, "
+        f"so it does not win their pairs. The angry clips both quieter and lower than the calibration "
+        f"({', '.join(a.path.name for a, _ in below) or 'none'}) lose {sum(lost for _, lost in below)} of the "
+        f"{total_pairs} pairs by themselves; {PAIR_TARGET:.0%} allows {allowed}.\n"
+    )
     return clip_rows
 
 
