@@ -6,9 +6,10 @@ offline from disk and loads nothing from the network (a Content-Security-Policy 
 that). In a batch folder the library may instead be one shared file loaded by a relative path. The
 audio is either embedded as a base64 data URI or linked by a path relative to the report's folder.
 
-Every piece of text from the result is HTML-escaped here in Python; the page's script only reads
-numbers and the figure from a JSON block (with ``<``, ``>`` and ``&`` escaped) and never writes
-result text into the DOM.
+Every piece of text from the result is HTML-escaped here in Python. The page's script reads the
+figure and numbers from a JSON block (with ``<``, ``>`` and ``&`` escaped; the long series and the
+word times packed by packing.py) and never parses text as HTML: it splits the transcript's own text
+nodes into word spans and sets marked words' titles as a DOM property.
 """
 
 from __future__ import annotations
