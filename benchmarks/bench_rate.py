@@ -4,7 +4,8 @@
 
 Each recording is time-stretched by sox with the pitch kept (``sox in.wav out.wav tempo -s F``,
 WSOLA tuned for speech) for F = 0.8, 1.25 and 1.5, and for F = 1.0 as the reference (so the
-reference goes through the same processing). Every version is analysed by ``analyze_file`` and
+reference goes through the same processing). Every version is analysed by ``analyze_file`` (as one
+voice: ``speakers="1"``) and
 the summary's ``speaking_rate_wpm`` (words per minute of talk time, from the transcript) and
 ``articulation_rate_sps`` (acoustic syllable nuclei per second of phonation) are compared with the
 F = 1.0 version: the measured ratio should equal F.
@@ -137,10 +138,12 @@ def main() -> None:
         for f in FACTORS:
             path = sox_tempo(src, cache_dir("rate") / f"{src.stem}_tempo{f:g}.wav", f)
             print(f"  {name} F={f:g} ...", file=sys.stderr, flush=True)
-            result = analyze_file(path)
+            # One voice by construction: not split into voices (``--speakers 1``), which would measure
+            # the separation, not the rates.
+            result = analyze_file(path, speakers="1")
             s = result["agent"]["summary"]
             if f == 1.0:
-                again = analyze_file(path)
+                again = analyze_file(path, speakers="1")
                 same = again["agent"]["words"] == result["agent"]["words"]
                 repro.append((name, same, len(result["agent"]["words"])))
             m = {
