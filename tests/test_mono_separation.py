@@ -268,6 +268,9 @@ def test_name_agent_by_rule_follows_who_speaks_first():
     sep = hand_separation(4.0, stretches=late_first)
     assert name_agent(sep).voice == 1 and name_agent(sep).method == "rule:first"
     assert name_agent(sep, rule="second").voice == 0
+    # Speech given to neither voice came first: who spoke first is not sure.
+    assert name_agent(sep).uncertain
+    assert not name_agent(hand_separation(4.0, stretches=late_first[1:])).uncertain
     unsure = hand_separation(4.0, stretches=(VoiceStretch(0.5, 2.0, 1, 0.2),))
     assert name_agent(unsure).uncertain
     nothing = hand_separation(4.0, stretches=(VoiceStretch(0.5, 2.0, -1, 0.0),))

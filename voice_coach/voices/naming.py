@@ -26,7 +26,7 @@ MIN_VOICEPRINT_SPEECH_S = 2.0
 """Speech a voice print needs (the same floor as a calibration profile's voiced speech)."""
 UNCERTAIN_RULE_CONFIDENCE = 0.5
 """A rule's choice is uncertain when the stretch it rests on (the first one attributed) is attributed with a
-confidence below this."""
+confidence below this, or when speech given to neither voice came before it."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,14 @@ def parse_agent_voice(value: str | None) -> str | None:
     return text
 
 
-def first_speaker(sep: Separation) -> tuple[int, float] | None:
-    """The voice of the first attributed stretch and that stretch's confidence; None when nothing is attributed."""
+def first_speaker(sep: Separation) -> tuple[int, bool] | None:
+    """The voice of the first attributed stretch, and whether that is sure: the stretch was attributed with a
+    confidence of at least ``UNCERTAIN_RULE_CONFIDENCE`` and no unattributed speech came before it. None when
+    nothing is attributed."""
     for stretch in sep.stretches:
         if stretch.voice >= 0:
-            return stretch.voice, stretch.confidence
+            sure = stretch.confidence >= UNCERTAIN_RULE_CONFIDENCE and stretch is sep.stretches[0]
+            return stretch.voice, sure
     return None
 
 
@@ -88,9 +91,9 @@ def name_agent(
     opening = first_speaker(sep)
     if opening is None:  # nothing attributed at all: voice 0, and say it is a guess
         return AgentChoice(0 if rule == "first" else 1, f"rule:{rule}", uncertain=True)
-    first, confidence = opening
+    first, sure = opening
     voice = first if rule == "first" else 1 - first
-    return AgentChoice(voice, f"rule:{rule}", uncertain=confidence < UNCERTAIN_RULE_CONFIDENCE)
+    return AgentChoice(voice, f"rule:{rule}", uncertain=not sure)
 
 
 def _by_voiceprint(sep: Separation, voiceprint: np.ndarray, uncertain_margin: float) -> AgentChoice:
