@@ -263,9 +263,9 @@ CENTROID_WINDOWS = 64
 
 MIN_WINDOWS = 6
 """Fewer windows than this are one voice: there is nothing to cluster."""
-MAX_SPECTRAL = 3000
-"""At most this many windows go into the affinity matrix (memory: MAX_SPECTRAL^2 float64); the rest
-join the nearer centroid."""
+MAX_SPECTRAL = 2500
+"""At most this many windows (an even sample of them) go into the affinity matrix (memory:
+MAX_SPECTRAL^2 float32, a few times over in ``eigh``); every window then joins its nearest style."""
 SUB_CLUSTERS = 3
 """Styles the windows are first grouped in (two of them joined into one voice): one person can speak
 in two (calm, then angry)."""
@@ -379,18 +379,22 @@ def _join_styles(sub: np.ndarray, sub_centroids: np.ndarray, blocks: np.ndarray)
 
 def _spectral(emb: np.ndarray, k: int) -> np.ndarray:
     n = len(emb)
-    aff = (emb @ emb.T).astype(np.float64)
+    aff = emb @ emb.T  # float32: (n, n) matrices are the peak of memory on long calls
     keep = max(2, int(round(NEIGHBOURS * n)))
     if keep < n:
         kth = np.partition(aff, n - keep, axis=1)[:, n - keep][:, None]
-        aff = np.where(aff >= kth, aff, 0.0)
-        aff = np.maximum(aff, aff.T)
+        aff[aff < kth] = 0.0
+        np.maximum(aff, aff.T, out=aff)
     np.clip(aff, 0.0, None, out=aff)
     np.fill_diagonal(aff, 0.0)
-    d = 1.0 / np.sqrt(np.maximum(aff.sum(axis=1), 1e-12))
-    lap = np.eye(n) - d[:, None] * aff * d[None, :]
-    _, vecs = np.linalg.eigh(lap)
-    u = vecs[:, :k]
+    d = (1.0 / np.sqrt(np.maximum(aff.sum(axis=1, dtype=np.float64), 1e-12))).astype(np.float32)
+    # the normalised Laplacian I - D^-1/2 A D^-1/2, built in place
+    aff *= d[:, None]
+    aff *= d[None, :]
+    np.negative(aff, out=aff)
+    aff[np.diag_indices(n)] += 1.0
+    _, vecs = np.linalg.eigh(aff)
+    u = vecs[:, :k].astype(np.float64)
     u = u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-12)
     # k-means on the rows, seeded deterministically by farthest points
     seeds = [0]
