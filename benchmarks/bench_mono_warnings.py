@@ -54,7 +54,7 @@ from warning_streams import Stream, call_stream  # noqa: E402
 COMMAND = "python benchmarks/bench_mono_warnings.py"
 PAIRS = [(1, 2), (3, 5), (4, 6), (7, 10), (8, 9), (12, 11)]
 """Agent, customer: the pairs of bench_warnings (odd actors are male): 2 mixed-, 4 same-gender."""
-MEMORY_MINUTES = (10, 20)
+MEMORY_MINUTES = (10, 60)
 MEMORY_TARGET_MIB = 1024.0
 ATTRIBUTION_TARGET = 0.90
 SAME_RAISED_S = 0.5
