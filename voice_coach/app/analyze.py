@@ -92,14 +92,15 @@ def analyze_file(
     mono = info.channels == 1 or is_dual_mono(path)
     if not mono:
         _check_two_channel_options(path, speakers, rule)
-    # The model is loaded first, so that a model problem is reported before the separation pass.
-    factory = file_transcriber_factory(model, config) if transcribe else None
     separation = None
     if mono and speakers != "1":
         chunks, channels, separation = _separated(path, info, speakers, rule, profile, config, chunk_s, progress)
     else:
         channels = ChannelMap.for_input(1 if mono else info.channels, agent)
         chunks = iter_audio(path, chunk_s=chunk_s)
+    # The model is loaded after the separation pass, whose working memory is then free again: the two peaks
+    # do not add up (docs/benchmarks/mono_warnings.md).
+    factory = file_transcriber_factory(model, config) if transcribe else None
     from voice_coach.analysis.phrases import load_phrasebook
 
     engine = Engine(
