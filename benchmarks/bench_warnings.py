@@ -265,6 +265,15 @@ def _tradeoff_row(name: str, x: dict) -> tuple:
     )
 
 
+def _median_cost(summaries: dict) -> str:
+    """Median agent latency of the conservative row minus the default's, as text."""
+    cons = next((x for n, x in summaries.items() if n.startswith("conservative")), None)
+    default = next((x for n, x in summaries.items() if n.startswith("default")), None)
+    if not cons or not default or None in (cons["agent_latency_median_s"], default["agent_latency_median_s"]):
+        return "some"
+    return f"{cons['agent_latency_median_s'] - default['agent_latency_median_s']:.1f} s"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--no-tradeoff", action="store_true", help="only the default setting")
@@ -362,7 +371,7 @@ def main() -> None:
             "**Default.** `sustain_s = 0.6` in a 2 s evidence window: the most sensitive setting here that raised no "
             "warning on any calm voice. More sensitive settings catch the agent a little sooner but start to fire on "
             "calm speech (settings with no false alarm this run: " + ", ".join(f"`{n}`" for n in quiet) + "); the "
-            "conservative setting costs about two seconds of latency for a margin we could not measure here, since the "
+            f"conservative setting costs {_median_cost(summaries)} of median latency for a margin we could not measure here, since the "
             "default already has no false alarm on this material. A team that hears false alarms on its own calls "
             "should move towards the conservative row (`[warnings] sustain_s`, `evidence_window_s` in `--config`).\n"
         )
