@@ -46,6 +46,7 @@ def build_folder(n_files: int) -> tuple[Path, float]:
 
 def run(folder: Path, out: Path, extra: list[str]) -> float:
     shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)  # a folder even for one call
     cmd = [sys.executable, "-m", "voice_coach.cli.main", "analyze", str(folder), "--json", str(out), "-q", *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -84,7 +85,7 @@ def main() -> None:
         "--jobs 2": ["--jobs", "2"],
         "--backend ray (2 CPUs)": ["--backend", "ray", "--ray-address", address],
     }
-    outs = {name: cache_dir("ray", f"out_{i}") for i, name in enumerate(modes)}
+    outs = {name: cache_dir("ray") / f"out_{i}" for i, name in enumerate(modes)}
     walls: dict[str, list[float]] = {name: [] for name in modes}
     order = list(modes)
     for r in range(args.repeats):
@@ -93,7 +94,7 @@ def main() -> None:
             print(f"{name}: {walls[name][-1]:.1f} s", flush=True)
     same = words_and_warnings(outs["--jobs 2"]) == words_and_warnings(outs["--backend ray (2 CPUs)"])
     ray.shutdown()
-    own_out = cache_dir("ray", "out_own")
+    own_out = cache_dir("ray") / "out_own"
     own = run(folder, own_out, ["--backend", "ray"])
     print(f"ray with its own runtime: {own:.1f} s", flush=True)
     load_after = load_average()
