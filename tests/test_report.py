@@ -79,6 +79,11 @@ def _render(tmp_path: Path, result: dict | None = None, name: str = "report.html
     return out, text, Page(text)
 
 
+def _library_blocks(page: Page) -> list[tuple[dict, str]]:
+    """The data blocks carrying the deflated plot library (attributes, base64 text)."""
+    return [(a, s) for a, s in page.scripts if a.get("id") == "vc-plotly"]
+
+
 @pytest.fixture(scope="module")
 def wav(tmp_path_factory) -> Path:
     return write_tone_wav(tmp_path_factory.mktemp("audio") / "call.wav", duration_s=2.0)
@@ -96,8 +101,10 @@ def test_report_is_self_contained(tmp_path, wav):
     scripts = page.find("script")
     assert all("src" not in a for a in scripts), "every script is inline"
     assert not page.find("link", rel="stylesheet")
-    assert [s for _, s in page.scripts].count(plotlyjs.inline_js()) == 1  # the vendored plotly.js, once
-    assert text.count(_LIB_HEADER) == 1
+    # The vendored plotly.js, once, deflated in a data block (not run as is: loader.js runs it).
+    ((attrs, packed),) = _library_blocks(page)
+    assert attrs["type"] == "application/octet-stream" and packed == plotlyjs.packed_js()
+    assert _LIB_HEADER not in text  # not inlined in plain text as well
     csp = page.find("meta", **{"http-equiv": "Content-Security-Policy"})[0]["content"]
     assert "default-src 'none'" in csp and "connect-src 'none'" in csp
 
@@ -148,8 +155,9 @@ def test_result_text_is_escaped(tmp_path):
     assert "&lt;script&gt;alert('x')&lt;/script&gt;" in markup  # the transcript word (quotes are text)
     assert "&lt;img src=x onerror=alert(1)&gt;" in markup  # the warning message
     assert "Talk &lt;b&gt;slowly&lt;/b&gt;" in markup  # the scorecard advice
-    # Exactly our three scripts: data, plotly.js, the page's code. No injected ones.
-    assert [a.get("id") or a.get("type") or "inline" for a in page.find("script")] == ["vc-data", "inline", "inline"]
+    # Exactly our four scripts: plotly.js (deflated), its loader, data, the page's code. No injected ones.
+    scripts = [a.get("id") or a.get("type") or "inline" for a in page.find("script")]
+    assert scripts == ["vc-plotly", "inline", "vc-data", "inline"]
     # A hostile phrase category cannot break out of the class attribute.
     for _, attrs in page.tags:
         assert all(re.fullmatch(r"[A-Za-z0-9_ -]*", c) for c in [attrs.get("class") or ""])
@@ -368,7 +376,7 @@ def test_empty_result_says_so(tmp_path):
     ids = {a.get("id") for _, a in page.tags}
     assert {"timeline-empty", "transcript-empty", "warnings-empty"} <= ids
     assert page.data()["figure"] is None
-    assert _LIB_HEADER not in text  # no plot, no 1.2 MB library
+    assert not _library_blocks(page)  # no plot, no plot library
 
 
 def test_one_voice_result_has_no_customer_lane(tmp_path):

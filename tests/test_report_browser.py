@@ -61,6 +61,18 @@ def test_report_runs_offline_and_warning_click_seeks_audio(report):
         _wait(driver, "return document.body.dataset.ready === '1'")
         _wait(driver, "return document.getElementById('audio').readyState >= 1")  # metadata loaded
 
+        # The page inflated its embedded plot library and ran it (from a blob: URL), then drew.
+        drawn = driver.execute_script(
+            "var gd = document.getElementById('timeline'), q = function (sel) { return gd.querySelectorAll(sel); };"
+            "return {version: window.Plotly && Plotly.version, traces: gd.data && gd.data.length,"
+            "        svg: q('.main-svg').length, lines: q('.scatterlayer .js-line').length,"
+            "        blobs: Array.from(document.scripts).filter(function (s) { return /^blob:/.test(s.src); }).length,"
+            "        errors: Array.from(document.querySelectorAll('p.error')).map(function (p) { return p.id; })};"
+        )
+        assert drawn["version"] == "4.1.1"
+        assert drawn["traces"] >= 6 and drawn["svg"] >= 1 and drawn["lines"] >= 4, drawn
+        assert drawn["blobs"] == 1 and drawn["errors"] == [], drawn
+
         # Record the position the page seeks to, before playback moves it on.
         driver.execute_script(
             "window.__seeks = []; var a = document.getElementById('audio');"
@@ -134,6 +146,42 @@ def test_report_runs_offline_and_warning_click_seeks_audio(report):
             if r["url"] not in (html_uri, wav_uri) and not r["url"].startswith(("data:", "blob:"))
         ]
         assert not stray, f"the report requested more than itself and its audio: {stray}"
+        # The one blob: is the plot library the page inflated from itself.
+        assert len([r for r in ours if r["url"].startswith("blob:")]) == 1, ours
+
+
+def test_browser_without_decompression_stream_says_so_and_lists_still_seek(report):
+    """A browser older than DecompressionStream can unpack neither the data nor the embedded plot
+    library: one line says so where the plot would be, and the lists still seek the audio."""
+    with headless_chrome() as driver:
+        driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument", {"source": "delete window.DecompressionStream;"}
+        )
+        driver.get(report["html"].resolve().as_uri())
+        _wait(driver, "return document.body.dataset.ready === '1'")
+        assert driver.execute_script("return typeof DecompressionStream") == "undefined"
+        notes = driver.execute_script(
+            "return Array.from(document.querySelectorAll('p.error'))"
+            ".map(function (p) { return [p.id, p.textContent]; })"
+        )
+        assert notes == [
+            [
+                "unpack-error",
+                "Timeline and word times could not be unpacked: this browser has no DecompressionStream "
+                "(Chrome 80, Firefox 113, Safari 16.4 or newer have it).",
+            ]
+        ]
+        assert driver.execute_script("return typeof window.Plotly") == "undefined"
+        _wait(driver, "return document.getElementById('audio').readyState >= 1")
+        driver.execute_script(
+            "window.__seeks = []; var a = document.getElementById('audio');"
+            "a.addEventListener('seeking', function () { window.__seeks.push(a.currentTime); });"
+        )
+        driver.find_element("css selector", "#warnings button[data-t]").click()
+        seeks = _wait(driver, "return window.__seeks.length && window.__seeks")
+        assert seeks[0] == pytest.approx(12.35, abs=0.05)
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, f"console errors: {errors}"
 
 
 def test_long_report_without_audio_selects_and_refines_on_zoom(tmp_path):

@@ -1,10 +1,11 @@
 """The trainer's interactive HTML report: one self-contained file per analysed call.
 
 ``render_report(result, out_path)`` turns a schema-1 result (docs/CONTRACT.md) into a single HTML
-file with plotly.js (the vendored basic bundle, plotlyjs.py), CSS and JS inlined, so it opens
-offline from disk and loads nothing from the network (a Content-Security-Policy in the page enforces
-that). In a batch folder the library may instead be one shared file loaded by a relative path. The
-audio is either embedded as a base64 data URI or linked by a path relative to the report's folder.
+file with plotly.js (the vendored basic bundle, plotlyjs.py, embedded deflated: the page inflates
+it), CSS and JS inlined, so it opens offline from disk and loads nothing from the network (a
+Content-Security-Policy in the page enforces that). In a batch folder the library may instead be
+one shared file loaded by a relative path. The audio is either embedded as a base64 data URI or
+linked by a path relative to the report's folder.
 
 Every piece of text from the result is HTML-escaped here in Python. The page's script reads the
 figure and numbers from a JSON block (with ``<``, ``>`` and ``&`` escaped; the long series and the
@@ -465,8 +466,8 @@ def render_report(
         True embeds the audio as a base64 data URI (the report grows by ~4/3 of the audio file);
         False links it by a path relative to the report's folder, so keep them together.
     shared_assets_dir : Path, optional
-        None (default) inlines the plotting library, so the report is one self-contained file
-        (about 1.2 MB plus the call). A folder writes the library there once (``write_shared``:
+        None (default) embeds the plotting library (deflated), so the report is one self-contained
+        file (about 0.5 MB plus the call). A folder writes the library there once (``write_shared``:
         skipped when an identical copy exists) and the page loads it by a path relative to the
         report's folder, so a batch of reports shares one copy; keep the folders together.
     options : ReportOptions, optional
@@ -493,13 +494,15 @@ def render_report(
         page_data.update(extra, figure=figure)
     transcript, page_data["words"] = _section_transcript(result, opts, packer)
     audio_html = _audio_player_html(audio_path, out_path, embed_audio)
-    plot_script = ""
+    plot_script, shared_src = "", None
     if lanes:
-        plot_script, src = _plot_library_script(out_path, shared_assets_dir)
-        if src is not None:  # shown by the page if the shared file is missing
-            page_data["plot_library"] = src
+        plot_script, shared_src = _plot_library_script(out_path, shared_assets_dir)
+        if shared_src is not None:  # shown by the page if the shared file is missing
+            page_data["plot_library"] = shared_src
     page_data["packed"] = packer.block()
-    page = _page_html(result, opts, duration, page_data, audio_html, plot_script, transcript)
+    page = _page_html(
+        result, opts, duration, page_data, audio_html, plot_script, transcript, embedded=shared_src is None
+    )
     write_text_atomic(out_path, page)
 
 
@@ -514,10 +517,17 @@ def _relative_url(target: Path, out_path: Path) -> str:
 
 
 def _plot_library_script(out_path: Path, shared_assets_dir: Path | None) -> tuple[str, str | None]:
-    """The ``<script>`` of the plotting library, inline or loading the shared copy; and that copy's
-    URL relative to the report (None when inline)."""
+    """The ``<script>`` of the plotting library, embedded or loading the shared copy; and that copy's
+    URL relative to the report (None when embedded).
+
+    Embedded, it is a data block (a ``<script>`` of a type the browser does not run) holding the
+    bundle deflated and base64 (``plotlyjs.packed_js``), with the inflated length in ``data-bytes``.
+    It goes first in the body, followed by loader.js, which inflates it and runs it from a ``blob:``
+    URL while the browser parses the rest of the page; report.js draws once it has run. Base64 has
+    no ``<``, so nothing in it can end the element."""
     if shared_assets_dir is None:
-        return f"<script>{plotlyjs.inline_js()}</script>", None
+        block = f'<script type="application/octet-stream" id="vc-plotly" data-bytes="{len(plotlyjs.js_bytes())}">'
+        return f"{block}{plotlyjs.packed_js()}</script>", None
     src = _relative_url(plotlyjs.write_shared(Path(shared_assets_dir)), out_path)
     return f'<script src="{_esc(src)}"></script>', src
 
@@ -632,10 +642,15 @@ def _page_html(
     audio_html: str,
     plot_script: str,
     transcript: str,
+    *,
+    embedded: bool,
 ) -> str:
     """Assemble the whole HTML document: head, header with player, sections, data and scripts.
 
-    ``plot_script`` is the plotting library's ``<script>`` element, empty when there is no timeline."""
+    ``plot_script`` is the plotting library's ``<script>`` element, empty when there is no timeline:
+    ``embedded`` (the deflated data block), it goes first in the body, before loader.js, so that the
+    library is inflated and compiled while the rest of the page is parsed; a shared library's
+    ``<script src>`` goes just before report.js."""
     has_timeline = bool(plot_script)
     source = str(result.get("source") or "call")
     title = Path(source.replace("\\", "/")).name or source
@@ -649,6 +664,8 @@ def _page_html(
     return (
         page_head(f"{title} · voice-coach report")
         + f"""<body>
+{plot_script if embedded else ""}
+<script>{_asset("loader.js")}</script>
 <header class="top">
 <div><h1>{_esc(title)}</h1><div class="muted small" title="{_esc(source)}">{meta}</div></div>
 {audio_html}
@@ -661,7 +678,7 @@ def _page_html(
 </main>
 {footer}
 <script type="application/json" id="vc-data">{_json_for_script(page_data)}</script>
-{plot_script}
+{"" if embedded else plot_script}
 <script>{_asset("report.js")}</script>
 </body>
 </html>

@@ -16,6 +16,7 @@
   var duration = data.duration_s || 0;
   var X0 = data.x0_ms || 0;   /* where t = 0 sits on the date axis, ms (see X0_MS in html.py) */
   var plotReady = false;
+  var libraryError = null;   /* why the embedded plot library could not be run, if it could not */
 
   /* m:ss.t (h:mm:ss.t past an hour); without tenths m:ss, rounded, as clock() in output/format.py. */
   function clock(t, noTenths) {
@@ -43,14 +44,7 @@
   // ---- unpacking (the format is described in packing.py) ----------------------------------------
   function unpack(packed) {
     if (!packed || !packed.sections || !packed.sections.length) return Promise.resolve({});
-    if (typeof DecompressionStream === "undefined") {
-      return Promise.reject(new Error("this browser has no DecompressionStream (Chrome 80, Firefox 113, " +
-                                      "Safari 16.4 or newer have it)"));
-    }
-    var bin = atob(packed.b64), bytes = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Response(stream).arrayBuffer().then(function (buf) {
+    return window.vcLoader.inflate(packed.b64).then(function (buf) {
       return readSections(new Uint8Array(buf), packed.sections);
     });
   }
@@ -362,12 +356,6 @@
     p.textContent = text;
     if (gd) gd.parentNode.insertBefore(p, gd);
   }
-  if (gd && data.figure && !window.Plotly) {
-    /* The shared plot library of a batch folder did not load: say so in place of the plot and keep
-       the rest of the page working. */
-    note("plot-missing", "Plot library missing: " + (data.plot_library ? decodeURI(data.plot_library) : "plotly.js") +
-      " (keep this report in its folder next to the shared library, or re-render it self-contained).");
-  }
   /* The words are split after the plot's first draw: splitting first makes plotly's first layout
      measure a freshly changed page, which took longer than the split itself. */
   function finish() {
@@ -377,6 +365,15 @@
     done();
   }
   function draw() {
+    if (gd && data.figure && !window.Plotly && libraryError) {
+      /* The embedded library could not be inflated or run: the same line as for the data. */
+      note("unpack-error", "Timeline could not be unpacked: " + (libraryError.message || libraryError) + ".");
+    } else if (gd && data.figure && !window.Plotly) {
+      /* The shared plot library of a batch folder did not load: say so in place of the plot. In
+         both cases the rest of the page keeps working. */
+      note("plot-missing", "Plot library missing: " + (data.plot_library ? decodeURI(data.plot_library) : "plotly.js") +
+        " (keep this report in its folder next to the shared library, or re-render it self-contained).");
+    }
     if (!gd || !data.figure || !window.Plotly) { finish(); return; }
     var fig = data.figure, p = tracePoints([0, duration]), ws = data.warning_shapes;
     p.idx.forEach(function (i, j) { fig.data[i].x = p.x[j]; fig.data[i].y = p.y[j]; });
@@ -404,11 +401,19 @@
       finish();
     }, finish);
   }
-  unpack(data.packed).then(function (u) {
-    series = u;
+  /* The order: loader.js, the page's first script, has started the plot library (vcLoader.library);
+     the data is inflated meanwhile, and the plot is drawn once both are there (the words are split
+     after it, in finish()). */
+  var library = window.vcLoader.library.then(null, function (err) {
+    return err || new Error("the plot library did not load");  /* the words can still be set up */
+  });
+  Promise.all([unpack(data.packed), library]).then(function (got) {
+    series = got[0];
+    libraryError = got[1] || null;
     draw();
   }).catch(function (err) {
-    /* Without the numbers the plot and word times are missing; the lists and scorecard still seek. */
+    /* Without the numbers (in an old browser: no DecompressionStream, so no library either) the plot
+       and word times are missing; the lists and the scorecard still seek. */
     note("unpack-error", "Timeline and word times could not be unpacked: " + (err && err.message || err) + ".");
     done();
   });
