@@ -407,8 +407,9 @@ def main() -> None:
     if mem:
         report.add(
             'Memory: peak RSS of a child process running `analyze_file(MONO, speakers="2", transcribe=False)` '
-            "on `samples/call_stereo.wav` mixed to mono and repeated to the length given (ASR adds its model, "
-            "the same as for any call). The mix is decoded once into one float32 buffer (230 MB an hour) and "
+            "on `samples/call_stereo.wav` mixed to mono and repeated to the length given (the ASR model is loaded "
+            "only after the separation pass, whose working memory is free again by then, so the two peaks do not "
+            "add up). The mix is decoded once into one float32 buffer (230 MB an hour) and "
             "the two channels are built per chunk from it."
         )
         report.add(
