@@ -133,13 +133,26 @@ def main() -> None:
             align="lrrrr",
         )
     )
+    extra = own - median(walls["--backend ray (2 CPUs)"])
+    cost = (
+        f"starting Ray cost about {extra:.0f} s more than joining a running runtime"
+        if extra > 0
+        else "no slower than joining a running runtime: the machine's load varied more than what starting Ray costs"
+    )
     rep.add(
         f"Ray starting its own runtime for the run (no `--ray-address`, one run): {own:.1f} s wall, "
-        f"{audio_s / own:.1f} min of audio per wall minute: starting Ray costs a fixed "
-        f"{own - median(walls['--backend ray (2 CPUs)']):.0f} s or so here, which a batch of hours amortises "
-        'and a running cluster does not pay. "Per core" divides by the 2 cores of this machine; '
-        "docs/scale.md builds its estimate for a day of calls on it."
+        f"{audio_s / own:.1f} min of audio per wall minute; {cost}. A batch of hours amortises the start, "
+        'and a running cluster does not pay it. "Per core" divides by the 2 cores of this machine.'
     )
+    loads = [float(x) for x in (load_before + " / " + load_after).split(" / ") if x != "n/a"]
+    if loads and max(loads) > 2 * (os.cpu_count() or 1):
+        rep.add(
+            "The load average was far above the 2 cores during this run: each run got only a share of the machine, "
+            "so the absolute rates are low and noisy. On an oversubscribed machine a process with more threads "
+            "gets a larger share of it, which favours `--jobs 1` (two CTranslate2 threads, and numpy's) over "
+            "one-thread workers; the comparison that matters here is Ray against `--jobs 2`, which run the same "
+            "workers, alternated so that both saw the same load."
+        )
     rep.write()
 
 
