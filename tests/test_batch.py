@@ -1,4 +1,5 @@
 import csv
+import os
 
 import pytest
 from conftest import write_wav
@@ -307,3 +308,29 @@ def test_ray_address_where_nothing_answers_is_one_line(tmp_path, samples_dir):
         "is the cluster's head running ('ray start --head')?"
     ]
     assert not (tmp_path / "r.json").exists()
+
+
+# --- local workers: one that dies does not take the queued calls with it ---------------------------
+
+
+def _die_on_poison(job):
+    """Runs in a spawned worker: the process dies on ``poison.wav``, other calls succeed."""
+    from voice_coach.app.batch import FileOutcome
+
+    if job.path.name == "poison.wav":
+        os._exit(1)
+    return FileOutcome(job.path, None, {"source": job.path.name})
+
+
+def test_a_dying_worker_is_retried_and_only_its_call_fails(tmp_path):
+    from voice_coach.app.batch import LOCAL_ATTEMPTS, Job, _run_local
+
+    names = ["a.wav", "poison.wav", "b.wav", "c.wav", "d.wav"]
+    jobs = [Job(path=tmp_path / n, agent=None, outputs={}, options={}) for n in names]
+    outcomes = list(_run_local(jobs, workers=2, keep_results=False, progress=None, target=_die_on_poison))
+    by_name = {o.path.name: o for o in outcomes}
+    assert sorted(by_name) == sorted(names) and len(outcomes) == len(names)  # each call reported once
+    assert by_name["poison.wav"].error.endswith(f"died {LOCAL_ATTEMPTS} times")
+    for n in names:
+        if n != "poison.wav":
+            assert by_name[n].error is None and by_name[n].row == {"source": n}

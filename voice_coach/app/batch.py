@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ from voice_coach.errors import ConfigError, VoiceCoachError
 log = logging.getLogger("voice_coach")
 
 BACKENDS = ("local", "ray")
+LOCAL_ATTEMPTS = 3
+"""How many times a local worker may die on one call before the call is reported failed."""
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,10 @@ def run_batch(
     yield from _run_local(todo, workers=workers or 1, keep_results=keep_results, progress=progress)
 
 
-def _run_local(jobs: list[Job], *, workers: int, keep_results: bool, progress) -> Iterator[FileOutcome]:
+def _run_local(
+    jobs: list[Job], *, workers: int, keep_results: bool, progress, target: Callable[[Job], FileOutcome] = run_job
+) -> Iterator[FileOutcome]:
+    """``jobs`` in this process, or in ``workers`` processes that each run ``target(job)``."""
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield run_job(job, keep_result=keep_results, progress=progress(job) if progress else None)
@@ -228,15 +234,31 @@ def _run_local(jobs: list[Job], *, workers: int, keep_results: bool, progress) -
     # a forked one inherits the parent's OpenBLAS pool, and the transcript's word times depend (by ~20 ms)
     # on how many threads numpy's matrix products use. Ray's workers are started the same way.
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init_worker, initargs=(threads,)) as pool:
-        with _worker_threads(threads):  # workers start while the jobs are submitted
-            futures = {pool.submit(run_job, job): job for job in jobs}
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except Exception as exc:  # a worker died (killed, out of memory)
+    attempts = dict.fromkeys((id(job) for job in jobs), 0)
+    todo = list(jobs)
+    while todo:
+        # A worker that dies (killed, out of memory) breaks the whole pool: every call still queued in it
+        # fails with BrokenProcessPool. Those calls are run again in a fresh pool, each at most
+        # LOCAL_ATTEMPTS times (as Ray retries a task), so one bad call cannot take the batch down.
+        retry = []
+        with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init_worker, initargs=(threads,)) as pool:
+            with _worker_threads(threads):  # workers start while the jobs are submitted
+                futures = {pool.submit(target, job): job for job in todo}
+            for future in as_completed(futures):
                 job = futures[future]
-                yield FileOutcome(job.path, f"{job.path}: the analysis process failed ({type(exc).__name__})")
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    attempts[id(job)] += 1
+                    if attempts[id(job)] < LOCAL_ATTEMPTS:
+                        retry.append(job)
+                    else:
+                        yield FileOutcome(job.path, f"{job.path}: the analysis process died {LOCAL_ATTEMPTS} times")
+                except Exception as exc:  # the job could not be sent or its outcome not returned
+                    yield FileOutcome(job.path, f"{job.path}: the analysis process failed ({type(exc).__name__})")
+        if retry:
+            log.warning("an analysis process died; running %d unfinished call(s) again", len(retry))
+        todo = retry
 
 
 @contextmanager
