@@ -75,8 +75,9 @@ def test_embedded_library_inflates_to_exactly_the_vendored_file(tmp_path):
 
 
 def test_python_plotly_writes_figures_for_the_same_major_version():
-    """python plotly builds the figure JSON; plotly.js reads it. Within a major version the schema
-    only grows, so a python plotly on another major means: refresh the bundle (tools/vendor_plotly.py)."""
+    """The timeline writes plotly figure JSON as plain dicts, checked against python plotly (the
+    reference, a test dependency); plotly.js reads it. Within a major version the schema only grows, so
+    a python plotly on another major means: refresh the bundle (tools/vendor_plotly.py)."""
     from plotly.offline import get_plotlyjs_version
 
     assert get_plotlyjs_version().split(".")[0] == plotlyjs.PLOTLY_JS_VERSION.split(".")[0]
