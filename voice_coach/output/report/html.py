@@ -522,8 +522,8 @@ def _plot_library_script(out_path: Path, shared_assets_dir: Path | None) -> tupl
 
     Embedded, it is a data block (a ``<script>`` of a type the browser does not run) holding the
     bundle deflated and base64 (``plotlyjs.packed_js``), with the inflated length in ``data-bytes``.
-    It goes first in the body, followed by loader.js, which inflates it and runs it from a ``blob:``
-    URL while the browser parses the rest of the page; report.js draws once it has run. Base64 has
+    It goes first in the body, followed by loader.js, which inflates it while the browser parses the
+    rest of the page and runs it as an inline script; report.js draws once it has run. Base64 has
     no ``<``, so nothing in it can end the element."""
     if shared_assets_dir is None:
         block = f'<script type="application/octet-stream" id="vc-plotly" data-bytes="{len(plotlyjs.js_bytes())}">'

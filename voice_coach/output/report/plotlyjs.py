@@ -1,8 +1,8 @@
 """The plotting library of the call report: plotly.js's basic bundle, vendored in ``assets/``.
 
 A call's report either embeds it (one self-contained file: ``packed_js``, deflated and base64, which
-report.js inflates and runs from a ``blob:`` URL) or, in a batch folder, loads one shared copy of the
-plain file by a relative path (``write_shared``). Where the file comes from and how to refresh it:
+the page's loader.js inflates and runs as an inline script) or, in a batch folder, loads one shared
+copy of the plain file by a relative path (``write_shared``). Where the file comes from and how to refresh it:
 ``assets/VENDORED.md`` and ``tools/vendor_plotly.py``. The python ``plotly`` package is not used
 at run time: timeline.py writes the figure as plain dicts.
 """
@@ -41,8 +41,8 @@ def packed_js() -> str:
     """The bundle as a self-contained page embeds it: zlib-deflated at level 9, then base64.
 
     1.19 MB of JavaScript become 0.53 MB of page text. The page inflates it with the same
-    ``DecompressionStream("deflate")`` that unpacks its data (packing.py) and runs the result from a
-    ``blob:`` URL (report.js, ``loadLibrary``).
+    ``DecompressionStream("deflate")`` that unpacks its data (packing.py) and runs the result as an
+    inline script (assets/loader.js).
 
     Compressed here, from the vendored file, rather than shipped pre-compressed: the vendored file
     stays the one copy (its sha256 is checked, tools/vendor_plotly.py refreshes it and nothing else),

@@ -17,23 +17,16 @@
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
     return new Response(stream).arrayBuffer();
   }
-  /* Run the inflated bundle from a blob: URL (the CSP allows blob: scripts for this; page.py says
-     why), not as text in an inline script: the bytes go from the decompressor to the script loader. */
+  /* Run the inflated bundle as an inline script, which the CSP allows like the page's own scripts
+     (page.py says why not from a blob: URL). */
   function loadLibrary(el) {
     return inflate(el.textContent).then(function (buf) {
       var want = parseInt(el.dataset.bytes, 10);
       if (buf.byteLength !== want) throw new Error("the plot library inflates to " + buf.byteLength + " bytes, not " + want);
-      var url = URL.createObjectURL(new Blob([buf], { type: "text/javascript;charset=utf-8" }));
-      return new Promise(function (resolve, reject) {
-        var s = document.createElement("script");
-        s.onload = function () {
-          URL.revokeObjectURL(url);
-          if (window.Plotly) resolve(); else reject(new Error("the plot library ran but defined no Plotly"));
-        };
-        s.onerror = function () { URL.revokeObjectURL(url); reject(new Error("the plot library did not load")); };
-        s.src = url;
-        document.head.appendChild(s);
-      });
+      var s = document.createElement("script");
+      s.textContent = new TextDecoder("utf-8").decode(buf);
+      document.head.appendChild(s);  /* runs it, now */
+      if (!window.Plotly) throw new Error("the plot library ran but defined no Plotly");
     });
   }
   var el = document.getElementById("vc-plotly");
