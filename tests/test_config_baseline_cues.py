@@ -253,3 +253,18 @@ def test_no_upgrade_without_mirroring_evidence():
     brief = dict(fast, loud=0.9, mirroring=0.9)
     changes = _run(tr, [fast] * 10 + [brief] * 5 + [fast] * 30)  # 0.5 s of rising voice: not enough
     assert [(c.kind, c.ended) for _, c in changes] == [("fast", False)]
+
+
+@pytest.mark.parametrize(
+    "key, value, fragment",
+    [
+        ("phrase_min_voiced_s", 2.0, "window_s"),
+        ("phrase_min_voiced_s", 0.0, "phrase_min_voiced_s"),
+        ("phrase_pause_s", -1.0, "phrase_pause_s"),
+    ],
+)
+def test_phrase_loudness_settings_are_checked(key, value, fragment):
+    from voice_coach.config import AgitationConfig
+
+    with pytest.raises(ConfigError, match=fragment):
+        AgitationConfig(**{key: value})
