@@ -1,7 +1,7 @@
 """Trainer-facing reports: one interactive HTML page per call, plus batch summaries.
 
-``render_report`` writes a self-contained HTML file (the vendored plotly.js basic bundle inlined, or
-shared by a batch folder; audio embedded or linked relatively). ``summary_row`` /
+``render_report`` writes a self-contained HTML file (the vendored plotly.js basic bundle embedded
+deflated, or shared by a batch folder; audio embedded or linked relatively). ``summary_row`` /
 ``write_summary_csv`` / ``render_index`` summarise a folder of calls, with per-agent weekly trends.
 See docs/report.md.
 """

@@ -35,7 +35,7 @@ it as an inline ``<script>`` (its text set as a DOM property), which ``'unsafe-i
 allows for the page's own scripts, so the policy needs nothing more: no ``'unsafe-eval'`` (no
 ``eval`` or ``new Function``), no ``data:`` or ``blob:`` script sources. A ``blob:`` URL was
 tried (it needs ``blob:`` here): opening a first report took as long, but every later report in
-the same browser took 0.3-0.5 s longer, since the browser's cache of compiled scripts does not
+the same browser took 0.3-0.55 s longer, since the browser's cache of compiled scripts does not
 apply to a new ``blob:`` URL each time; the inline script is found in it (docs/report.md)."""
 
 
