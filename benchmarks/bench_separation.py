@@ -400,6 +400,15 @@ def main() -> None:
             f"embeddings (utterances and 1.6 s windows of real speech): largest absolute difference of any "
             f"component {ge2e['max_abs_diff']:.1e} (`/tmp/rzvenv/bin/python benchmarks/check_ge2e.py`)."
         )
+    rep.add(
+        "\nWhat limits it: GE2E was trained on wideband speech. In the phone band two calm same-gender voices "
+        "come out nearly as similar as one voice (cosine 0.81-0.85 between agent and calm customer on the tuned "
+        "same-gender pairs, against 0.62-0.73 between the customer's own calm and angry speech), so even the true "
+        "voices' centroids attribute only 79-94 % there; and a two-way split that falls on the customer's calm vs "
+        "angry speech makes `auto` keep one voice, which is where every voice-print naming miss comes from (with "
+        "`--speakers 2` the voice print names the agent right in all but one call). The one-voice rule errs the "
+        "other way on purpose: no one-voice recording was split."
+    )
     cache = cache_dir("separation") / "rows.json"
     cache.write_text(json.dumps({"rows": rows, "cost": cost, "hour": hour}, indent=1))
     rep.write()
