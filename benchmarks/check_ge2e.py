@@ -5,6 +5,8 @@ that ``tools/convert_ge2e.py`` uses (not a ``bench_*.py``: ``run_all.py`` does n
 
     /tmp/rzvenv/bin/python benchmarks/check_ge2e.py
 
+(resemblyzer imports webrtcvad, which needs ``pkg_resources``: ``setuptools<81`` in that venv.)
+
 For each clip (shipped samples, and RAVDESS clips and the faster-whisper clips when ../shared/data
 is present) it embeds the same float32 array with Resemblyzer's ``VoiceEncoder.embed_utterance`` and
 with ``voice_coach.voices.encoder.VoiceEncoder.embed_utterance``, and 1.6 s windows with both

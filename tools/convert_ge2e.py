@@ -6,7 +6,7 @@ is computed with librosa exactly as Resemblyzer's front end does, so run this in
 never in the project's own::
 
     python -m venv /tmp/rzvenv
-    /tmp/rzvenv/bin/pip install torch==2.13.0 resemblyzer==0.1.4
+    /tmp/rzvenv/bin/pip install torch==2.13.0 resemblyzer==0.1.4 "setuptools<81"
     /tmp/rzvenv/bin/python tools/convert_ge2e.py            # downloads the wheel with pip
     /tmp/rzvenv/bin/python tools/convert_ge2e.py --wheel resemblyzer-0.1.4-py3-none-any.whl
 
