@@ -112,7 +112,7 @@ def main() -> None:
         f"Folder: {args.files} two-channel calls of {audio_s / args.files / 60:.1f} min ({audio_s / 60:.1f} min of "
         "calls in all, both voices transcribed), built from `samples/call_stereo.wav`. Each run is the real CLI "
         "(`voice-coach analyze DIR --json OUT -q` plus the options below) in a fresh process; order "
-        f"A B C C B A. Ray joins a runtime of 2 CPUs started once by the benchmark (as a cluster is already up), "
+        f"{'A B C C B A per pair of repeats' if args.repeats > 1 else 'A B C'}. Ray joins a runtime of 2 CPUs started once by the benchmark (as a cluster is already up), "
         f"with one worker per CPU, each with one CTranslate2 thread, like `--jobs 2`. Machine: {machine_summary()}. "
         f"Load average (1/5/15 min) before: {load_before}; after: {load_after} (a shared machine: other work "
         "ran beside this benchmark).\n"
@@ -144,7 +144,8 @@ def main() -> None:
         f"{audio_s / own:.1f} min of audio per wall minute; {cost}. A batch of hours amortises the start, "
         'and a running cluster does not pay it. "Per core" divides by the 2 cores of this machine.'
     )
-    loads = [float(x) for x in (load_before + " / " + load_after).split(" / ") if x != "n/a"]
+    # the 1-minute averages: the 15-minute one still remembers work that ended before the run
+    loads = [float(x.split(" / ")[0]) for x in (load_before, load_after) if not x.startswith("n/a")]
     if loads and max(loads) > 2 * (os.cpu_count() or 1):
         rep.add(
             "The load average was far above the 2 cores during this run: each run got only a share of the machine, "
