@@ -18,7 +18,6 @@ import json
 import logging
 import multiprocessing
 import os
-import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voice_coach.app.dating import DATE_FORMATS, parse_call_date
+from voice_coach.app.dating import DATE_FORMATS, by_file, parse_call_date, path_pattern
 from voice_coach.errors import ConfigError, VoiceCoachError
 
 log = logging.getLogger("voice_coach")
@@ -281,23 +280,16 @@ class AgentIdentity:
     call's date, kept in ``dates`` for ``voice_coach.app.dating.CallDates``)."""
 
     def __init__(self, pattern: str | None = None, sidecar: Path | None = None):
-        self.regex = None
+        self.regex = path_pattern(pattern, group="agent", flag="--agent-from", example="(?P<agent>[^/]+)/[^/]+$")
         self.table: dict[str, str] = {}
         self.dates: dict[str, str] = {}
-        if pattern:
-            try:
-                self.regex = re.compile(pattern)
-            except re.error as exc:
-                raise ConfigError(f"--agent-from {pattern!r}: not a valid regular expression ({exc})") from None
-            if "agent" not in self.regex.groupindex:
-                raise ConfigError(f"--agent-from {pattern!r}: needs a named group, e.g. '(?P<agent>[^/]+)/[^/]+$'")
         if sidecar:
             self.table, self.dates = _read_sidecar(sidecar)
 
     def __call__(self, path: Path) -> str | None:
-        for key in (str(path), path.name, path.stem):
-            if key in self.table:
-                return self.table[key]
+        listed = by_file(self.table, path)
+        if listed is not None:
+            return listed
         if self.regex:
             m = self.regex.search(path.as_posix())
             if m and m.group("agent"):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from voice_coach.errors import ConfigError
 
-__all__ = ["DATE_FORMATS", "CallDates", "parse_call_date"]
+__all__ = ["DATE_FORMATS", "CallDates", "by_file", "parse_call_date", "path_pattern"]
 
 DATE_FORMATS = "YYYY-MM-DD, YYYYMMDD or YYYY-MM-DDTHH:MM..."
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}.*)?$")
@@ -38,6 +38,30 @@ def parse_call_date(text: str) -> datetime.date:
         raise ValueError(f"{text!r} is not a date on the calendar") from None
 
 
+def path_pattern(pattern: str | None, *, group: str, flag: str, example: str) -> re.Pattern[str] | None:
+    """``pattern`` compiled for searching file paths, with the named ``group`` it must hold (None for
+    no pattern). A pattern that does not compile, or lacks the group, is a ``ConfigError`` naming
+    ``flag`` and showing ``example``. Shared by ``--agent-from`` and ``--date-from``."""
+    if not pattern:
+        return None
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{flag} {pattern!r}: not a valid regular expression ({exc})") from None
+    if group not in regex.groupindex:
+        raise ConfigError(f"{flag} {pattern!r}: needs a named group {group!r}, e.g. {example!r}")
+    return regex
+
+
+def by_file(table: Mapping[str, str], path: Path) -> str | None:
+    """The value a sidecar table (``--agent-map``) gives ``path``: keyed by the path as given, its
+    file name or its stem, in that order."""
+    for key in (str(path), path.name, path.stem):
+        if key in table:
+            return table[key]
+    return None
+
+
 class CallDates:
     """The date of each call (see the module's docstring for the order).
 
@@ -53,16 +77,7 @@ class CallDates:
     """
 
     def __init__(self, pattern: str | None = None, table: Mapping[str, str] | None = None):
-        self.regex: re.Pattern[str] | None = None
-        if pattern:
-            try:
-                self.regex = re.compile(pattern)
-            except re.error as exc:
-                raise ConfigError(f"--date-from {pattern!r}: not a valid regular expression ({exc})") from None
-            if "date" not in self.regex.groupindex:
-                raise ConfigError(
-                    f"--date-from {pattern!r}: needs a named group 'date', e.g. '(?P<date>\\d{{4}}-\\d{{2}}-\\d{{2}})'"
-                )
+        self.regex = path_pattern(pattern, group="date", flag="--date-from", example=r"(?P<date>\d{4}-\d{2}-\d{2})")
         self.table = dict(table or {})
 
     def __call__(self, path: Path) -> tuple[str | None, str]:
@@ -75,9 +90,9 @@ class CallDates:
                     return parse_call_date(m.group("date")).isoformat(), "name"
                 except ValueError as exc:
                     raise ConfigError(f"--date-from: {path}: {exc}") from None
-        for key in (str(path), path.name, path.stem):
-            if key in self.table:
-                return self.table[key], "agent-map"
+        listed = by_file(self.table, path)
+        if listed is not None:
+            return listed, "agent-map"
         try:
             return datetime.date.fromtimestamp(path.stat().st_mtime).isoformat(), "modified"
         except OSError:
