@@ -25,6 +25,7 @@ from voice_coach.config import Config
 from voice_coach.engine.core import Engine
 from voice_coach.engine.outputs import EngineOutputs, VoiceOutput
 from voice_coach.output.files import write_text_atomic
+from voice_coach.output.format import clean
 from voice_coach.signal.activity import bridge_gaps, spans_from_mask, talk_time_s
 from voice_coach.signal.agitation import agitation_score, calm_score, cues
 from voice_coach.signal.rate import pause_threshold_s, rolling_wpm, words_per_minute
@@ -32,16 +33,6 @@ from voice_coach.signal.rate import pause_threshold_s, rolling_wpm, words_per_mi
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
 """The published JSON Schema of the result (package data)."""
-
-
-def _clean(x, nd: int = 3):
-    """A JSON-safe number: None for NaN/Inf/None, rounded floats."""
-    if x is None:
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    x = float(x)
-    return round(x, nd) if math.isfinite(x) else None
 
 
 def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
@@ -91,13 +82,13 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
     timeline = [
         {
             "t": round(float(t[k]), 2),
-            "pitch_hz": _clean(pitch[k], 1),
-            "loudness_db": _clean(level[k], 1),
-            "wpm": _clean(wpm[k], 1),
-            "agitation": _clean(agitation_c[k], 3),
-            "pitch_st": _clean(pitch_st[k], 2),
-            "loudness_rel_db": _clean(level_rel[k], 1),
-            "syllables_per_s": _clean(rate[k], 2),
+            "pitch_hz": clean(pitch[k], 1),
+            "loudness_db": clean(level[k], 1),
+            "wpm": clean(wpm[k], 1),
+            "agitation": clean(agitation_c[k], 3),
+            "pitch_st": clean(pitch_st[k], 2),
+            "loudness_rel_db": clean(level_rel[k], 1),
+            "syllables_per_s": clean(rate[k], 2),
             "speaking": bool(speaking[k]),
         }
         for k in range(n)
@@ -117,23 +108,23 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
     phonation_s = float(phon.sum() * hop_s)
     artic = float(syl.sum() / phonation_s) if phonation_s >= cfg.rate.min_phonation_s else None
     summary = {
-        "talk_time_s": _clean(talk_time, 2),
-        "speaking_rate_wpm": _clean(words_per_minute(a.words, pause_s=pause_s), 1),
-        "articulation_rate_sps": _clean(artic, 2),
-        "pitch_median_hz": _clean(pitch_med, 1),
-        "pitch_spread_st": _clean(spread, 2),
-        "loudness_median_db": _clean(level_med, 1),
-        "agitation_mean": _clean(float(known_ag.mean()) if len(known_ag) else None, 3),
+        "talk_time_s": clean(talk_time, 2),
+        "speaking_rate_wpm": clean(words_per_minute(a.words, pause_s=pause_s), 1),
+        "articulation_rate_sps": clean(artic, 2),
+        "pitch_median_hz": clean(pitch_med, 1),
+        "pitch_spread_st": clean(spread, 2),
+        "loudness_median_db": clean(level_med, 1),
+        "agitation_mean": clean(float(known_ag.mean()) if len(known_ag) else None, 3),
         "calm_score": calm_score([float(x) for x in known_ag]),
         "word_count": len(a.words),
-        "phonation_time_s": _clean(phonation_s, 2),
-        "pitch_vs_baseline_st": _clean(12 * math.log2(pitch_med / b.pitch_median_hz), 2)
+        "phonation_time_s": clean(phonation_s, 2),
+        "pitch_vs_baseline_st": clean(12 * math.log2(pitch_med / b.pitch_median_hz), 2)
         if (b and b.pitch_median_hz and pitch_med)
         else None,
-        "loudness_vs_baseline_db": _clean(level_med - b.loudness_median_db, 1)
+        "loudness_vs_baseline_db": clean(level_med - b.loudness_median_db, 1)
         if (b and level_med is not None and b.loudness_median_db is not None)
         else None,
-        "articulation_vs_baseline": _clean(artic / b.articulation_rate_sps, 2)
+        "articulation_vs_baseline": clean(artic / b.articulation_rate_sps, 2)
         if (b and artic and b.articulation_rate_sps)
         else None,
     }
@@ -144,7 +135,7 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
         "articulation_rate_sps": None,
     }
     if b is not None:
-        baseline = {k: (_clean(v, 2) if not isinstance(v, str) else v) for k, v in b.to_dict().items()}
+        baseline = {k: (clean(v, 2) if not isinstance(v, str) else v) for k, v in b.to_dict().items()}
     return {
         "words": [w.to_dict() for w in sorted(a.words, key=lambda w: w.start_s)],
         "timeline": timeline,
@@ -218,12 +209,12 @@ def separation_section(sep, choice=None) -> dict:
         names = {choice.voice: "agent", choice.customer: "customer"}
         similarity = None
         if choice.similarity is not None:
-            similarity = {names[v]: _clean(s, 3) for v, s in enumerate(choice.similarity)}
+            similarity = {names[v]: clean(s, 3) for v, s in enumerate(choice.similarity)}
         agent_choice = {
             "method": choice.method,
             "voice": "first" if choice.voice == 0 else "second",
             "similarity": similarity,
-            "margin": _clean(choice.margin, 3),
+            "margin": clean(choice.margin, 3),
             "uncertain": bool(choice.uncertain),
         }
     stretches = [
@@ -231,7 +222,7 @@ def separation_section(sep, choice=None) -> dict:
             "start": round(float(st.start_s), 2),
             "end": round(float(st.end_s), 2),
             "voice": names.get(st.voice),
-            "confidence": _clean(st.confidence, 3),
+            "confidence": clean(st.confidence, 3),
         }
         for st in sep.stretches
     ]
@@ -239,11 +230,11 @@ def separation_section(sep, choice=None) -> dict:
     return {
         "requested": sep.requested,
         "speakers": int(sep.speakers),
-        "decision_confidence": _clean(sep.decision_confidence, 3),
+        "decision_confidence": clean(sep.decision_confidence, 3),
         "method": sep.method,
-        "voices_similarity": _clean(getattr(sep, "similarity", None), 3),
+        "voices_similarity": clean(getattr(sep, "similarity", None), 3),
         "agent_choice": agent_choice,
-        "unattributed_s": _clean(unattributed, 2),
+        "unattributed_s": clean(unattributed, 2),
         "stretches": stretches,
     }
 
