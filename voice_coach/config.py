@@ -528,6 +528,11 @@ class SeparationConfig:
     """``--speakers auto``: two voices must both speak in at least this share of the blocks (~10 s of
     speech each) of the recording: people in a call take turns all through it, while one person's
     calm and angry stretches follow each other."""
+    max_voice_absence: float = 0.125
+    """``--speakers auto``, second test (on the voices joined from three styles of speech): two voices
+    only when neither is silent for more than this share of the speech in a row. Two people on a call
+    keep taking turns; one person's angry stretches fill only part of it (the one-voice recordings of
+    the tuned group reached 0.15 at least; docs/benchmarks/separation.md)."""
     block_windows: int = 256
     """Windows embedded at once (bounds memory: a block holds ~160 frames x 256 units each)."""
 
@@ -540,6 +545,7 @@ class SeparationConfig:
         c.within("two_voice_max_similarity", -1.0, 1.0)
         c.within("min_voice_share", 0.0, 0.5)
         c.within("min_copresence", 0.0, 1.0)
+        c.within("max_voice_absence", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
