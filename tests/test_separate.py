@@ -174,3 +174,59 @@ def test_the_decision_thresholds_are_the_configured_ones():
     assert separate_embeddings(emb, starts, ends, spans, duration=dur, config=never).speakers == 2  # cop is 1.0
     with pytest.raises(ConfigError, match="min_copresence"):
         SeparationConfig(min_copresence=1.5)
+
+
+def _styled_call(rng, n_turns: int, *, two: bool):
+    """Turns of windows in three styles. ``two``: an agent (style a) and a customer taking turns, the
+    customer calm (style b, near a) for the first half and angry (style c, far from both) after; the
+    plain two-way split falls on calm vs angry. Otherwise one person: calm (a) for the first 60 % of the
+    turns, then angry in two styles (b, c) turn by turn."""
+    x, y, z = (v / np.linalg.norm(v) for v in rng.normal(size=(3, 256)))
+    a, b, c = x, 0.6 * x + 0.8 * y, z
+    emb, starts, ends, spans, truth = [], [], [], [], []
+    t = 0.5
+    for i in range(n_turns):
+        late = i >= (n_turns // 2 if two else int(0.6 * n_turns))
+        if two:
+            who = i % 2
+            base = a if who == 0 else (c if late else b)
+        else:
+            who = 0
+            base = (b if i % 2 else c) if late else a
+        n = int(rng.integers(2, 5))
+        spans.append((t, t + 1.6 + 0.2 * (n - 1)))
+        for k in range(n):
+            v = base + 0.25 * rng.normal(size=256) / 16
+            emb.append(v / np.linalg.norm(v))
+            starts.append(t + 0.2 * k)
+            ends.append(t + 0.2 * k + 1.6)
+            truth.append(who)
+        t = spans[-1][1] + 0.6
+    return np.array(emb, np.float32), np.array(starts), np.array(ends), spans, np.array(truth), t
+
+
+def test_a_customer_who_turns_angry_is_still_a_second_voice():
+    """The plain split falls on the customer's calm vs angry speech (its halves follow each other, so
+    it says one voice); the voices joined from the three styles take turns all through: two voices,
+    every turn given to the right one."""
+    rng = np.random.default_rng(5)
+    emb, starts, ends, spans, truth, dur = _styled_call(rng, 40, two=True)
+    sep = separate_embeddings(emb, starts, ends, spans, duration=dur)
+    assert sep.speakers == 2 and sep.decision_confidence > 0.5
+    assert [s.voice for s in sep.stretches] == [i % 2 for i in range(40)]
+    # the plain split alone (the second test switched off) keeps one voice
+    plain_only = SeparationConfig(max_voice_absence=0.0)
+    assert separate_embeddings(emb, starts, ends, spans, duration=dur, config=plain_only).speakers == 1
+    with pytest.raises(ConfigError, match="max_voice_absence"):
+        SeparationConfig(max_voice_absence=1.5)
+
+
+def test_one_person_whose_anger_takes_two_styles_is_one_voice():
+    """Calm, then angry speech alternating between two styles: the joined voices leave the calm part to
+    one of them, so the other is silent for more than half the speech: one voice."""
+    rng = np.random.default_rng(6)
+    emb, starts, ends, spans, _, dur = _styled_call(rng, 40, two=False)
+    sep = separate_embeddings(emb, starts, ends, spans, duration=dur)
+    assert sep.speakers == 1 and sep.decision_confidence > 0.5
+    lenient = SeparationConfig(max_voice_absence=0.6)  # the absence test is what keeps it one voice
+    assert separate_embeddings(emb, starts, ends, spans, duration=dur, config=lenient).speakers == 2

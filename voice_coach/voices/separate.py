@@ -8,10 +8,14 @@ on a call keep alternating (``_cluster``). Each window goes to its nearest style
 scores of the windows covering it are averaged and median-smoothed. Each stretch of one voice
 carries a confidence (how much nearer its windows are to its voice than to the other, as a share of
 the distance between the voices); stretches too short or too ambiguous (overlapping speech, a cough)
-are not attributed (voice -1). ``speakers="auto"`` decides on the plain two-way split of the windows:
-two voices only when its halves differ (``two_voice_max_similarity``), both hold enough of the speech
-(``min_voice_share``) and both speak all through the recording (``min_copresence``); a recording of
-one person, calm or angry, stays one voice. Voice 0 is the voice heard first.
+are not attributed (voice -1). ``speakers="auto"`` decides two voices when either grouping passes
+its test: the plain two-way split of the windows, when its halves differ (``two_voice_max_similarity``),
+both hold enough of the speech (``min_voice_share``) and both speak in most ~10 s blocks of it
+(``min_copresence``); or the voices joined from the three styles, when they differ and hold enough of
+the speech as well, and neither is silent for more than ``max_voice_absence`` of the speech in a row
+(stricter, because that grouping is built to explain a change of style: one person's calm and angry
+stretches follow each other, while two people on a call keep taking turns). A recording of one person,
+calm or angry, stays one voice. Voice 0 is the voice heard first.
 """
 
 from __future__ import annotations
@@ -290,13 +294,19 @@ class _Clusters:
     similarity: float
     """Cosine similarity of the two voices' centroids."""
     split_similarity: float
-    """Cosine similarity of the two halves of the plain two-way split (what ``auto`` decides on)."""
+    """Cosine similarity of the two halves of the plain two-way split (what ``auto`` decides on first)."""
     copresence: float
     """Share of the blocks of speech in which both halves of the plain two-way split speak (0..1):
     two people in a call take turns all through it, while the two-way split of one person's speech
     falls where their style changes (calm, then angry), and the halves follow each other."""
     minor_share: float
     """Share of the windows in the smaller half of the plain two-way split."""
+    joined_share: float
+    """Share of the windows in the smaller of the two joined voices."""
+    absence: float
+    """Longest run of the speech (share of the windows, in time order) in which one of the two joined
+    voices is not heard at all: small when two people take turns all through a call, large when a style
+    of one person's (their angry stretches) fills only part of the recording."""
 
 
 def _cluster(emb: np.ndarray, starts: np.ndarray) -> _Clusters | None:
@@ -335,6 +345,8 @@ def _cluster(emb: np.ndarray, starts: np.ndarray) -> _Clusters | None:
         split_similarity=float(cent2[0] @ cent2[1]),
         copresence=_copresence(sub2 == 0, sub2 == 1, blocks),
         minor_share=float(min(sub2.mean(), 1 - sub2.mean())),
+        joined_share=float(min(labels.mean(), 1 - labels.mean())),
+        absence=_longest_absence(labels, starts),
     )
 
 
@@ -439,26 +451,54 @@ def _copresence(a: np.ndarray, b: np.ndarray, blocks: np.ndarray) -> float:
     return both / either if either else 0.0
 
 
+def _longest_absence(labels: np.ndarray, starts: np.ndarray) -> float:
+    """Longest run of windows (in time order, as a share of all windows) holding no window of one of
+    the two voices; 1.0 when a voice has no window."""
+    n = labels.size
+    ordered = labels[np.argsort(starts, kind="stable")]
+    longest = 0
+    for v in (0, 1):
+        at = np.flatnonzero(ordered == v)
+        if at.size == 0:
+            return 1.0
+        gaps = np.diff(np.concatenate(([-1], at, [n]))) - 1
+        longest = max(longest, int(gaps.max()))
+    return longest / max(n, 1)
+
+
 def _decide(cl: _Clusters, cfg: SeparationConfig) -> tuple[bool, float]:
-    """Two voices or one, and how sure: each condition's margin through a logistic (0.5 at its
-    threshold); two voices need all conditions, so their confidence is the weakest; one voice is as
-    sure as the clearest failed condition."""
+    """Two voices or one, and how sure. Two tests, either of which decides two voices: the plain
+    two-way split (its halves differ, both hold enough windows, both speak in most blocks), and the
+    voices joined from three styles (they differ, both hold enough windows, neither is silent for more
+    than ``max_voice_absence`` of the speech in a row). Each condition's margin goes through a logistic
+    (0.5 at its threshold); a test passes when all its conditions do and is as sure as the weakest; a
+    failed test is as sure as its clearest failed condition. Two voices: the surer passing test; one
+    voice: the less sure of the two failures."""
     sigmoid = lambda x: 1.0 / (1.0 + math.exp(-x))  # noqa: E731
-    checks = [
-        (cfg.two_voice_max_similarity - cl.split_similarity) / DECISION_SCALE,
-        (cl.copresence - cfg.min_copresence) / COPRESENCE_SCALE,
-        (cl.minor_share - cfg.min_voice_share) / SHARE_SCALE,
+    max_sim = cfg.two_voice_max_similarity
+    plain = [
+        ((max_sim - cl.split_similarity) / DECISION_SCALE, cl.split_similarity < max_sim),
+        ((cl.copresence - cfg.min_copresence) / COPRESENCE_SCALE, cl.copresence >= cfg.min_copresence),
+        ((cl.minor_share - cfg.min_voice_share) / SHARE_SCALE, cl.minor_share >= cfg.min_voice_share),
     ]
-    ok = [checks[0] > 0, cl.copresence >= cfg.min_copresence, cl.minor_share >= cfg.min_voice_share]
-    if all(ok):
-        return True, float(min(sigmoid(c) for c in checks))
-    return False, float(max(sigmoid(-c) for c, good in zip(checks, ok, strict=True) if not good))
+    joined = [
+        ((max_sim - cl.similarity) / DECISION_SCALE, cl.similarity < max_sim),
+        ((cfg.max_voice_absence - cl.absence) / ABSENCE_SCALE, cl.absence <= cfg.max_voice_absence),
+        ((cl.joined_share - cfg.min_voice_share) / SHARE_SCALE, cl.joined_share >= cfg.min_voice_share),
+    ]
+    passed = [min(sigmoid(m) for m, _ in test) for test in (plain, joined) if all(ok for _, ok in test)]
+    if passed:
+        return True, float(max(passed))
+    failed = [max(sigmoid(-m) for m, ok in test if not ok) for test in (plain, joined)]
+    return False, float(min(failed))
 
 
 DECISION_SCALE = 0.03
 """Cosine similarity over which the 1-vs-2 decision goes from unsure (0.5) to 0.73 sure."""
 COPRESENCE_SCALE = 0.1
 SHARE_SCALE = 0.02
+ABSENCE_SCALE = 0.05
+"""Share of the speech over which the joined voices' absence test goes from unsure (0.5) to 0.73 sure."""
 
 
 def _scores(emb: np.ndarray, cl: _Clusters) -> np.ndarray:
