@@ -428,7 +428,7 @@ def test_real_separation_with_voiceprint_names_the_agent(tmp_path, call_files, c
     assert res.exit_code == 0, res.output
     r = json.loads(out.read_text())
     sep = r["separation"]
-    assert sep["requested"] == "auto" and sep["speakers"] == 2 and sep["method"] == "ge2e+spectral-clustering"
+    assert sep["requested"] == "auto" and sep["speakers"] == 2 and sep["method"] == "ge2e+mfcc+spectral-clustering"
     choice = sep["agent_choice"]
     assert choice["method"] == "voiceprint" and choice["voice"] == "first" and not choice["uncertain"]
     assert choice["similarity"]["agent"] > choice["similarity"]["customer"] + UNCERTAIN_MARGIN

@@ -49,7 +49,7 @@ def test_two_voices_of_a_mixed_down_call_are_told_apart(call):
     mono = call.sum(axis=0)
     sep = separate(mono)
     _check_stretches(sep)
-    assert sep.speakers == 2 and sep.requested == "auto" and sep.method == "ge2e+spectral-clustering"
+    assert sep.speakers == 2 and sep.requested == "auto" and sep.method == "ge2e+mfcc+spectral-clustering"
     assert 0.5 < sep.decision_confidence <= 1.0
     agent, customer = _activity(call[0]), _activity(call[1])
     single = agent ^ customer
@@ -230,3 +230,68 @@ def test_one_person_whose_anger_takes_two_styles_is_one_voice():
     assert sep.speakers == 1 and sep.decision_confidence > 0.5
     lenient = SeparationConfig(max_voice_absence=0.6)  # the absence test is what keeps it one voice
     assert separate_embeddings(emb, starts, ends, spans, duration=dur, config=lenient).speakers == 2
+
+
+def test_window_timbre_describes_each_window_of_real_speech(call):
+    """MFCC statistics of windows: finite, one row per window, the same window twice gives the same row,
+    and the agent's and the customer's windows differ more from each other than among themselves."""
+    from voice_coach.voices.separate import TIMBRE_COEFFS, window_timbre
+
+    mono = call.sum(axis=0)
+    cfg = SeparationConfig()
+    agent, customer = _activity(call[0]), _activity(call[1])
+    a_at = [
+        t / 100
+        for t in range(0, agent.size - 160, 40)
+        if agent[t : t + 160].mean() > 0.8 and not customer[t : t + 160].any()
+    ]
+    c_at = [
+        t / 100
+        for t in range(0, customer.size - 160, 40)
+        if customer[t : t + 160].mean() > 0.8 and not agent[t : t + 160].any()
+    ]
+    assert len(a_at) >= 3 and len(c_at) >= 3
+    starts = np.array(a_at[:3] + c_at[:3] + a_at[:1])
+    t = window_timbre(mono, starts, starts + cfg.window_s, cfg)
+    assert t.shape == (7, 2 * TIMBRE_COEFFS) and np.isfinite(t).all()
+    np.testing.assert_array_equal(t[0], t[6])
+    z = (t - t.mean(axis=0)) / t.std(axis=0)
+    d = np.linalg.norm(z[:, None] - z[None, :], axis=-1)
+    within = max(d[:3, :3].max(), d[3:6, 3:6].max())
+    assert d[:3, 3:6].mean() > within * 0.9 and d[:3, 3:6].mean() > np.mean([d[:3, :3].mean(), d[3:6, 3:6].mean()])
+
+
+def test_timbre_tells_apart_voices_the_embeddings_confuse():
+    """Two voices whose embeddings are the same direction (as GE2E puts two calm same-gender voices in
+    the phone band) but whose MFCC statistics differ: the embeddings alone cannot attribute the turns,
+    the joined features do; the centroids stay embeddings (256-d) for the voice print."""
+    rng = np.random.default_rng(7)
+    emb, starts, ends, spans, truth, dur = _voices(rng, 40, two=True)
+    same = emb[truth == 0].mean(axis=0)
+    emb = emb.copy()
+    for i in range(len(emb)):
+        v = same + 0.6 * rng.normal(size=256) * np.linalg.norm(same) / 16
+        emb[i] = v / np.linalg.norm(v)
+    timbre = rng.normal(size=(len(emb), 38)) * 0.3
+    timbre[:, :5] += np.where(truth == 0, 1.0, -1.0)[:, None]
+
+    def share_right(sep: Separation) -> float:  # speech time given to the voice of its turn (voice 0 first)
+        right = sum(
+            max(0.0, min(b, st.end_s) - max(a, st.start_s))
+            for i, (a, b) in enumerate(spans)
+            for st in sep.stretches
+            if st.voice == i % 2
+        )
+        return right / sum(b - a for a, b in spans)
+
+    alone = separate_embeddings(emb, starts, ends, spans, duration=dur, speakers="2")
+    assert share_right(alone) < 0.8
+    joined = separate_embeddings(emb, starts, ends, spans, duration=dur, speakers="2", timbre=timbre)
+    assert joined.method == "ge2e+mfcc+spectral-clustering"
+    assert share_right(joined) > 0.9
+    assert joined.centroids.shape == (2, 256)
+    off = SeparationConfig(timbre_weight=0.0)
+    unused = separate_embeddings(emb, starts, ends, spans, duration=dur, speakers="2", timbre=timbre, config=off)
+    assert unused.method == "ge2e+spectral-clustering"
+    with pytest.raises(ConfigError, match="timbre_weight"):
+        SeparationConfig(timbre_weight=-1.0)

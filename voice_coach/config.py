@@ -533,6 +533,11 @@ class SeparationConfig:
     only when neither is silent for more than this share of the speech in a row. Two people on a call
     keep taking turns; one person's angry stretches fill only part of it (the one-voice recordings of
     the tuned group reached 0.15 at least; docs/benchmarks/separation.md)."""
+    timbre_weight: float = 1.0
+    """Once two voices are decided, the windows are clustered again on their speaker embeddings joined
+    with their MFCC statistics (mean and spread of 19 MFCCs), standardised and weighted by this (1: the
+    two count about equally; 0: embeddings only). GE2E alone puts two calm same-gender voices nearly
+    in one place in the phone band; the MFCCs still tell them apart (docs/benchmarks/separation.md)."""
     block_windows: int = 256
     """Windows embedded at once (bounds memory: a block holds ~160 frames x 256 units each)."""
 
@@ -546,6 +551,7 @@ class SeparationConfig:
         c.within("min_voice_share", 0.0, 0.5)
         c.within("min_copresence", 0.0, 1.0)
         c.within("max_voice_absence", 0.0, 1.0)
+        c.non_negative("timbre_weight")
 
 
 @dataclass(frozen=True)

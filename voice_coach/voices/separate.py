@@ -35,6 +35,8 @@ SAMPLE_RATE = 16000
 FRAME_S = 0.01
 """Resolution of the voice decision (the 10 ms hop of the rest of the analysis)."""
 METHOD = "ge2e+spectral-clustering"
+METHOD_TIMBRE = "ge2e+mfcc+spectral-clustering"
+"""The method when the windows' MFCC statistics joined the embeddings for the attribution."""
 EMBEDDING_DIM = 256
 SPEAKERS = ("auto", "1", "2")
 
@@ -108,7 +110,8 @@ def separate(
         return _single(spans, duration, speakers, _mean_embedding(x, spans, cfg), 1.0)
     starts, ends = _window_starts(spans, duration, cfg)
     emb = _embed(x, starts, ends, cfg, progress)
-    sep = separate_embeddings(emb, starts, ends, spans, duration=duration, speakers=speakers, config=cfg)
+    timbre = window_timbre(x, starts, ends, cfg) if cfg.timbre_weight > 0 else None
+    sep = separate_embeddings(emb, starts, ends, spans, duration=duration, speakers=speakers, config=cfg, timbre=timbre)
     _report(progress, 1.0)
     return sep
 
@@ -122,22 +125,34 @@ def separate_embeddings(
     duration: float,
     speakers: str = "auto",
     config: SeparationConfig | None = None,
+    timbre: np.ndarray | None = None,
 ) -> Separation:
     """The clustering, smoothing and decision part of ``separate``, from the windows' embeddings
     (``emb`` ``(n, 256)`` unit rows of the windows ``[starts, ends)``, time-ordered, over the speech
-    ``spans``)."""
+    ``spans``). ``timbre``, when given, is ``window_timbre`` of the same windows: the one-or-two
+    decision stays on the embeddings, and once two voices are decided the windows are clustered again
+    on the embeddings joined with it (``_joined_features``) for the attribution."""
     cfg = config or SeparationConfig()
     cl = _cluster(emb, starts)
     if cl is None:  # too few windows to tell voices apart
         conf = 1.0 if speakers == "1" else 0.5
         return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), conf)
-    two, decision_conf = _decide(cl, cfg)
     sim = cl.split_similarity
-    if speakers == "1" or (speakers == "auto" and not two):
-        conf = 1.0 if speakers == "1" else decision_conf
-        return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), conf, sim)
-    centroids = cl.centroids
-    stretches = _stretches(_scores(emb, cl), starts, ends, spans, cl.similarity, cfg)
+    if speakers == "1":
+        return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), 1.0, sim)
+    method, attrib, feats = METHOD, cl, emb
+    cl_timbre = None
+    if timbre is not None and cfg.timbre_weight > 0:
+        joined = _joined_features(emb, timbre, cfg.timbre_weight)
+        cl_timbre = _cluster(joined, starts)
+        if cl_timbre is not None:
+            method, attrib, feats = METHOD_TIMBRE, cl_timbre, joined
+    two, decision_conf = _decide(cl, cfg, cl_timbre)
+    if speakers == "auto" and not two:
+        return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), decision_conf, sim)
+    # the voices' centroids are always GE2E embeddings (a voice print is compared with them)
+    centroids = np.stack([_unit(emb[attrib.labels == v].mean(axis=0)) for v in (0, 1)])
+    stretches = _stretches(_scores(feats, attrib), starts, ends, spans, attrib.similarity, cfg)
     # voice 0 = the voice that speaks first among the attributed stretches
     first = next((s.voice for s in stretches if s.voice >= 0), 0)
     if first == 1:
@@ -146,7 +161,7 @@ def separate_embeddings(
             VoiceStretch(s.start_s, s.end_s, 1 - s.voice if s.voice >= 0 else -1, s.confidence) for s in stretches
         ]
     return Separation(
-        method=METHOD,
+        method=method,
         speakers=2,
         requested=speakers,
         decision_confidence=1.0 if speakers == "2" else decision_conf,
@@ -259,6 +274,56 @@ def _mean_embedding(x: np.ndarray, spans: list[tuple[float, float]], cfg: Separa
         pick = np.linspace(0, starts.size - 1, CENTROID_WINDOWS).round().astype(np.int64)
         starts, ends = starts[pick], ends[pick]
     return _unit(_embed(x, starts, ends, cfg, None).mean(axis=0, keepdims=True))
+
+
+def window_timbre(x: np.ndarray, starts: np.ndarray, ends: np.ndarray, cfg: SeparationConfig) -> np.ndarray:
+    """``(n, 2 * TIMBRE_COEFFS)`` float32: per window ``[start, end)``, the mean and standard deviation
+    of MFCCs 1..``TIMBRE_COEFFS`` (DCT of the log of the 40-band mel power spectrum the encoder's front
+    end computes, 25 ms every 10 ms) over its frames within ``TIMBRE_RANGE_DB`` of its loudest (the
+    pauses left out). A second, explainable description of a voice (vocal tract and channel) that does
+    not come from GE2E: on phone-band calls of two calm voices of the same gender GE2E puts both nearly
+    in one place (docs/benchmarks/separation.md)."""
+    from voice_coach.voices.encoder import load_encoder
+
+    enc = load_encoder()
+    dct = _dct_matrix()
+    out = np.zeros((len(starts), 2 * TIMBRE_COEFFS), dtype=np.float32)
+    for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        lo = max(0, int(round(a * SAMPLE_RATE)))
+        hi = min(x.size, int(round(min(b, a + cfg.window_s) * SAMPLE_RATE)))
+        if hi - lo < 400:  # less than one 25 ms frame
+            continue
+        mel = enc.mel_frames(x[lo:hi])
+        power = mel.sum(axis=1)
+        level = 10.0 * np.log10(power + 1e-12)
+        keep = level >= level.max() - TIMBRE_RANGE_DB
+        cc = np.log(mel[keep] + 1e-10) @ dct
+        out[i, :TIMBRE_COEFFS] = cc.mean(axis=0)
+        out[i, TIMBRE_COEFFS:] = cc.std(axis=0)
+    return out
+
+
+TIMBRE_COEFFS = 19
+"""MFCCs 1..19 (c0, the level, left out: it says how loud, not who)."""
+TIMBRE_RANGE_DB = 30.0
+"""A window's frames more than this below its loudest are pauses, left out of its MFCC statistics."""
+
+
+def _dct_matrix() -> np.ndarray:
+    """``(40, TIMBRE_COEFFS)``: orthonormal DCT-II of 40 mel bands, coefficients 1..TIMBRE_COEFFS."""
+    n = 40
+    k = np.arange(1, TIMBRE_COEFFS + 1)[None, :]
+    m = np.arange(n)[:, None]
+    return (np.sqrt(2.0 / n) * np.cos(np.pi / n * (m + 0.5) * k)).astype(np.float32)
+
+
+def _joined_features(emb: np.ndarray, timbre: np.ndarray, weight: float) -> np.ndarray:
+    """Unit rows of the embedding joined with the windows' MFCC statistics, each statistic standardised
+    over the recording and the whole block scaled to about unit length times ``weight``: with weight 1
+    the two descriptions count about equally in a cosine similarity."""
+    t = np.asarray(timbre, dtype=np.float64)
+    z = (t - t.mean(axis=0)) / np.maximum(t.std(axis=0), 1e-6) / math.sqrt(t.shape[1])
+    return _unit(np.concatenate([emb.astype(np.float64), weight * z], axis=1))
 
 
 CENTROID_WINDOWS = 64
@@ -466,14 +531,15 @@ def _longest_absence(labels: np.ndarray, starts: np.ndarray) -> float:
     return longest / max(n, 1)
 
 
-def _decide(cl: _Clusters, cfg: SeparationConfig) -> tuple[bool, float]:
-    """Two voices or one, and how sure. Two tests, either of which decides two voices: the plain
-    two-way split (its halves differ, both hold enough windows, both speak in most blocks), and the
+def _decide(cl: _Clusters, cfg: SeparationConfig, cl_timbre: _Clusters | None = None) -> tuple[bool, float]:
+    """Two voices or one, and how sure. Tests, any of which decides two voices: the plain two-way split
+    of the embeddings (its halves differ, both hold enough windows, both speak in most blocks), and the
     voices joined from three styles (they differ, both hold enough windows, neither is silent for more
-    than ``max_voice_absence`` of the speech in a row). Each condition's margin goes through a logistic
+    than ``max_voice_absence`` of the speech in a row), of the embeddings and, with ``cl_timbre``, of
+    the embeddings joined with the MFCC statistics. Each condition's margin goes through a logistic
     (0.5 at its threshold); a test passes when all its conditions do and is as sure as the weakest; a
-    failed test is as sure as its clearest failed condition. Two voices: the surer passing test; one
-    voice: the less sure of the two failures."""
+    failed test is as sure as its clearest failed condition. Two voices: the surest passing test; one
+    voice: the least sure of the failures."""
     sigmoid = lambda x: 1.0 / (1.0 + math.exp(-x))  # noqa: E731
     max_sim = cfg.two_voice_max_similarity
     plain = [
@@ -481,15 +547,19 @@ def _decide(cl: _Clusters, cfg: SeparationConfig) -> tuple[bool, float]:
         ((cl.copresence - cfg.min_copresence) / COPRESENCE_SCALE, cl.copresence >= cfg.min_copresence),
         ((cl.minor_share - cfg.min_voice_share) / SHARE_SCALE, cl.minor_share >= cfg.min_voice_share),
     ]
-    joined = [
-        ((max_sim - cl.similarity) / DECISION_SCALE, cl.similarity < max_sim),
-        ((cfg.max_voice_absence - cl.absence) / ABSENCE_SCALE, cl.absence <= cfg.max_voice_absence),
-        ((cl.joined_share - cfg.min_voice_share) / SHARE_SCALE, cl.joined_share >= cfg.min_voice_share),
+    tests = [plain] + [
+        [
+            ((max_sim - c.similarity) / DECISION_SCALE, c.similarity < max_sim),
+            ((cfg.max_voice_absence - c.absence) / ABSENCE_SCALE, c.absence <= cfg.max_voice_absence),
+            ((c.joined_share - cfg.min_voice_share) / SHARE_SCALE, c.joined_share >= cfg.min_voice_share),
+        ]
+        for c in (cl, cl_timbre)
+        if c is not None
     ]
-    passed = [min(sigmoid(m) for m, _ in test) for test in (plain, joined) if all(ok for _, ok in test)]
+    passed = [min(sigmoid(m) for m, _ in test) for test in tests if all(ok for _, ok in test)]
     if passed:
         return True, float(max(passed))
-    failed = [max(sigmoid(-m) for m, ok in test if not ok) for test in (plain, joined)]
+    failed = [max(sigmoid(-m) for m, ok in test if not ok) for test in tests]
     return False, float(min(failed))
 
 
