@@ -380,9 +380,12 @@ def main() -> None:
         "named by the rule (first to speak); the voice-print column names it from the agent's calm clips "
         "(the same recordings as the call's calm agent turns: optimistic). A call decided to hold one voice "
         "is analyzed as the agent alone, as before this issue, so the customer's anger becomes the agent's "
-        "warnings: the failures above come from the one-or-two decision and from the attribution of "
-        "`voice_coach.voices.separate`, while the row 'split by the known sentences' checks the rest of "
-        "the mono path (channels built from the mix, naming, the engine) with a perfect separation."
+        "warnings: the failures above come from the one-or-two decision, from the attribution of "
+        "`voice_coach.voices.separate` and, where 'rule right' is no on a call split in two, from the rule "
+        "itself (the voice of the first attributed stretch is the agent: when the agent's first sentence "
+        "goes to the customer's voice, the two are swapped and the customer's anger becomes the agent's "
+        "warnings), while the row 'split by the known sentences' checks the rest of the mono path (channels "
+        "built from the mix, naming, the engine) with a perfect separation."
     )
     if rows:
         report.add(
