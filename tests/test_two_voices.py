@@ -122,7 +122,8 @@ def test_deescalation_tightens_the_agents_thresholds():
 
 def test_mono_calls_have_no_customer_and_no_mirroring():
     eng = Engine()
+    y = voice(30, level_db=-30)
     for i in range(0, SR * 30, 1600):
-        eng.feed(voice(30, level_db=-30)[i : i + 1600])
+        eng.feed(y[i : i + 1600])
     eng.finish()
     assert "customer" not in eng.analyzers and eng.analyzers["agent"].partner is None
