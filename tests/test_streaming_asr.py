@@ -430,6 +430,112 @@ def test_speech_that_words_barely_cover_counts_as_skipped():
     assert uncovered_speech(speech, spans + [(3.0, 4.5)], audio_s=9.0) == [(5.1, 6.2)]
 
 
+def test_holes_with_no_word_inside_covered_speech_count_as_skipped():
+    from voice_coach.asr.transcribe import uncovered_speech
+
+    # one long stretch of fast speech: words for its first 12 s, none for its last 5 s (whisper
+    # stopped early in the window); and a 0.6 s gap between two words, which is no hole
+    speech = [(1.0, 18.0)]
+    spans = [(1.0 + 0.3 * i, 1.25 + 0.3 * i) for i in range(20)] + [(7.2 + 0.3 * i, 7.45 + 0.3 * i) for i in range(20)]
+    assert spans[-1][1] < 13.5
+    assert uncovered_speech(speech, spans, audio_s=20.0) == [(pytest.approx(12.95), 18.2)]
+    # a stretch barely covered is decoded whole; on a later round only its holes are looked at
+    few = spans[:5]
+    assert uncovered_speech(speech, few, audio_s=20.0) == [(0.8, 18.2)]
+    assert uncovered_speech(speech, few, audio_s=20.0, holes_only=True) == [(pytest.approx(2.25), 18.2)]
+
+
+def test_sparse_speech_finds_stretches_read_too_thinly():
+    from voice_coach.asr.transcribe import sparse_speech
+
+    # four 1.5 s sentences of six words each; whisper merged the last two into one sentence and
+    # spread its six words over both (four in the third, two in the fourth)
+    speech = [(0.5, 2.0), (3.0, 4.5), (5.5, 7.0), (8.0, 9.5)]
+    mids = [0.6 + 0.25 * i for i in range(6)] + [3.1 + 0.25 * i for i in range(6)]
+    mids += [5.6 + 0.35 * i for i in range(4)] + [8.3, 8.9]
+    # 18 words in 6 s of speech: 3 a second; the fourth holds 2 in 1.5 s, under half of that
+    assert sparse_speech(speech, mids, audio_s=10.0) == [(7.8, 9.7)]
+    assert sparse_speech(speech, mids, audio_s=10.0, ratio=0.3) == []
+    assert sparse_speech(speech, mids[:6], audio_s=10.0) == []  # too few words to judge
+
+
+def test_recordings_decode_again_a_repeated_sentence_whisper_merged():
+    from signals import silence, voice
+
+    from voice_coach.asr.transcribe import ChunkedTranscriber
+    from voice_coach.config import TranscriptionConfig
+
+    sentence = ["dogs", "are", "sitting", "by", "the", "door"]
+    parts = [silence(0.5)]
+    for k in range(4):
+        parts += [voice(1.5, seed=k), silence(1.0)]
+    audio = np.concatenate(parts)  # sentences at 0.5, 3.0, 5.5 and 8.0 s
+
+    @dataclass
+    class MergingModel:
+        """Reads the whole recording with the last two sentences (the same words) merged into one,
+        spread over both; decoded on its own, a sentence is read in full."""
+
+        calls: list = field(default_factory=list)
+
+        def transcribe(self, audio, **options):
+            self.calls.append(len(audio) / SR)
+            if len(self.calls) == 1:
+                spans = [(t, t + 0.2) for t in [0.6 + 0.22 * i for i in range(6)] + [3.1 + 0.22 * i for i in range(6)]]
+                spans += [(t, t + 0.3) for t in [5.6 + 0.35 * i for i in range(4)]] + [(8.05, 8.5), (8.9, 9.3)]
+                text = sentence * 3
+            else:
+                spans, text = [(t, t + 0.2) for t in [0.25 + 0.22 * i for i in range(6)]], sentence
+            words = [FakeWord(a, b, " " + w) for (a, b), w in zip(spans, text, strict=True)]
+            return iter([FakeSegment(words, "".join(w.word for w in words))]), None
+
+    model = MergingModel()
+    tr = ChunkedTranscriber(model, TranscriptionConfig())
+    tr.insert_audio(audio)
+    got = tr.process() + tr.finish()
+    assert len(model.calls) == 2 and model.calls[1] < 2.5  # only the thinly read sentence again
+    assert [w.text for w in got] == sentence * 2 + sentence[:4] + sentence
+    assert all(7.8 <= w.start_s <= 9.7 for w in got[-6:])
+
+    from dataclasses import replace
+
+    model = MergingModel()
+    tr = ChunkedTranscriber(model, replace(TranscriptionConfig(), repair_sparse_ratio=0.0))
+    tr.insert_audio(audio)
+    assert len(tr.process() + tr.finish()) == 18 and len(model.calls) == 1
+
+
+def test_recordings_look_again_where_a_second_reading_also_stopped_short():
+    from signals import silence, voice
+
+    from voice_coach.asr.transcribe import ChunkedTranscriber
+    from voice_coach.config import TranscriptionConfig
+
+    audio = np.concatenate([silence(0.5), voice(16.0, seed=3), silence(0.5)])  # one long stretch of speech
+
+    @dataclass
+    class ShortModel:
+        """Reads at most 3 s of any audio longer than 6 s (a full token budget), all of a shorter one."""
+
+        calls: list = field(default_factory=list)
+
+        def transcribe(self, audio, **options):
+            seconds = len(audio) / SR
+            self.calls.append(seconds)
+            until = 3.0 if seconds > 6 else seconds - 0.2
+            words = [FakeWord(t, t + 0.25, " word") for t in np.arange(0.1, until, 0.3)]
+            return iter([FakeSegment(words, "".join(w.word for w in words))]), None
+
+    model = ShortModel()
+    tr = ChunkedTranscriber(model, TranscriptionConfig())
+    tr.insert_audio(audio)
+    got = tr.process() + tr.finish()
+    # whole (short), the stretch again (short), then the holes it left, until all is read or the
+    # rounds run out
+    assert len(model.calls) >= 3 and model.calls[1] > 6
+    assert max(w.end_s for w in got) > 8.0
+
+
 def test_pauses_folded_into_words_are_cut_out():
     from voice_coach.asr.transcribe import trimmed_to_speech
     from voice_coach.signal.activity import talk_time_s

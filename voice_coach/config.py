@@ -459,8 +459,14 @@ class TranscriptionConfig:
     file_chunk_s: float = 28.0
     """File input is transcribed once, in chunks of at most this length cut at quiet points."""
     repair_gaps: bool = True
-    """Recordings: stretches where the VAD hears speech but whisper gave no word (it jumped ahead, or
-    a decoding loop was dropped there) are decoded again on their own, at the same temperature."""
+    """Recordings: speech the VAD hears but whisper gave no word for (it jumped ahead, stopped early
+    in a window of fast speech, or a decoding loop was dropped there: a stretch under half covered by
+    words, or a hole of 1 s or more inside one) is decoded again on its own, at the same temperature;
+    what a second reading still leaves out is looked at again, up to three rounds."""
+    repair_sparse_ratio: float = 0.5
+    """Recordings, with ``repair_gaps``: a stretch of speech whose words per second fall below this
+    share of the chunk's words per second of speech is decoded again on its own too (whisper merges a
+    sentence said twice in a row into one and spreads its words over both). 0 turns it off."""
     trim_words_to_speech: bool = True
     """Recordings: cut the silence whisper folds into a word (a pause given to the word before or
     after it) using the VAD, so that pauses do not count as talk time."""
@@ -480,6 +486,7 @@ class TranscriptionConfig:
         c = _Checks(self)
         c.check("language", bool(self.language.strip()), 'must be a language code such as "en"')
         c.check("beam_size", self.beam_size >= 1, "must be >= 1")
+        c.within("repair_sparse_ratio", 0.0, 1.0)
         c.check("live_beam_size", self.live_beam_size >= 1, "must be >= 1")
         c.non_negative("temperature")
         c.positive("live_max_backlog_s")

@@ -26,6 +26,9 @@ from voice_coach.engine.events import Word
 
 log = logging.getLogger("voice_coach")
 
+REPAIR_ROUNDS = 3
+"""Recordings: how many times speech whisper left out is looked for and decoded again per chunk."""
+
 
 class Transcriber(Protocol):
     def insert_audio(self, audio: np.ndarray) -> None: ...
@@ -124,11 +127,31 @@ class ChunkedTranscriber:
         # Trimmed first, so that a word stretched over a skipped sentence does not hide it.
         words = trim(words)
         if cfg.repair_gaps:
+            words = self._repaired(audio, offset_s, words, speech, trim)
+        return words
+
+    def _repaired(self, audio: np.ndarray, offset_s: float, words: list[Word], speech, trim) -> list[Word]:
+        """``words`` with the speech whisper left out decoded again (``uncovered_speech``,
+        ``sparse_speech``). A second reading may stop short too (fast speech fills whisper's token
+        budget for a window): what it still leaves out is looked at again, up to ``REPAIR_ROUNDS``."""
+        cfg = self.config
+        audio_s = len(audio) / SAMPLE_RATE
+        tried: set[tuple[float, float]] = set()
+        for round_ in range(REPAIR_ROUNDS):
             spans = [(w.start_s - offset_s, w.end_s - offset_s) for w in words]
-            for start, end in uncovered_speech(speech, spans, audio_s=len(audio) / SAMPLE_RATE):
-                # Whisper skipped (most of) this speech: it jumped ahead, left words out, or a loop
-                # was dropped here. Decode it again on its own, at the same temperature (so the
-                # result stays reproducible), and keep whichever reading has more words.
+            gaps = uncovered_speech(speech, spans, audio_s=audio_s, holes_only=round_ > 0)
+            if cfg.repair_sparse_ratio > 0:
+                mids = [(w.start_s + w.end_s) / 2 - offset_s for w in words]
+                gaps = _merged(gaps + sparse_speech(speech, mids, audio_s=audio_s, ratio=cfg.repair_sparse_ratio))
+            gaps = [g for g in gaps if g not in tried]
+            if not gaps:
+                break
+            for start, end in gaps:
+                # Whisper skipped (most of) this speech: it jumped ahead, stopped early, merged two
+                # sentences that repeat each other into one, or a loop was dropped here. Decode it
+                # again on its own, at the same temperature (so the result stays reproducible), and
+                # keep whichever reading has more words.
+                tried.add((start, end))
                 a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
                 lo, hi = offset_s + start, offset_s + end
                 again = [w for w in trim(self._decode(audio[a:b], offset_s + a / SAMPLE_RATE)) if _inside(w, lo, hi)]
@@ -188,22 +211,32 @@ def uncovered_speech(
     audio_s: float,
     min_speech_s: float = 0.4,
     min_cover: float = 0.5,
+    min_hole_s: float = 1.0,
     pad_s: float = 0.2,
+    holes_only: bool = False,
 ) -> list[tuple[float, float]]:
-    """Stretches of ``speech`` (s) that words (``spans``) cover less than ``min_cover`` of: whisper
-    skipped them, or most of them. Stretches of at least ``min_speech_s`` are padded by ``pad_s``
-    (within ``[0, audio_s]``); consecutive ones (no covered speech between) merge."""
+    """Speech (``speech``, s) that words (``spans``) leave out: whole stretches they cover less than
+    ``min_cover`` of, and holes of at least ``min_hole_s`` with no word inside stretches they do cover
+    (whisper stopped early in a window of fast speech, or jumped ahead in it). Stretches of at least
+    ``min_speech_s`` count; everything is padded by ``pad_s`` (within ``[0, audio_s]``); consecutive
+    uncovered stretches (no covered speech between) merge, and so do overlapping pieces. With
+    ``holes_only``, only the holes (after a stretch has been decoded again on its own)."""
     out: list[tuple[float, float]] = []
+    holes: list[tuple[float, float]] = []
     prev_uncovered = False
     for start, end in speech:
         inside = sorted((max(s, start), min(e, end)) for s, e in spans if s < end and e > start)
         cover, reach = 0.0, start
         for s, e in inside:  # length of the union of the words' spans inside the stretch
             if e > reach:
+                if s - reach >= min_hole_s:
+                    holes.append((reach, s))
                 cover += e - max(s, reach)
                 reach = e
         covered = cover >= min_cover * (end - start)
-        if covered or end - start < min_speech_s:
+        if inside and end - reach >= min_hole_s:
+            holes.append((reach, end))
+        if covered or holes_only or end - start < min_speech_s:
             prev_uncovered = prev_uncovered and not covered
             continue
         lo, hi = max(0.0, start - pad_s), min(audio_s, end + pad_s)
@@ -212,6 +245,43 @@ def uncovered_speech(
         else:
             out.append((lo, hi))
         prev_uncovered = True
+    out += [(max(0.0, s - pad_s), min(audio_s, e + pad_s)) for s, e in holes]
+    return _merged(out)
+
+
+def sparse_speech(
+    speech: list[tuple[float, float]],
+    word_mids: list[float],
+    *,
+    audio_s: float,
+    ratio: float = 0.5,
+    min_speech_s: float = 0.8,
+    min_words: int = 12,
+    pad_s: float = 0.2,
+) -> list[tuple[float, float]]:
+    """Stretches of ``speech`` (s) of at least ``min_speech_s`` that hold fewer words (by their
+    midpoints, ``word_mids``) per second than ``ratio`` times the words per second of all the speech
+    together: whisper read them too thinly (it merges a sentence said twice into one, and spreads its
+    words over both). Needs ``min_words`` words in all to judge; stretches padded by ``pad_s``."""
+    total_s = sum(e - s for s, e in speech)
+    inside = [sum(1 for m in word_mids if s - pad_s <= m <= e + pad_s) for s, e in speech]
+    if total_s <= 0 or sum(inside) < min_words:
+        return []
+    rate = sum(inside) / total_s
+    return [
+        (max(0.0, s - pad_s), min(audio_s, e + pad_s))
+        for (s, e), n in zip(speech, inside, strict=True)
+        if e - s >= min_speech_s and n < ratio * rate * (e - s)
+    ]
+
+
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
     return out
 
 
