@@ -67,6 +67,32 @@ def samples_dir() -> Path:
     return SAMPLES
 
 
+@pytest.fixture(scope="session")
+def analyzed_sample(tmp_path_factory):
+    """``analyzed_sample(name, *options)``: ``voice-coach analyze samples/<name> --json r.json --csv r.csv
+    [options]`` through the CLI, run once per session for each (name, options) (a sample call is
+    transcribed in 15-20 s, and several test modules check the same analysis). Returns (the folder
+    holding r.json and r.csv, the result freshly parsed from r.json): each caller gets its own copy
+    of the result; the files are shared, so read them, never change them."""
+    from typer.testing import CliRunner
+
+    from voice_coach.cli.main import app
+
+    folders: dict[tuple[str, tuple[str, ...]], Path] = {}
+
+    def analyze(name: str, *options: str) -> tuple[Path, dict]:
+        key = (name, options)
+        if key not in folders:
+            out = tmp_path_factory.mktemp(Path(name).stem)
+            args = ["analyze", str(SAMPLES / name), "--json", str(out / "r.json"), "--csv", str(out / "r.csv")]
+            res = CliRunner().invoke(app, [*args, *options])
+            assert res.exit_code == 0, res.output
+            folders[key] = out
+        return folders[key], json.loads((folders[key] / "r.json").read_text(encoding="utf-8"))
+
+    return analyze
+
+
 def write_wav(path: Path, audio: np.ndarray, sr: int = 16000, subtype: str = "PCM_16") -> Path:
     import soundfile as sf
 

@@ -17,12 +17,10 @@ runner = CliRunner()
 SAMPLE = SAMPLES / "calm_then_rushed.wav"
 
 
-@pytest.fixture(scope="module")
-def sample_outputs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    res = runner.invoke(app, ["analyze", str(SAMPLE), "--json", str(out / "r.json"), "--csv", str(out / "r.csv")])
-    assert res.exit_code == 0, res.output
-    return out, json.loads((out / "r.json").read_text())
+@pytest.fixture
+def sample_outputs(analyzed_sample):
+    """The sample analyzed by `voice-coach analyze SAMPLE --json r.json --csv r.csv` (once per session)."""
+    return analyzed_sample(SAMPLE.name)
 
 
 def test_help_is_fast_and_explains():
@@ -84,8 +82,15 @@ def test_csv_has_a_row_per_step(sample_outputs):
     assert flagged and all(float(row["t"]) > 37 for row in flagged)
 
 
-def test_terminal_summary_shows_warnings_with_words():
-    res = runner.invoke(app, ["analyze", str(SAMPLE)], env={"COLUMNS": "160"})
+def test_terminal_summary_shows_warnings_with_words(tmp_path):
+    # Without an output file, analyze prints the summary. 14 s of the sample's calm part (a
+    # baseline), then 8 s of its rushed part, which raise a warning: a third of the sample to
+    # transcribe, and the same summary checks.
+    import soundfile as sf
+
+    y, sr = sf.read(str(SAMPLE), dtype="float32")
+    clip = write_wav(tmp_path / "clip.wav", np.concatenate([y[: 14 * sr], y[int(38.4 * sr) : int(46.5 * sr)]]), sr)
+    res = runner.invoke(app, ["analyze", str(clip)], env={"COLUMNS": "160"})
     assert res.exit_code == 0
     assert "Calm score" in res.output and "Warnings" in res.output
     assert "refund" in res.output  # the words spoken during the warning

@@ -273,25 +273,19 @@ def test_report_without_a_timeline_writes_no_library(tmp_path):
 # ---- the shipped sample calls, analysed for real ----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def sample_results(tmp_path_factory) -> dict[str, dict]:
-    """samples/*.wav analysed by the CLI (mono ones as one voice: this is about report size, not
-    speaker separation)."""
+@pytest.fixture
+def sample_results(analyzed_sample) -> dict[str, dict]:
+    """samples/*.wav analysed by the CLI with its default options, as test_cli.py and
+    test_scorecard_and_call.py check them (the analyses are shared: see conftest). The mono sample
+    is one voice (`--speakers auto` does not split it): this is about report size, not speaker
+    separation."""
     import soundfile as sf
-    from typer.testing import CliRunner
 
-    from voice_coach.cli.main import app
-
-    out = tmp_path_factory.mktemp("samples")
     results = {}
     for wav in sorted(SAMPLES.glob("*.wav")):
-        js = out / f"{wav.stem}.json"
-        args = ["analyze", str(wav), "--json", str(js)]
+        _, results[wav.name] = analyzed_sample(wav.name)
         if sf.info(str(wav)).channels == 1:
-            args += ["--speakers", "1"]
-        res = CliRunner().invoke(app, args)
-        assert res.exit_code == 0, res.output
-        results[wav.name] = json.loads(js.read_text("utf-8"))
+            assert results[wav.name]["customer"] is None, wav.name
     return results
 
 

@@ -4,18 +4,15 @@ import json
 
 import pytest
 from conftest import SAMPLES
-from typer.testing import CliRunner
 
 from voice_coach.analysis.scorecard import build_scorecard
-from voice_coach.cli.main import app
 
 
-@pytest.fixture(scope="module")
-def call(tmp_path_factory):
-    out = tmp_path_factory.mktemp("call") / "call.json"
-    res = CliRunner().invoke(app, ["analyze", str(SAMPLES / "call_stereo.wav"), "--json", str(out)])
-    assert res.exit_code == 0, res.output
-    return json.loads(out.read_text()), json.loads((SAMPLES / "call_stereo.truth.json").read_text())
+@pytest.fixture
+def call(analyzed_sample):
+    """The stereo sample call analyzed by the CLI (once per session: see conftest) and its script."""
+    _, result = analyzed_sample("call_stereo.wav")
+    return result, json.loads((SAMPLES / "call_stereo.truth.json").read_text())
 
 
 def test_call_has_both_voices_and_the_two_voice_keys(call):
