@@ -15,18 +15,21 @@ from pulse import virtual_mic  # noqa: F401  (the fixture)
 
 @pytest.fixture(scope="module")
 def calm_then_rushed_clip(tmp_path_factory):
-    """20 s of the calm part, then 14 s of the rushed part of the sample."""
+    """14 s of the calm part (three sentences: the baseline), then 8 s of the rushed part of the sample;
+    returns (path, seconds, where the rushed part starts)."""
     y, sr = sf.read(str(SAMPLES / "calm_then_rushed.wav"), dtype="float32")
-    clip = np.concatenate([y[: 20 * sr], y[int(38.4 * sr) : int(52.4 * sr)]])
+    calm_s = 14
+    clip = np.concatenate([y[: calm_s * sr], y[int(38.4 * sr) : int(46.5 * sr)]])
     path = tmp_path_factory.mktemp("clip") / "clip.wav"
     sf.write(str(path), clip, sr)
-    return path, len(clip) / sr
+    return path, len(clip) / sr, calm_s
 
 
 @pytest.mark.slow
 def test_live_on_a_virtual_microphone(virtual_mic, calm_then_rushed_clip, tmp_path):  # noqa: F811
-    clip, seconds = calm_then_rushed_clip
+    clip, seconds, calm_s = calm_then_rushed_clip
     events, record, result = tmp_path / "ev.jsonl", tmp_path / "rec.wav", tmp_path / "rec.json"
+    stream_s = seconds + 2  # the clip, once the session has started, and a margin
     cmd = [
         sys.executable,
         "-m",
@@ -39,11 +42,17 @@ def test_live_on_a_virtual_microphone(virtual_mic, calm_then_rushed_clip, tmp_pa
         "--record",
         str(record),
         "--duration",
-        str(seconds + 4),
+        str(stream_s),
         "--quiet",
     ]
     live = subprocess.Popen(cmd, env=virtual_mic.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)  # model loaded and stream open before the audio starts
+    # The audio starts once the model is loaded and the stream open: the session's first event
+    # ("started") is written then. A fixed wait lost the first words on a busy machine.
+    deadline = time.monotonic() + 60
+    while not (events.exists() and events.read_text().strip()) and live.poll() is None:
+        assert time.monotonic() < deadline, "the live session did not start within 60 s"
+        time.sleep(0.05)
+    time.sleep(0.3)
     player = virtual_mic.play(clip)
     out, err = live.communicate(timeout=seconds + 90)
     player.wait(timeout=10)
@@ -56,14 +65,14 @@ def test_live_on_a_virtual_microphone(virtual_mic, calm_then_rushed_clip, tmp_pa
     assert {"thank", "calling"} <= set(words), words[:20]
     warnings = [e for e in lines if e["type"] == "warning"]
     assert warnings and warnings[0]["kind"] in ("agitated", "loud", "high_pitch", "fast")
-    # The rushed part starts 20 s into the clip, i.e. ~23 s into the stream.
-    assert warnings[0]["t"] > 20.0
+    # The rushed part starts calm_s into the clip, a little later into the stream.
+    assert warnings[0]["t"] > calm_s
     metrics = [e for e in lines if e["type"] == "metrics"]
     assert len(metrics) >= 2 * seconds
     assert np.median([m["lag_s"] for m in metrics]) < 0.5
 
     info = sf.info(str(record))
-    assert info.samplerate == 16000 and info.duration == pytest.approx(seconds + 4, abs=1.0)
+    assert info.samplerate == 16000 and info.duration == pytest.approx(stream_s, abs=1.0)
     ffprobe = subprocess.run(
         ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(record)],
         capture_output=True,
