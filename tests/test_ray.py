@@ -52,16 +52,24 @@ def _read(out):
     return results, rows
 
 
-def test_ray_gives_the_same_results_as_local_processes(ray_runtime, calls, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def ray_run(ray_runtime, calls, tmp_path_factory):
+    """The calls analyzed on Ray once for the module: (the CLI's result, its output folder). Tests
+    that change outputs work on a copy of the folder."""
+    out = tmp_path_factory.mktemp("ray_out") / "out"
+    return _analyze(calls, out, "--backend", "ray"), out
+
+
+def test_ray_gives_the_same_results_as_local_processes(ray_runtime, calls, ray_run, tmp_path, monkeypatch):
     assert ray.cluster_resources()["CPU"] == 2
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # local --jobs 2: one CTranslate2 thread each, as on Ray
     local = _analyze(calls, tmp_path / "local")
-    on_ray = _analyze(calls, tmp_path / "ray", "--backend", "ray")
+    on_ray, ray_out = ray_run
     for res in (local, on_ray):
         assert res.exit_code == 1  # the broken file
         assert res.output.count("broken.wav") == 1 and "1 of 3 recordings failed" in res.output
     local_results, local_rows = _read(tmp_path / "local")
-    ray_results, ray_rows = _read(tmp_path / "ray")
+    ray_results, ray_rows = _read(ray_out)
     assert sorted(ray_results) == ["jfk.json", "two_voices.json"]
     for name, expected in local_results.items():
         got = ray_results[name]
@@ -73,9 +81,11 @@ def test_ray_gives_the_same_results_as_local_processes(ray_runtime, calls, tmp_p
     assert ray_rows == local_rows and len(ray_rows) == 2
 
 
-def test_ray_resumes_with_skip_existing(ray_runtime, calls, tmp_path):
+def test_ray_resumes_with_skip_existing(ray_runtime, calls, ray_run, tmp_path):
+    first, ray_out = ray_run
+    assert first.exit_code == 1
     out = tmp_path / "out"
-    assert _analyze(calls, out, "--backend", "ray").exit_code == 1
+    shutil.copytree(ray_out, out)  # copy2: the results keep their times, newer than their recordings
     done = {p: p.stat().st_mtime_ns for p in out.glob("*.json")}
     res = _analyze(calls, out, "--backend", "ray", "--skip-existing")
     assert res.exit_code == 1 and "(existing result)" in res.output
@@ -102,9 +112,13 @@ def test_a_worker_killed_mid_call_is_restarted_and_the_call_retried(ray_runtime,
     import threading
     import time
 
+    import soundfile as sf
+
     from voice_coach.app.batch import Job, run_batch
 
-    shutil.copy(samples_dir / "call_stereo.wav", tmp_path / "long.wav")
+    # long enough (25 s of the two-voice sample) for the kill to land mid-call
+    y, sr = sf.read(str(samples_dir / "call_stereo.wav"), dtype="float32")
+    sf.write(str(tmp_path / "long.wav"), y[: 25 * sr], sr)
     shutil.copy(samples_dir / "stereo_diarization.wav", tmp_path / "short.wav")
     jobs = [Job(tmp_path / n, None, {"json": tmp_path / f"{n}.json"}, {}) for n in ("long.wav", "short.wav")]
     outcomes: list = []
