@@ -93,6 +93,18 @@ def analyzed_sample(tmp_path_factory):
     return analyze
 
 
+def sample_speech(start_s: float, end_s: float) -> np.ndarray:
+    """Real speech cut from samples/calm_then_rushed.wav (16 kHz mono float32; its sentences and
+    their times are in calm_then_rushed.truth.json). For tests that go through transcription without
+    checking the words: whisper reads a sentence in one short pass, while a synthetic voice
+    (signals.voice) often sends it into a decoding loop of hundreds of tokens, seconds per file."""
+    import soundfile as sf
+
+    y, sr = sf.read(str(SAMPLES / "calm_then_rushed.wav"), dtype="float32")
+    assert sr == 16000 and y.ndim == 1
+    return y[int(start_s * sr) : int(end_s * sr)]
+
+
 def write_wav(path: Path, audio: np.ndarray, sr: int = 16000, subtype: str = "PCM_16") -> Path:
     import soundfile as sf
 

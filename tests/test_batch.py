@@ -2,13 +2,15 @@ import csv
 import os
 
 import pytest
-from conftest import write_wav
-from signals import voice
+from conftest import sample_speech, write_wav
 from typer.testing import CliRunner
 
 from voice_coach.app.batch import AgentIdentity
 from voice_coach.cli.main import app
 from voice_coach.errors import ConfigError
+
+SENTENCES = [(0.3, 5.3), (5.5, 9.2)]
+"""Two of the sample's calm sentences (start, end in s): each call is one."""
 
 
 @pytest.fixture
@@ -17,7 +19,7 @@ def calls(tmp_path):
     for agent, n in (("alice", 2), ("bob", 1)):
         for i in range(n):
             (root / agent).mkdir(parents=True, exist_ok=True)
-            write_wav(root / agent / f"call{i}.wav", voice(6, f0_hz=110 + 20 * i, seed=i))
+            write_wav(root / agent / f"call{i}.wav", sample_speech(*SENTENCES[i]))
     (root / "bob" / "broken.wav").write_text("not audio")
     return root
 
