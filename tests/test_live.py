@@ -35,7 +35,7 @@ class Collect:
 def test_live_and_file_paths_give_the_same_warnings():
     """One engine: the same audio replayed 20x faster than real time (so the transcriber falls
     behind and skips) gives the same warnings as the file path, because prosody never waits."""
-    file_result = analyze_file(SAMPLE, transcribe=False)
+    file_result = analyze_file(SAMPLE, transcribe=False, speakers="1")  # one voice, as live
     engine = Engine()
     collect = Collect()
     with ReplaySource(SAMPLE, speed=20.0) as source:
@@ -89,9 +89,12 @@ def test_view_shows_one_cue_and_calm_again():
 
 @pytest.mark.slow
 def test_live_replay_cli_writes_result_events_and_transcribes(tmp_path):
+    # the first 7.8 s of the recording (it is replayed in real time), to "... your country can do for you"
+    y, sr = sf.read(str(SAMPLES / "jfk.flac"), dtype="float32")
+    sf.write(str(tmp_path / "jfk.flac"), y[: int(7.8 * sr)], sr, subtype="PCM_24")
     events, out = tmp_path / "ev.jsonl", tmp_path / "live.json"
     res = CliRunner().invoke(
-        app, ["live", "--replay", str(SAMPLES / "jfk.flac"), "--quiet", "--events", str(events), "--json", str(out)]
+        app, ["live", "--replay", str(tmp_path / "jfk.flac"), "--quiet", "--events", str(events), "--json", str(out)]
     )
     assert res.exit_code == 0, res.output
     result = json.loads(out.read_text())
