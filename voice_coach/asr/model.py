@@ -117,30 +117,25 @@ def resolve_config_device(config: Config, *, gpus: int | None = None) -> Config:
     return replace(config, transcription=replace(t, device=device, compute_type=compute_type))
 
 
-@lru_cache(maxsize=4)
 def load_model(
     name_or_path: str | None = None, *, cpu_threads: int = 0, device: str = "auto", compute_type: str | None = None
 ):
     """Load a faster-whisper ``WhisperModel``, cached per process.
 
     ``device`` and ``compute_type`` are resolved by ``resolve_device`` (``auto``: CUDA when a GPU is
-    seen; compute type int8 on the CPU, float16 on CUDA). Raises ``ModelError`` with one
-    line when the model cannot be found or downloaded.
+    seen; compute type int8 on the CPU, float16 on CUDA). Calls that resolve to the same model folder
+    or name, device, compute type and thread count share one model, however they are spelled
+    (``load_model()`` and ``load_model(None, device="auto")`` on a CPU are the same int8 model).
+    Raises ``ModelError`` with one line when the model cannot be found or downloaded.
     """
     target, is_local = resolve_model(name_or_path)
     device, compute_type = resolve_device(device, compute_type)
     try:
-        from faster_whisper import WhisperModel
+        import faster_whisper  # noqa: F401
     except ImportError as exc:  # pragma: no cover
         raise ModelError("faster-whisper is not installed; run: pip install faster-whisper") from exc
     try:
-        return WhisperModel(
-            target,
-            device=device,
-            compute_type=compute_type,
-            cpu_threads=cpu_threads,
-            local_files_only=is_local,
-        )
+        return _whisper_model(target, is_local, device, compute_type, cpu_threads)
     except Exception as exc:  # huggingface_hub / ctranslate2 raise many kinds
         if is_local:
             raise ModelError(f"could not load the model in {target}: {exc}") from exc
@@ -148,6 +143,16 @@ def load_model(
             f"could not load model '{name_or_path}': it must be downloaded and that failed "
             f"({type(exc).__name__}). Check the network, or pass a local CTranslate2 folder to --model"
         ) from exc
+
+
+@lru_cache(maxsize=4)
+def _whisper_model(target: str, is_local: bool, device: str, compute_type: str, cpu_threads: int):
+    """The model itself, one per resolved (target, device, compute type, threads)."""
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(
+        target, device=device, compute_type=compute_type, cpu_threads=cpu_threads, local_files_only=is_local
+    )
 
 
 def model_label(name_or_path: str | None) -> str:
