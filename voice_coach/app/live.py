@@ -28,6 +28,7 @@ from voice_coach.errors import DeviceError, VoiceCoachError
 from voice_coach.sources.chunk import Chunk, LiveSource
 from voice_coach.sources.dual import DualSource
 from voice_coach.sources.replay import ReplaySource
+from voice_coach.voices.gate import LEVEL_OFFSET_DB, VoiceGate
 
 # Chunk, LiveSource, ReplaySource and DualSource live in voice_coach.sources; they are re-exported
 # here because the live session is where they are used together.
@@ -162,8 +163,11 @@ class LiveSession:
         duration_s: float | None = None,
         channels_in: int = 1,
         on_tick: Callable[[], None] | None = None,
+        gate: VoiceGate | None = None,
     ):
         self.engine = engine
+        self.gate = gate
+        self.stream_s = 0.0  # seconds of audio read from the source (the engine lags by what the gate holds)
         self.source = source
         self.consumers = list(consumers)
         self.recorder = recorder
@@ -194,7 +198,7 @@ class LiveSession:
 
     def _step(self) -> str | None:
         """One read-record-feed step; returns a stop reason, or None to go on."""
-        if self.duration_s is not None and self.engine.t >= self.duration_s:
+        if self.duration_s is not None and self.stream_s >= self.duration_s - 1e-9:
             return f"duration {self.duration_s:g} s reached"
         chunk = self.source.read(timeout=0.1)
         if chunk is None:
@@ -204,12 +208,16 @@ class LiveSession:
         else:
             audio = np.asarray(chunk.audio, dtype=np.float32)
             if self.duration_s is not None:
-                room = int(round((self.duration_s - self.engine.t) * SAMPLE_RATE))
+                room = int(round((self.duration_s - self.stream_s) * SAMPLE_RATE))
                 audio = audio[: max(0, room)]
             if self.recorder is not None:
                 self.recorder.write(audio)
-            self.clock.update(self.engine.t + audio.shape[0] / SAMPLE_RATE, chunk.capture_monotonic)
-            self._emit(self.engine.feed(audio.T))
+            self.stream_s += audio.shape[0] / SAMPLE_RATE
+            self.clock.update(self.stream_s, chunk.capture_monotonic)
+            if self.gate is not None:  # one channel: what the gate has decided on, other voices silenced
+                self._emit(self.engine.feed(self.gate.feed(audio[:, 0])[None, :]))
+            else:
+                self._emit(self.engine.feed(audio.T))
         if self.on_tick:
             self.on_tick()
         return None
@@ -237,6 +245,8 @@ class LiveSession:
         # What a DualSource padded in for a stalled device goes into the result's diagnostics.
         self.engine.padded_s = float(getattr(self.source, "padded_s", 0.0))
         try:
+            if self.gate is not None:
+                self._emit(self.engine.feed(self.gate.flush()[None, :]))
             self._emit(self.engine.finish(reason))
         except Exception as exc:
             log.debug("finishing the live session failed", exc_info=True)
@@ -346,6 +356,7 @@ def run_live(
     duration_s: float | None = None,
     on_event: Callable[[object], None] | None = None,
     view: Callable[[object], object] | None = None,
+    voice_filter: bool = True,
 ) -> LiveRun:
     """Coach live: a microphone (or two devices, or a replayed recording) through the engine until
     Ctrl-C, ``duration_s`` or the end of the replay; then write the JSON result to ``json_path``.
@@ -355,7 +366,9 @@ def run_live(
     the customer. ``record`` is a crash-safe WAV of what was captured, ``events`` a JSONL file of
     every event. ``transcriber`` replaces the streaming ASR (a factory as for ``Engine``); with
     ``transcribe=False`` there is none. ``view(source)`` makes a consumer that sees the source (the
-    rich live view); ``on_event`` is called with every event.
+    rich live view); ``on_event`` is called with every event. ``voice_filter``: with one input channel
+    and a profile holding a voice print, silence speech that is clearly not the agent's before it is
+    analyzed (``voices.gate.VoiceGate``; the result's ``live.voice_filter`` says what it did).
 
     The result is written whatever stops the session, a failure included: then ``end.error`` says
     what went wrong. Raises ``VoiceCoachError`` only for problems found before any audio was heard
@@ -389,6 +402,7 @@ def run_live(
     # DualSource delivers (agent, customer)
     channel_map = ChannelMap(0, 1) if two_devices else ChannelMap(agent, customer)
     n_in = 2 if two_devices else channels
+    gate, filter_note = _voice_gate(profile, channels=n_in, wanted=voice_filter)
     engine = Engine(
         config=config,
         channels=channel_map,
@@ -426,6 +440,7 @@ def run_live(
                 recorder=recorder,
                 duration_s=duration_s,
                 channels_in=n_in,
+                gate=gate,
             )
             end = session.run()
     except Exception:
@@ -438,13 +453,47 @@ def run_live(
         _close_all(consumers, recorder)
     assert end is not None
     return LiveRun(
-        _write_result(engine, end, result_path, record=record, replay=replay, device=device, model=model),
+        _write_result(
+            engine,
+            end,
+            result_path,
+            record=record,
+            replay=replay,
+            device=device,
+            model=model,
+            voice_filter=voice_filter_summary(gate, filter_note),
+        ),
         end,
         result_path,
     )
 
 
-def _write_result(engine: Engine, end: SessionEnd, path: Path, *, record, replay, device, model) -> dict:
+def _voice_gate(profile: Baseline | None, *, channels: int, wanted: bool) -> tuple[VoiceGate | None, str]:
+    """The voice filter of a live session, or None, and why (for the result)."""
+    if not wanted:
+        return None, "off: --no-voice-filter"
+    if channels != 1:
+        return None, "off: more than one input channel (the customer has their own)"
+    if profile is None:
+        return None, "off: no --profile"
+    if profile.voiceprint is None or profile.loudness_median_db is None:
+        return None, "off: the profile has no voice print"
+    gate = VoiceGate(profile.voiceprint, level_db=profile.loudness_median_db + LEVEL_OFFSET_DB)
+    return gate, "on: the profile's voice print"
+
+
+def voice_filter_summary(gate: VoiceGate | None, note: str) -> dict:
+    """The result's ``live.voice_filter``: whether the filter ran, why, and what it did."""
+    out: dict = {"on": gate is not None, "why": note}
+    if gate is not None:
+        out["threshold"] = gate.threshold
+        out.update(gate.stats.to_dict())
+    return out
+
+
+def _write_result(
+    engine: Engine, end: SessionEnd, path: Path, *, record, replay, device, model, voice_filter: dict | None = None
+) -> dict:
     from voice_coach.asr.model import model_label
     from voice_coach.output.result import build_result, write_json
 
@@ -456,5 +505,7 @@ def _write_result(engine: Engine, end: SessionEnd, path: Path, *, record, replay
         model=model_label(model) if engine.transcribers else "none",
     )
     result["live"] = {"overflows": end.overflows, "stop_reason": end.reason, "record": str(record) if record else None}
+    if voice_filter is not None:
+        result["live"]["voice_filter"] = voice_filter
     write_json(result, path)
     return result

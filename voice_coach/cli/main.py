@@ -594,6 +594,13 @@ def live(
         help="Play a recording in real time instead of a microphone (to try voice-coach without a call).",
         show_default=False,
     ),
+    voice_filter: bool = typer.Option(
+        True,
+        "--voice-filter/--no-voice-filter",
+        help="With one input channel and a --profile holding a voice print, silence speech that is clearly "
+        "not the agent's (the caller leaking into the headset, a colleague nearby) before it is analyzed or "
+        "transcribed. Adds about 0.2-0.6 s before the analyzer hears the agent (docs/voiceprint.md).",
+    ),
 ) -> None:
     """Coach live beside a call: listens to the microphone and shows one clear cue.
 
@@ -631,10 +638,18 @@ def live(
             json_path=json_out,
             duration_s=duration,
             view=view,
+            voice_filter=voice_filter,
         )
     except VoiceCoachError as exc:
         _fail(str(exc))
     end = run.end
+    vf = run.result["live"].get("voice_filter") or {}
+    if vf.get("on"):
+        typer.echo(
+            f"voice-coach: voice filter on: {vf['other_s']:.1f} s of {vf['speech_s']:.1f} s of speech "
+            "silenced as not the agent's voice",
+            err=True,
+        )
     if not quiet:
         from voice_coach.output.summary_view import render_result
 

@@ -1,0 +1,184 @@
+"""The live voice filter (voices.gate.VoiceGate): on a mono mix of the shipped two-voice call, the agent's
+voice print keeps the agent and silences the customer; the customer's voice print does the opposite; the
+live path and the CLI turn it on only with one channel and a voice print, and say what it did."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import SAMPLES
+from typer.testing import CliRunner
+
+from voice_coach.app.calibrate import calibrate_files
+from voice_coach.app.live import run_live
+from voice_coach.cli.main import app
+from voice_coach.sources.decode import load_audio
+from voice_coach.voices.gate import LEVEL_OFFSET_DB, VoiceGate
+
+SR = 16000
+LIVE_S = 36.0
+"""The live tests replay the first 36 s of the mix: six agent and five customer turns, calm and then tense."""
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory):
+    """The call's two channels mixed to mono (left: agent, right: customer), its truth, and two profiles:
+    the agent's from the calm first 20 s of samples/calm_then_rushed.wav (the same espeak voice, other
+    sentences), the customer's from the right channel."""
+    folder = tmp_path_factory.mktemp("gate")
+    import soundfile as sf
+
+    stereo = load_audio(SAMPLES / "call_stereo.wav")
+    mono = folder / "mono.wav"
+    sf.write(mono, (stereo[0] + stereo[1]).astype(np.float32), SR, subtype="PCM_16")
+    mono_live = folder / "mono_live.wav"
+    sf.write(mono_live, (stereo[0] + stereo[1])[: int(LIVE_S * SR)].astype(np.float32), SR, subtype="PCM_16")
+    agent_cal = folder / "agent_cal.wav"
+    sf.write(agent_cal, load_audio(SAMPLES / "calm_then_rushed.wav")[0, : 20 * SR], SR, subtype="PCM_16")
+    customer_cal = folder / "customer_cal.wav"
+    sf.write(customer_cal, stereo[1], SR, subtype="PCM_16")
+    truth = json.loads((SAMPLES / "call_stereo.truth.json").read_text())["utterances"]
+    profiles = {"agent": calibrate_files([agent_cal]), "customer": calibrate_files([customer_cal])}
+    for name, p in profiles.items():
+        assert p.voiceprint is not None, name
+        p_path = folder / f"{name}.json"
+        from voice_coach.analysis.baseline import save_profile
+
+        save_profile(p, p_path, sources=[name])
+    return {"mono": mono_live, "audio": load_audio(mono)[0], "truth": truth, "profiles": profiles, "folder": folder}
+
+
+def _speaker(truth, a: float, b: float) -> str | None:
+    for u in truth:
+        if min(b, u["end"]) - max(a, u["start"]) >= 0.5 * (b - a):
+            return u["speaker"]
+    return None
+
+
+def _run_gate(call, whose: str, chunk: int = 800):
+    p = call["profiles"][whose]
+    gate = VoiceGate(p.voiceprint, level_db=p.loudness_median_db + LEVEL_OFFSET_DB, keep_blocks=True)
+    x = call["audio"]
+    out = np.concatenate([gate.feed(x[i : i + chunk]) for i in range(0, x.size, chunk)] + [gate.flush()])
+    silenced = {"agent": 0.0, "customer": 0.0}
+    speech = {"agent": 0.0, "customer": 0.0}
+    for b in gate.blocks:
+        who = _speaker(call["truth"], b.start_s, b.end_s)
+        if who is None:
+            continue
+        speech[who] += b.end_s - b.start_s
+        if b.verdict == "other":
+            silenced[who] += b.end_s - b.start_s
+    return gate, out, {w: silenced[w] / speech[w] for w in speech}
+
+
+@pytest.fixture(scope="module")
+def gated(call):
+    """The whole mix through the gate with each voice print (in different chunk sizes)."""
+    return {"agent": _run_gate(call, "agent"), "customer": _run_gate(call, "customer", chunk=1234)}
+
+
+def test_gate_keeps_the_agent_and_silences_the_customer(call, gated):
+    gate, out, silenced = gated["agent"]
+    x = call["audio"]
+    assert out.shape == x.shape  # nothing lost or added, only delayed
+    assert silenced["agent"] <= 0.05, silenced  # the agent is kept
+    assert silenced["customer"] >= 0.45, silenced  # about half the customer is dropped
+    # silenced blocks are zeros; every other block is the input, unchanged
+    for b in gate.blocks:
+        a, e = int(round(b.start_s * SR)), int(round(b.end_s * SR))
+        if b.verdict == "other":
+            assert not out[a:e].any()
+        else:
+            np.testing.assert_array_equal(out[a:e], x[a:e])
+    stats = gate.stats
+    assert stats.other_s > 10.0 and stats.windows > 100
+    assert stats.agent_s + stats.other_s + stats.unsure_s == pytest.approx(stats.speech_s)
+
+
+def test_the_voice_print_decides_whose_speech_stays(gated):
+    """The same mix with the customer's voice print: now the agent's speech is the one silenced."""
+    by_agent, by_customer = gated["agent"][2], gated["customer"][2]
+    assert by_customer["customer"] < by_agent["customer"] - 0.3
+    assert by_customer["agent"] > by_customer["customer"] + 0.1
+    assert by_customer["agent"] > by_agent["agent"] + 0.1
+
+
+def test_gate_output_does_not_depend_on_chunk_sizes(call):
+    p = call["profiles"]["agent"]
+    x = call["audio"][: 12 * SR]
+    outs = []
+    for chunk in (160, 3000, 7777):
+        gate = VoiceGate(p.voiceprint, level_db=p.loudness_median_db + LEVEL_OFFSET_DB)
+        outs.append(np.concatenate([gate.feed(x[i : i + chunk]) for i in range(0, x.size, chunk)] + [gate.flush()]))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], outs[2])
+
+
+def test_gate_holds_at_most_a_block_and_hold_s():
+    """No sample waits longer than for its block to fill plus ``hold_s`` (in whole blocks)."""
+    x = load_audio(SAMPLES / "jfk.flac")[0, : 6 * SR]
+    x = np.concatenate([np.zeros(SR, np.float32), x])
+    gate = VoiceGate(np.random.default_rng(0).normal(size=256), hold_s=0.25, keep_blocks=True)
+    block = 0.192  # hold_s counts whole blocks: 0.25 s waits two
+    most = 0.0
+    for i in range(0, x.size, 400):
+        gate.feed(x[i : i + 400])
+        most = max(most, gate.held_s)
+    assert block < most <= block + 2 * block + 1e-9
+    assert gate.blocks[0].verdict == "silence" and gate.stats.speech_s > 2.0
+    with pytest.raises(ValueError):
+        VoiceGate(np.zeros(256))
+
+
+def test_live_replay_filters_with_a_voice_print_and_not_without(call, tmp_path):
+    on = run_live(
+        replay=call["mono"],
+        replay_speed=200.0,
+        profile=call["profiles"]["agent"],
+        transcribe=False,
+        json_path=tmp_path / "on.json",
+    )
+    vf = on.result["live"]["voice_filter"]
+    assert vf["on"] and vf["other_s"] > 2.0 and vf["why"].startswith("on")
+    assert on.result["duration_s"] == pytest.approx(LIVE_S, abs=0.01)
+    off = run_live(
+        replay=call["mono"],
+        replay_speed=200.0,
+        profile=call["profiles"]["agent"],
+        transcribe=False,
+        json_path=tmp_path / "off.json",
+        voice_filter=False,
+    )
+    assert off.result["live"]["voice_filter"] == {"on": False, "why": "off: --no-voice-filter"}
+    # the customer's turns count as the agent's talk time only without the filter
+    talk_on, talk_off = (r.result["agent"]["summary"]["talk_time_s"] for r in (on, off))
+    assert talk_on < talk_off - 2.0
+    stereo = run_live(
+        replay=SAMPLES / "call_stereo.wav",
+        replay_speed=200.0,
+        profile=call["profiles"]["agent"],
+        transcribe=False,
+        json_path=tmp_path / "stereo.json",
+        duration_s=3.0,
+    )
+    assert stereo.result["live"]["voice_filter"]["on"] is False
+
+
+@pytest.mark.slow
+def test_live_cli_voice_filter_flag(call, tmp_path):
+    import soundfile as sf
+
+    short = tmp_path / "short.wav"
+    sf.write(short, call["audio"][int(42.0 * SR) : int(51.0 * SR)], SR, subtype="PCM_16")
+    out = tmp_path / "live.json"
+    profile = call["folder"] / "agent.json"
+    res = CliRunner().invoke(
+        app, ["live", "--replay", str(short), "--profile", str(profile), "--quiet", "--json", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    vf = json.loads(out.read_text())["live"]["voice_filter"]
+    assert vf["on"] and vf["other_s"] > 1.0
+    assert "voice filter on" in res.output
+    help_text = CliRunner().invoke(app, ["live", "--help"], env={"COLUMNS": "200"}).output
+    assert "--no-voice-filter" in help_text
