@@ -536,6 +536,40 @@ def test_recordings_look_again_where_a_second_reading_also_stopped_short():
     assert max(w.end_s for w in got) > 8.0
 
 
+def test_decoding_again_is_bounded_per_chunk():
+    from signals import silence, voice
+
+    from voice_coach.asr import transcribe
+    from voice_coach.asr.transcribe import ChunkedTranscriber
+    from voice_coach.config import TranscriptionConfig
+
+    parts = [silence(0.5)]
+    for k in range(12):  # phrases at 0.5 + 1.8 k s; whisper writes every other one, never the rest
+        parts += [voice(1.0, seed=k), silence(0.8)]
+    audio = np.concatenate(parts)
+
+    @dataclass
+    class HalfModel:
+        calls: list = field(default_factory=list)
+
+        def transcribe(self, audio, **options):
+            self.calls.append(len(audio) / SR)
+            if len(self.calls) > 1:  # decoded again: still nothing (fillers, noise)
+                return iter([]), None
+            words = [
+                FakeWord(0.55 + 1.8 * k + 0.3 * i, 0.8 + 1.8 * k + 0.3 * i, " word")
+                for k in range(0, 12, 2)
+                for i in range(3)
+            ]
+            return iter([FakeSegment(words, "".join(w.word for w in words))]), None
+
+    model = HalfModel()
+    tr = ChunkedTranscriber(model, TranscriptionConfig())
+    tr.insert_audio(audio)
+    assert len(tr.process() + tr.finish()) == 18
+    assert len(model.calls) == 1 + transcribe.REPAIR_DECODES < 1 + 6  # six phrases without words
+
+
 def test_pauses_folded_into_words_are_cut_out():
     from voice_coach.asr.transcribe import trimmed_to_speech
     from voice_coach.signal.activity import talk_time_s

@@ -28,6 +28,10 @@ log = logging.getLogger("voice_coach")
 
 REPAIR_ROUNDS = 3
 """Recordings: how many times speech whisper left out is looked for and decoded again per chunk."""
+REPAIR_DECODES = 4
+"""Recordings: at most this many extra decodes per chunk (the longest pieces first). Each costs a whole
+30 s encoder pass however short the piece, so this bounds the cost at 5x on speech whisper keeps leaving
+out (fillers it does not write, noise the VAD takes for speech); ordinary speech needs none."""
 
 
 class Transcriber(Protocol):
@@ -138,12 +142,15 @@ class ChunkedTranscriber:
         audio_s = len(audio) / SAMPLE_RATE
         tried: set[tuple[float, float]] = set()
         for round_ in range(REPAIR_ROUNDS):
+            if len(tried) >= REPAIR_DECODES:
+                break
             spans = [(w.start_s - offset_s, w.end_s - offset_s) for w in words]
             gaps = uncovered_speech(speech, spans, audio_s=audio_s, holes_only=round_ > 0)
             if cfg.repair_sparse_ratio > 0:
                 mids = [(w.start_s + w.end_s) / 2 - offset_s for w in words]
                 gaps = _merged(gaps + sparse_speech(speech, mids, audio_s=audio_s, ratio=cfg.repair_sparse_ratio))
-            gaps = [g for g in gaps if g not in tried]
+            gaps = sorted((g for g in gaps if g not in tried), key=lambda g: g[0] - g[1])
+            gaps = sorted(gaps[: REPAIR_DECODES - len(tried)])
             if not gaps:
                 break
             for start, end in gaps:
