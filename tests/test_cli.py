@@ -2,7 +2,6 @@ import csv
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -24,15 +23,12 @@ def sample_outputs(analyzed_sample):
 
 
 def test_help_is_fast_and_explains():
-    t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "--help"], capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
     assert proc.returncode == 0 and "analyze" in proc.stdout and "calibrate" in proc.stdout
     # Not a timing test: it guards against importing faster-whisper/librosa at start-up.
     heavy = "('faster_whisper', 'librosa', 'ctranslate2', 'av')"
     code = f"import sys, voice_coach.cli.main; print(any(m in sys.modules for m in {heavy}))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
-    assert elapsed < 10
 
 
 def test_sample_result_follows_the_contract(sample_outputs):
