@@ -153,6 +153,7 @@ def test_run_live_writes_result_and_recording_when_the_asr_worker_fails(tmp_path
     run = run_live(replay=SAMPLE, replay_speed=50.0, transcriber=exploding_factory, record=rec, json_path=out)
     assert run.end.error == "transcription failed (agent): model exploded" and run.json_path == out
     result = json.loads(out.read_text())
+    assert result["live"].pop("voice_filter") == {"on": False, "why": "off: no --profile"}
     assert result["live"] == {"overflows": 0, "stop_reason": "transcription error", "record": str(rec)}
     heard_s = result["duration_s"]
     audio, sr = sf.read(str(rec))

@@ -10,19 +10,21 @@ from conftest import SAMPLES
 from typer.testing import CliRunner
 
 from voice_coach.app.calibrate import calibrate_files
-from voice_coach.app.live import run_live
+from voice_coach.app.live import _voice_gate, run_live
 from voice_coach.cli.main import app
 from voice_coach.sources.decode import load_audio
 from voice_coach.voices.gate import LEVEL_OFFSET_DB, VoiceGate
 
 SR = 16000
+LEAK = 10 ** (-12 / 20)
+"""The customer reaches the agent's microphone 12 dB below their own level (a caller leaking from the headset)."""
 LIVE_S = 36.0
 """The live tests replay the first 36 s of the mix: six agent and five customer turns, calm and then tense."""
 
 
 @pytest.fixture(scope="module")
 def call(tmp_path_factory):
-    """The call's two channels mixed to mono (left: agent, right: customer), its truth, and two profiles:
+    """The call's two channels mixed to mono (left: agent, right: customer 12 dB down), its truth, two profiles:
     the agent's from the calm first 20 s of samples/calm_then_rushed.wav (the same espeak voice, other
     sentences), the customer's from the right channel."""
     folder = tmp_path_factory.mktemp("gate")
@@ -30,9 +32,10 @@ def call(tmp_path_factory):
 
     stereo = load_audio(SAMPLES / "call_stereo.wav")
     mono = folder / "mono.wav"
-    sf.write(mono, (stereo[0] + stereo[1]).astype(np.float32), SR, subtype="PCM_16")
+    mix = (stereo[0] + LEAK * stereo[1]).astype(np.float32)
+    sf.write(mono, mix, SR, subtype="PCM_16")
     mono_live = folder / "mono_live.wav"
-    sf.write(mono_live, (stereo[0] + stereo[1])[: int(LIVE_S * SR)].astype(np.float32), SR, subtype="PCM_16")
+    sf.write(mono_live, mix[: int(LIVE_S * SR)], SR, subtype="PCM_16")
     agent_cal = folder / "agent_cal.wav"
     sf.write(agent_cal, load_audio(SAMPLES / "calm_then_rushed.wav")[0, : 20 * SR], SR, subtype="PCM_16")
     customer_cal = folder / "customer_cal.wav"
@@ -55,9 +58,16 @@ def _speaker(truth, a: float, b: float) -> str | None:
     return None
 
 
-def _run_gate(call, whose: str, chunk: int = 800):
+def _run_gate(call, whose: str, chunk: int = 800, *, voice_only: bool = False):
+    """The mix through the gate as the live app makes it from ``whose`` profile; ``voice_only``: without the
+    loudness rule (the voice print alone decides)."""
     p = call["profiles"][whose]
-    gate = VoiceGate(p.voiceprint, level_db=p.loudness_median_db + LEVEL_OFFSET_DB, keep_blocks=True)
+    if voice_only:
+        gate = VoiceGate(p.voiceprint, level_db=p.loudness_median_db + LEVEL_OFFSET_DB, keep_blocks=True)
+    else:
+        gate, why = _voice_gate(p, channels=1, wanted=True)
+        assert gate is not None, why
+        gate.blocks = []  # keep every decision
     x = call["audio"]
     out = np.concatenate([gate.feed(x[i : i + chunk]) for i in range(0, x.size, chunk)] + [gate.flush()])
     silenced = {"agent": 0.0, "customer": 0.0}
@@ -75,7 +85,7 @@ def _run_gate(call, whose: str, chunk: int = 800):
 @pytest.fixture(scope="module")
 def gated(call):
     """The whole mix through the gate with each voice print (in different chunk sizes)."""
-    return {"agent": _run_gate(call, "agent"), "customer": _run_gate(call, "customer", chunk=1234)}
+    return {"agent": _run_gate(call, "agent"), "customer": _run_gate(call, "customer", chunk=1234, voice_only=True)}
 
 
 def test_gate_keeps_the_agent_and_silences_the_customer(call, gated):
@@ -97,7 +107,8 @@ def test_gate_keeps_the_agent_and_silences_the_customer(call, gated):
 
 
 def test_the_voice_print_decides_whose_speech_stays(gated):
-    """The same mix with the customer's voice print: now the agent's speech is the one silenced."""
+    """The same mix judged by the customer's voice print alone (the agent, 12 dB louder than the customer,
+    would be kept for loudness): now the agent's speech is the one silenced."""
     by_agent, by_customer = gated["agent"][2], gated["customer"][2]
     assert by_customer["customer"] < by_agent["customer"] - 0.3
     assert by_customer["agent"] > by_customer["customer"] + 0.1
@@ -170,7 +181,7 @@ def test_live_cli_voice_filter_flag(call, tmp_path):
     import soundfile as sf
 
     short = tmp_path / "short.wav"
-    sf.write(short, call["audio"][int(42.0 * SR) : int(51.0 * SR)], SR, subtype="PCM_16")
+    sf.write(short, call["audio"][int(4.0 * SR) : int(12.0 * SR)], SR, subtype="PCM_16")
     out = tmp_path / "live.json"
     profile = call["folder"] / "agent.json"
     res = CliRunner().invoke(

@@ -478,7 +478,11 @@ def _voice_gate(profile: Baseline | None, *, channels: int, wanted: bool) -> tup
         return None, "off: no --profile"
     if profile.voiceprint is None or profile.loudness_median_db is None:
         return None, "off: the profile has no voice print"
-    gate = VoiceGate(profile.voiceprint, level_db=profile.loudness_median_db + LEVEL_OFFSET_DB)
+    gate = VoiceGate(
+        profile.voiceprint,
+        level_db=profile.loudness_median_db + LEVEL_OFFSET_DB,
+        loud_db=profile.loudness_median_db,
+    )
     return gate, "on: the profile's voice print"
 
 

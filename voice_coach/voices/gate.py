@@ -13,13 +13,20 @@ transcriber see it:
    power mel front end is not level-invariant: the same voice 10 dB quieter is 0.25 less similar to
    itself, so an agent who gets loud would stop sounding like themselves; the live app uses the
    profile's calm loudness plus ``LEVEL_OFFSET_DB``, near the level the voice print was made at),
-   and embedded with the GE2E encoder; its cosine similarity with the voice print decides:
-   ``other`` when below ``threshold``, else ``agent``.
+   and embedded with the GE2E encoder. The block is judged on the mean cosine similarity to the voice
+   print of the turn's last ``SMOOTH_WINDOWS`` windows (about 1 s of blocks): ``other`` when below
+   ``threshold``, else ``agent``. The mean smooths the dips of single windows (an upset agent's windows
+   dip most); keeping it short lets a voice that takes over without a pause (the agent talking over
+   an angry caller) be heard as itself within a second.
 3. While the turn holds less than ``min_window_s`` of audio there is too little voice to judge: its
    blocks wait, up to ``hold_s``, for the first judgement of the turn, which then applies to them
    too; a block that waited ``hold_s`` (rounded up to whole blocks) without one is let through as
    ``unsure`` (kept as the agent's).
-4. ``other`` blocks are replaced by silence, and so is non-speech right after them (within ``gap_s``:
+4. A turn clearly louder than the agent's calm speech (``loud_db``, the profile's calm loudness, plus
+   ``LOUD_KEEP_DB``, 6 dB) is kept whatever its voice: the agent's mouth is next to their microphone, so
+   the caller leaking through the headset and a colleague across the desk reach it quieter, while an
+   upset agent gets louder and their voice moves furthest from their calm voice print.
+5. ``other`` blocks are replaced by silence, and so is non-speech right after them (within ``gap_s``:
    the tail of the other voice that the VAD no longer calls speech). Everything else passes unchanged.
 
 Its job is to drop voices that are clearly someone else's, not to diarize: judging a window against a
@@ -55,14 +62,20 @@ LEVEL_DBFS = -30.0
 LEVEL_OFFSET_DB = 5.0
 """``level_db`` = the profile's calm loudness (its voice print was made from the same recordings) plus this
 (0 and +5 dB compared on RAVDESS actors 01-08; +5 separated the voices better)."""
-THRESHOLD = 0.55
+THRESHOLD = 0.62
 """Cosine similarity to the voice print below which a window is another voice (chosen on RAVDESS actors
 01-08, checked on 09-12: docs/benchmarks/live_voicefilter.md)."""
+LOUD_KEEP_DB = 6.0
+"""A turn whose window is louder than the agent's calm loudness plus this is the agent's (see rule 4). Chosen
+with ``THRESHOLD`` on RAVDESS actors 01-08 among -3, 0, +3 and +6 dB: the pair that silences most of the other
+voices while the agents keep 98 % of their calm and of their angry speech."""
 MIN_WINDOW_S = 0.5
 """Audio of a turn needed before it is judged (shorter windows are too little voice to embed)."""
 HOLD_S = 0.384
 """How long a block of a new turn may wait for its turn's first judgement, after it is complete (counted in
 whole blocks: two). A sample thus reaches the analyzer at most a block plus this late: 0.576 s."""
+SMOOTH_WINDOWS = 5
+"""Windows of a turn averaged for a block's judgement (one per 0.192 s block: the last 0.96 s)."""
 GAP_S = 0.3
 """Non-speech shorter than this does not end a turn."""
 
@@ -70,12 +83,15 @@ GAP_S = 0.3
 @dataclass(frozen=True)
 class GateBlock:
     """One decided block: stream times, ``verdict`` (``agent``, ``other``, ``unsure``, ``silence``) and
-    the similarity to the voice print of the window that decided it (None when none was embedded)."""
+    the turn's mean similarity to the voice print that decided it (None when no window was embedded);
+    ``loud``: kept for its loudness (rule 4); ``level_db``: the RMS level (dBFS) of the window that decided it."""
 
     start_s: float
     end_s: float
     verdict: str
     similarity: float | None
+    loud: bool = False
+    level_db: float | None = None
 
 
 @dataclass
@@ -132,6 +148,7 @@ class VoiceGate:
         hold_s: float = HOLD_S,
         gap_s: float = GAP_S,
         level_db: float = LEVEL_DBFS,
+        loud_db: float | None = None,
         encoder=None,
         vad=None,
         keep_blocks: bool = False,
@@ -143,6 +160,7 @@ class VoiceGate:
         self.voiceprint = (vp / norm).astype(np.float32)
         self.threshold = float(threshold)
         self.level = 10 ** (float(level_db) / 20)
+        self.loud = None if loud_db is None else 10 ** ((float(loud_db) + LOUD_KEEP_DB) / 20)
         self.window = int(round(window_s * SAMPLE_RATE))
         self.min_window = int(round(min_window_s * SAMPLE_RATE))
         self.hold = int(round(hold_s * SAMPLE_RATE))
@@ -167,8 +185,9 @@ class VoiceGate:
         self._pending: deque[_Pending] = deque()
         self._turn = 0
         self._turn_start: int | None = None
+        self._turn_sims: list[float] = []
         self._last_speech_end = -(10**12)
-        self._turn_verdict: dict[int, str] = {}
+        self._first: tuple[str, float, bool, float] | None = None  # the current turn's first judgement
         self._other_until = -1  # non-speech before this sample is the tail of another voice
 
     # ------------------------------------------------------------------------------------ stream
@@ -184,7 +203,7 @@ class VoiceGate:
 
     def flush(self) -> np.ndarray:
         """The end of the stream: decide what is still held (a partial last block passes as it is)."""
-        out = [self._release(p, self._turn_verdict.get(p.turn, "unsure")) for p in self._pending]
+        out = [self._release(p, *self._first_of(p)) for p in self._pending]
         self._pending.clear()
         if self._in.size:
             out.append(self._in)
@@ -210,16 +229,26 @@ class VoiceGate:
             if self._turn_start is None or first - self._last_speech_end > self.gap:
                 self._turn += 1
                 self._turn_start = first
+                self._turn_sims = []
+                self._first = None
             self._last_speech_end = start + (int(speech_frames[-1]) + 1) * VAD_FRAME
             turn_audio = self._seen - self._turn_start
             if turn_audio >= self.min_window:
-                similarity = self._similarity(min(turn_audio, self.window))
-                verdict = "other" if similarity < self.threshold else "agent"
-                self._turn_verdict.setdefault(self._turn, verdict)
+                sim, rms = self._similarity(min(turn_audio, self.window))
+                self._turn_sims = [*self._turn_sims[-(SMOOTH_WINDOWS - 1) :], sim]
+                similarity = float(np.mean(self._turn_sims))
+                loud = self.loud is not None and rms >= self.loud
+                verdict = "agent" if loud or similarity >= self.threshold else "other"
+                if self._first is None:
+                    self._first = (verdict, similarity, loud, _db(rms))
                 # blocks of this turn that waited take its first judgement; this block takes its own
-                out = [self._release(p, self._turn_verdict[self._turn]) for p in self._pending]
+                out = [self._release(p, *self._first_of(p)) for p in self._pending]
                 self._pending.clear()
-                out.append(self._release(_Pending(block, start, True, self._turn, self._seen), verdict, similarity))
+                out.append(
+                    self._release(
+                        _Pending(block, start, True, self._turn, self._seen), verdict, similarity, loud, _db(rms)
+                    )
+                )
                 if verdict == "other":
                     self._other_until = self._seen + self.gap
                 return out
@@ -232,7 +261,14 @@ class VoiceGate:
             out.append(self._release(p, "unsure" if p.speech else "silence"))
         return out
 
-    def _similarity(self, n: int) -> float:
+    def _first_of(self, p: _Pending) -> tuple[str, float | None, bool, float | None]:
+        """A waiting block's verdict: its turn's first judgement when there is one, else unsure."""
+        if p.speech and p.turn == self._turn and self._first is not None:
+            return self._first
+        return ("unsure" if p.speech else "silence", None, False, None)
+
+    def _similarity(self, n: int) -> tuple[float, float]:
+        """Similarity to the voice print of the last ``n`` samples, and their RMS level (linear)."""
         window = self._history[-n:].astype(np.float64)
         rms = float(np.sqrt(np.mean(window**2)))
         if rms > 0:
@@ -247,9 +283,16 @@ class VoiceGate:
         )[0]
         self.stats.embed_s += time.perf_counter() - t0
         self.stats.windows += 1
-        return float(np.dot(emb, self.voiceprint))
+        return float(np.dot(emb, self.voiceprint)), rms
 
-    def _release(self, p: _Pending, verdict: str, similarity: float | None = None) -> np.ndarray:
+    def _release(
+        self,
+        p: _Pending,
+        verdict: str,
+        similarity: float | None = None,
+        loud: bool = False,
+        level_db: float | None = None,
+    ) -> np.ndarray:
         seconds = p.audio.size / SAMPLE_RATE
         if not p.speech:
             verdict = "silence"
@@ -264,9 +307,15 @@ class VoiceGate:
                     (p.start + p.audio.size) / SAMPLE_RATE,
                     "other" if silenced and not p.speech else verdict,
                     similarity,
+                    loud,
+                    level_db,
                 )
             )
         if silenced:
             self.stats.silenced_s += seconds
             return np.zeros_like(p.audio)
         return p.audio
+
+
+def _db(rms: float) -> float:
+    return float(20 * np.log10(max(rms, 1e-10)))
