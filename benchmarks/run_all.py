@@ -51,6 +51,7 @@ ORDER = [
     "separation",
     "live",
     "live_warnings",
+    "live_voicefilter",
     "batch",
     "ray",
 ]

@@ -10,8 +10,8 @@ transcriber see it:
    the same detector as the offline voice split). Speech less than ``gap_s`` apart is one *turn*.
 2. For a block of speech, the audio of the current turn ending at the block's end, at most
    ``window_s`` (1.6 s, one GE2E partial) of it, is brought to one loudness, ``level_db`` (GE2E's
-   power mel front end is not level-invariant: the same voice 10 dB quieter is 0.25 less similar to
-   itself, so an agent who gets loud would stop sounding like themselves; the live app uses the
+   power mel front end is not level-invariant: the same speech 10 dB quieter is about 0.17 less similar
+   to itself, 20 dB quieter 0.25, so an agent who gets loud would stop sounding like themselves; the live app uses the
    profile's calm loudness plus ``LEVEL_OFFSET_DB``, near the level the voice print was made at),
    and embedded with the GE2E encoder. The block is judged on the mean cosine similarity to the voice
    print of the turn's last ``SMOOTH_WINDOWS`` windows (about 1 s of blocks): ``other`` when below
@@ -63,12 +63,12 @@ LEVEL_OFFSET_DB = 5.0
 """``level_db`` = the profile's calm loudness (its voice print was made from the same recordings) plus this
 (0 and +5 dB compared on RAVDESS actors 01-08; +5 separated the voices better)."""
 THRESHOLD = 0.62
-"""Cosine similarity to the voice print below which a window is another voice (chosen on RAVDESS actors
-01-08, checked on 09-12: docs/benchmarks/live_voicefilter.md)."""
+"""Mean cosine similarity to the voice print below which a turn's blocks are another voice (chosen with
+``LOUD_KEEP_DB`` on RAVDESS actors 01-08, checked on 09-12: docs/benchmarks/live_voicefilter.md)."""
 LOUD_KEEP_DB = 6.0
 """A turn whose window is louder than the agent's calm loudness plus this is the agent's (see rule 4). Chosen
 with ``THRESHOLD`` on RAVDESS actors 01-08 among -3, 0, +3 and +6 dB: the pair that silences most of the other
-voices while the agents keep 98 % of their calm and of their angry speech."""
+voices' angry speech while the agents keep 98 % of their calm and of their angry speech."""
 MIN_WINDOW_S = 0.5
 """Audio of a turn needed before it is judged (shorter windows are too little voice to embed)."""
 HOLD_S = 0.384
