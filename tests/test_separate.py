@@ -138,16 +138,24 @@ def _voices(rng, n_turns: int, *, two: bool, drift: bool = False):
     for i in range(n_turns):
         who = i % 2 if two else 0
         base = (a if who == 0 else b) if two else (a if not drift or i < n_turns // 2 else 0.55 * a + 0.45 * b)
-        n = int(rng.integers(2, 5))
-        spans.append((t, t + 1.6 + 0.2 * (n - 1)))
-        for k in range(n):
-            v = base + 0.6 * rng.normal(size=256) * np.linalg.norm(base) / 16
-            emb.append(v / np.linalg.norm(v))
-            starts.append(t + 0.2 * k)
-            ends.append(t + 0.2 * k + 1.6)
-            truth.append(who)
-        t = spans[-1][1] + 0.6
+        t = _turn(rng, t, base, 0.6 * np.linalg.norm(base) / 16, who, (emb, starts, ends, spans, truth))
     return np.array(emb, np.float32), np.array(starts), np.array(ends), spans, np.array(truth), t
+
+
+def _turn(rng, t: float, base: np.ndarray, noise: float, who: int, out: tuple) -> float:
+    """Append one turn starting at ``t`` to ``out`` = (emb, starts, ends, spans, truth): 2-4 windows of
+    1.6 s every 0.2 s, each ``base`` plus Gaussian noise of scale ``noise``, normalised. Returns the
+    start of the next turn (0.6 s later)."""
+    emb, starts, ends, spans, truth = out
+    n = int(rng.integers(2, 5))
+    spans.append((t, t + 1.6 + 0.2 * (n - 1)))
+    for k in range(n):
+        v = base + noise * rng.normal(size=256)
+        emb.append(v / np.linalg.norm(v))
+        starts.append(t + 0.2 * k)
+        ends.append(t + 0.2 * k + 1.6)
+        truth.append(who)
+    return spans[-1][1] + 0.6
 
 
 def test_alternating_voices_are_two_and_a_drifting_voice_is_one():
@@ -193,15 +201,7 @@ def _styled_call(rng, n_turns: int, *, two: bool):
         else:
             who = 0
             base = (b if i % 2 else c) if late else a
-        n = int(rng.integers(2, 5))
-        spans.append((t, t + 1.6 + 0.2 * (n - 1)))
-        for k in range(n):
-            v = base + 0.25 * rng.normal(size=256) / 16
-            emb.append(v / np.linalg.norm(v))
-            starts.append(t + 0.2 * k)
-            ends.append(t + 0.2 * k + 1.6)
-            truth.append(who)
-        t = spans[-1][1] + 0.6
+        t = _turn(rng, t, base, 0.25 / 16, who, (emb, starts, ends, spans, truth))
     return np.array(emb, np.float32), np.array(starts), np.array(ends), spans, np.array(truth), t
 
 
