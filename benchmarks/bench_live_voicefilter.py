@@ -107,6 +107,17 @@ class _Cues:
         pass
 
 
+KEPT_COLUMNS = (
+    "tuned: agent calm kept",
+    "agent angry kept",
+    "other silenced",
+    "held out: agent calm kept",
+    "agent angry kept",
+    "other silenced",
+)
+"""The columns of the sweep tables: what the filter keeps and silences, per group."""
+
+
 def live(path: Path, profile, *, gate_on: bool):
     """The live path over a replayed file; returns the cues and the gate (None when off)."""
     from voice_coach.app.live import LiveSession, ReplaySource, _voice_gate
@@ -459,15 +470,7 @@ def main() -> int:
     )
     report.add(
         md_table(
-            [
-                "threshold",
-                "tuned: agent calm kept",
-                "agent angry kept",
-                "other silenced",
-                "held out: agent calm kept",
-                "agent angry kept",
-                "other silenced",
-            ],
+            ["threshold", *KEPT_COLUMNS],
             sweep,
         )
     )
@@ -488,15 +491,7 @@ def main() -> int:
     )
     report.add(
         md_table(
-            [
-                "kept when louder than calm by",
-                "tuned: agent calm kept",
-                "agent angry kept",
-                "other silenced",
-                "held out: agent calm kept",
-                "agent angry kept",
-                "other silenced",
-            ],
+            ["kept when louder than calm by", *KEPT_COLUMNS],
             loud_rows,
         )
     )
