@@ -382,8 +382,8 @@ def main() -> None:
         "is analyzed as the agent alone, as before this issue, so the customer's anger becomes the agent's "
         "warnings: the failures above come from the one-or-two decision, from the attribution of "
         "`voice_coach.voices.separate` and, where 'rule right' is no on a call split in two, from the rule "
-        "itself (the voice of the first attributed stretch is the agent: when the agent's first sentence "
-        "goes to the customer's voice, the two are swapped and the customer's anger becomes the agent's "
+        "itself (the voice nearer the first 1.6 s of speech is the agent: when the agent's opening is "
+        "nearer the customer's voice, the two are swapped and the customer's anger becomes the agent's "
         "warnings), while the row 'split by the known sentences' checks the rest of the mono path (channels "
         "built from the mix, naming, the engine) with a perfect separation."
     )

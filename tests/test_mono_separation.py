@@ -277,6 +277,21 @@ def test_name_agent_by_rule_follows_who_speaks_first():
     assert name_agent(nothing).uncertain and name_agent(nothing).voice == 0
 
 
+def test_name_agent_by_rule_judges_the_opening_window_when_separate_measured_it():
+    """``separate`` measures how near the first 1.6 s of speech is to each voice: the rule goes by that,
+    even where the smoothed attribution gave the first stretch to the other voice, and says it is unsure
+    when the opening is about as near to both."""
+    from dataclasses import replace
+
+    wrong_first = (VoiceStretch(0.5, 2.0, 1, 0.3), VoiceStretch(2.5, 4.0, 0, 0.9))
+    sep = replace(hand_separation(4.0, stretches=wrong_first), opening=(0.82, 0.61))
+    choice = name_agent(sep)
+    assert choice.voice == 0 and choice.method == "rule:first" and not choice.uncertain
+    assert name_agent(sep, rule="second").voice == 1
+    close = replace(sep, opening=(0.70, 0.70 + UNCERTAIN_MARGIN / 2))
+    assert name_agent(close).voice == 1 and name_agent(close).uncertain
+
+
 @pytest.mark.parametrize("bad", ["third", "", "1"])
 def test_agent_voice_must_be_first_or_second(bad):
     with pytest.raises(ConfigError, match="--agent-voice must be first or second"):

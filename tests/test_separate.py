@@ -295,3 +295,66 @@ def test_timbre_tells_apart_voices_the_embeddings_confuse():
     assert unused.method == "ge2e+spectral-clustering"
     with pytest.raises(ConfigError, match="timbre_weight"):
         SeparationConfig(timbre_weight=-1.0)
+
+
+def test_a_call_where_both_turn_angry_is_two_voices_by_timbre():
+    """Both people turn angry half way (mirroring): the embeddings group calm against angry speech, so
+    neither of their tests finds two voices. The voices' MFCC statistics differ all through: the
+    grouping of the joined features takes turns in every block, so two voices, every turn right."""
+    rng = np.random.default_rng(8)
+    x, y, z = (v / np.linalg.norm(v) for v in rng.normal(size=(3, 256)))
+    calm_b = 0.7 * x + 0.714 * y
+    styles = {(0, False): x, (1, False): calm_b, (0, True): 0.5 * x + 0.866 * z, (1, True): 0.5 * calm_b + 0.866 * z}
+    emb_l, starts_l, ends_l, spans, truth_l = [], [], [], [], []
+    t, n_turns = 0.5, 40
+    for i in range(n_turns):
+        base = styles[(i % 2, i >= n_turns // 2)]
+        t = _turn(rng, t, base, 0.25 / 16, i % 2, (emb_l, starts_l, ends_l, spans, truth_l))
+    emb, starts, ends, truth = np.array(emb_l, np.float32), np.array(starts_l), np.array(ends_l), np.array(truth_l)
+    timbre = rng.normal(size=(len(emb), 38)) * 0.3 + rng.normal(size=(2, 38))[truth]
+    assert separate_embeddings(emb, starts, ends, spans, duration=t).speakers == 1
+    sep = separate_embeddings(emb, starts, ends, spans, duration=t, timbre=timbre)
+    assert sep.speakers == 2 and sep.method == "ge2e+mfcc+spectral-clustering"
+    assert [s.voice for s in sep.stretches] == [i % 2 for i in range(n_turns)]
+
+
+def test_each_grouping_gets_both_tests():
+    """The plain split of the joined features alone can decide two voices (a mirroring call whose
+    joined styles leave one voice out for too long); how different its halves are is measured on
+    their embeddings, on the scale of ``two_voice_max_similarity``."""
+    from voice_coach.voices.separate import _Clusters, _decide
+
+    def grouping(split_sim: float, cop: float, voice_sim: float, absence: float) -> _Clusters:
+        two = np.eye(2, 256, dtype=np.float32)
+        return _Clusters(
+            labels=np.array([0, 1] * 10),
+            sub_centroids=two,
+            voice_of=np.arange(2),
+            centroids=two,
+            similarity=0.1,
+            voice_similarity=voice_sim,
+            split_similarity=split_sim,
+            copresence=cop,
+            minor_share=0.4,
+            joined_share=0.4,
+            absence=absence,
+        )
+
+    cfg = SeparationConfig()
+    calm_vs_angry = grouping(0.6, 0.27, 0.76, 0.14)  # the embeddings: both tests fail
+    by_timbre = grouping(0.4, 1.0, 0.41, 0.14)  # the joined features: the plain split passes
+    assert not _decide(calm_vs_angry, cfg)[0]
+    assert _decide(calm_vs_angry, cfg, by_timbre)[0]
+    # the same halves, as alike as one person's voice by their embeddings: one voice
+    alike = grouping(0.95, 1.0, 0.95, 0.14)
+    assert not _decide(calm_vs_angry, cfg, alike)[0]
+
+
+def test_separate_puts_the_voice_of_the_opening_first(call):
+    """On a real mixed-down call the voice heard first is voice 0, and its opening similarity is the
+    larger."""
+    from voice_coach.voices.naming import name_agent
+
+    sep = separate(call.sum(axis=0), speakers="2")
+    assert sep.opening is not None and sep.opening[0] > sep.opening[1]
+    assert name_agent(sep).voice == 0

@@ -4,7 +4,8 @@ With the agent's voice print (``voice-coach calibrate`` stores one in the profil
 centroid is nearer to it by cosine similarity is the agent; when the two similarities are closer than
 ``uncertain_margin`` the choice is still made, and marked uncertain. Without a voice print a rule the
 user can state decides: ``first`` (default: agents greet, so the voice that speaks first is the agent)
-or ``second``. A rule stated on the command line (``--agent-voice``) wins over the voice print.
+or ``second``; who speaks first is judged on the first 1.6 s of speech against
+the two voices (``first_speaker``). A rule stated on the command line (``--agent-voice``) wins over the voice print.
 """
 
 from __future__ import annotations
@@ -61,9 +62,14 @@ def parse_agent_voice(value: str | None) -> str | None:
 
 
 def first_speaker(sep: Separation) -> tuple[int, bool] | None:
-    """The voice of the first attributed stretch, and whether that is sure: the stretch was attributed with a
-    confidence of at least ``UNCERTAIN_RULE_CONFIDENCE`` and no unattributed speech came before it. None when
-    nothing is attributed."""
+    """The voice that speaks first, and whether that is sure. With ``sep.opening`` (what ``separate``
+    measures): the voice whose centroid is nearer the embedding of the first window of speech, sure when
+    it is nearer by at least ``UNCERTAIN_MARGIN``. Without it (a separation made otherwise): the voice of
+    the first attributed stretch, sure when that stretch was attributed with a confidence of at least
+    ``UNCERTAIN_RULE_CONFIDENCE`` and no unattributed speech came before it. None when nothing tells."""
+    if sep.opening is not None and len(sep.opening) == 2:
+        voice = int(np.argmax(sep.opening))
+        return voice, abs(sep.opening[0] - sep.opening[1]) >= UNCERTAIN_MARGIN
     for stretch in sep.stretches:
         if stretch.voice >= 0:
             sure = stretch.confidence >= UNCERTAIN_RULE_CONFIDENCE and stretch is sep.stretches[0]

@@ -15,7 +15,8 @@ both hold enough of the speech (``min_voice_share``) and both speak in most ~10 
 the speech as well, and neither is silent for more than ``max_voice_absence`` of the speech in a row
 (stricter, because that grouping is built to explain a change of style: one person's calm and angry
 stretches follow each other, while two people on a call keep taking turns). A recording of one person,
-calm or angry, stays one voice. Voice 0 is the voice heard first.
+calm or angry, stays one voice. Voice 0 is the voice heard first: the one whose embedding is nearer
+that of the first window of speech.
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ class Separation:
     similarity: float = float("nan")
     """Cosine similarity of the centroids of the plain two-way split of the speech (what ``auto``
     decides on, with the split's co-presence); nan when there was too little speech to cluster."""
+    opening: tuple[float, ...] | None = None
+    """Two voices: the cosine similarity of the first window of speech (its first 1.6 s) to each voice's
+    centroid, in the space clustered (``method``); voice 0 is the nearer, the voice heard first. None
+    when not measured (one voice, or a separation made by hand)."""
 
 
 Progress = Callable[[float], None]
@@ -144,7 +149,7 @@ def separate_embeddings(
     cl_timbre = None
     if timbre is not None and cfg.timbre_weight > 0:
         joined = _joined_features(emb, timbre, cfg.timbre_weight)
-        cl_timbre = _cluster(joined, starts)
+        cl_timbre = _cluster(joined, starts, reference=emb)
         if cl_timbre is not None:
             method, attrib, feats = METHOD_TIMBRE, cl_timbre, joined
     two, decision_conf = _decide(cl, cfg, cl_timbre)
@@ -153,10 +158,12 @@ def separate_embeddings(
     # the voices' centroids are always GE2E embeddings (a voice print is compared with them)
     centroids = np.stack([_unit(emb[attrib.labels == v].mean(axis=0)) for v in (0, 1)])
     stretches = _stretches(_scores(feats, attrib), starts, ends, spans, attrib.similarity, cfg)
-    # voice 0 = the voice that speaks first among the attributed stretches
-    first = next((s.voice for s in stretches if s.voice >= 0), 0)
-    if first == 1:
-        centroids = centroids[::-1].copy()
+    # voice 0 = the voice heard first: the one whose centroid (in the space clustered) is nearer the
+    # first window of speech, judged on that window alone, not on the smoothed attribution, which can
+    # blur a short first turn into the answer that follows it
+    opening = attrib.centroids @ _unit(feats[int(np.argmin(starts))])
+    if opening[1] > opening[0]:
+        centroids, opening = centroids[::-1].copy(), opening[::-1].copy()
         stretches = [
             VoiceStretch(s.start_s, s.end_s, 1 - s.voice if s.voice >= 0 else -1, s.confidence) for s in stretches
         ]
@@ -169,6 +176,7 @@ def separate_embeddings(
         centroids=centroids.astype(np.float32),
         duration_s=duration,
         similarity=sim,
+        opening=tuple(round(float(v), 4) for v in opening),
     )
 
 
@@ -357,9 +365,11 @@ class _Clusters:
     centroids: np.ndarray
     """(2, 256) unit mean embedding of each voice."""
     similarity: float
-    """Cosine similarity of the two voices' centroids."""
+    """Cosine similarity of the two voices' centroids (in the space clustered: the attribution's scale)."""
+    voice_similarity: float
+    """The same, of their GE2E embeddings (what ``auto`` decides on)."""
     split_similarity: float
-    """Cosine similarity of the two halves of the plain two-way split (what ``auto`` decides on first)."""
+    """Cosine similarity of the GE2E embeddings of the two halves of the plain two-way split."""
     copresence: float
     """Share of the blocks of speech in which both halves of the plain two-way split speak (0..1):
     two people in a call take turns all through it, while the two-way split of one person's speech
@@ -374,7 +384,7 @@ class _Clusters:
     of one person's (their angry stretches) fills only part of the recording."""
 
 
-def _cluster(emb: np.ndarray, starts: np.ndarray) -> _Clusters | None:
+def _cluster(emb: np.ndarray, starts: np.ndarray, reference: np.ndarray | None = None) -> _Clusters | None:
     """Two voices from the windows' embeddings (None when there are too few windows or a split
     leaves one side empty).
 
@@ -384,15 +394,19 @@ def _cluster(emb: np.ndarray, starts: np.ndarray) -> _Clusters | None:
     styles. GE2E puts one person's shouting far from their calm voice, often further than another
     person's calm voice, so of the three styles the two least often present in the same stretch of
     the recording (lowest co-presence; of equals the most similar) are one voice, joined; two people
-    on a call keep alternating. A window's voice is that of its nearest style."""
+    on a call keep alternating. A window's voice is that of its nearest style. ``reference``, when given,
+    holds the windows' GE2E embeddings when ``emb`` is something else (joined with MFCC statistics): the
+    similarities of the halves and of the voices are then measured on it, the scale the thresholds of
+    ``_decide`` are set on."""
     n = len(emb)
+    ref = emb if reference is None else reference
     if n < MIN_WINDOWS:
         return None
     blocks = _blocks(starts)
     two = _styles(emb, 2)
     if two is None:
         return None
-    sub2, cent2 = two
+    sub2, _ = two
     k = SUB_CLUSTERS if n >= 4 * SUB_CLUSTERS else 2
     three = _styles(emb, k) if k > 2 else None
     sub, sub_centroids = three if three is not None else two
@@ -401,13 +415,16 @@ def _cluster(emb: np.ndarray, starts: np.ndarray) -> _Clusters | None:
     if labels.min() == labels.max():
         return None
     centroids = np.stack([_unit(emb[labels == v].mean(axis=0)) for v in (0, 1)])
+    voices = np.stack([_unit(ref[labels == v].mean(axis=0)) for v in (0, 1)])
+    halves = np.stack([_unit(ref[sub2 == v].mean(axis=0)) for v in (0, 1)])
     return _Clusters(
         labels=labels,
         sub_centroids=sub_centroids,
         voice_of=voice_of,
         centroids=centroids,
         similarity=float(centroids[0] @ centroids[1]),
-        split_similarity=float(cent2[0] @ cent2[1]),
+        voice_similarity=float(voices[0] @ voices[1]),
+        split_similarity=float(halves[0] @ halves[1]),
         copresence=_copresence(sub2 == 0, sub2 == 1, blocks),
         minor_share=float(min(sub2.mean(), 1 - sub2.mean())),
         joined_share=float(min(labels.mean(), 1 - labels.mean())),
@@ -532,30 +549,35 @@ def _longest_absence(labels: np.ndarray, starts: np.ndarray) -> float:
 
 
 def _decide(cl: _Clusters, cfg: SeparationConfig, cl_timbre: _Clusters | None = None) -> tuple[bool, float]:
-    """Two voices or one, and how sure. Tests, any of which decides two voices: the plain two-way split
-    of the embeddings (its halves differ, both hold enough windows, both speak in most blocks), and the
-    voices joined from three styles (they differ, both hold enough windows, neither is silent for more
-    than ``max_voice_absence`` of the speech in a row), of the embeddings and, with ``cl_timbre``, of
-    the embeddings joined with the MFCC statistics. Each condition's margin goes through a logistic
+    """Two voices or one, and how sure. Two tests for each grouping (of the embeddings and, with
+    ``cl_timbre``, of the embeddings joined with the MFCC statistics), any of which decides two voices:
+    its plain two-way split (the halves differ, both hold enough windows, both speak in most blocks),
+    and its voices joined from three styles (they differ, both hold enough windows, neither is silent
+    for more than ``max_voice_absence`` of the speech in a row). How much two groups differ is always
+    the cosine similarity of their GE2E embeddings. Each condition's margin goes through a logistic
     (0.5 at its threshold); a test passes when all its conditions do and is as sure as the weakest; a
     failed test is as sure as its clearest failed condition. Two voices: the surest passing test; one
     voice: the least sure of the failures."""
     sigmoid = lambda x: 1.0 / (1.0 + math.exp(-x))  # noqa: E731
     max_sim = cfg.two_voice_max_similarity
-    plain = [
-        ((max_sim - cl.split_similarity) / DECISION_SCALE, cl.split_similarity < max_sim),
-        ((cl.copresence - cfg.min_copresence) / COPRESENCE_SCALE, cl.copresence >= cfg.min_copresence),
-        ((cl.minor_share - cfg.min_voice_share) / SHARE_SCALE, cl.minor_share >= cfg.min_voice_share),
-    ]
-    tests = [plain] + [
-        [
-            ((max_sim - c.similarity) / DECISION_SCALE, c.similarity < max_sim),
-            ((cfg.max_voice_absence - c.absence) / ABSENCE_SCALE, c.absence <= cfg.max_voice_absence),
-            ((c.joined_share - cfg.min_voice_share) / SHARE_SCALE, c.joined_share >= cfg.min_voice_share),
-        ]
-        for c in (cl, cl_timbre)
-        if c is not None
-    ]
+    tests = []
+    for c in (cl, cl_timbre):
+        if c is None:
+            continue
+        tests.append(  # the plain split
+            [
+                ((max_sim - c.split_similarity) / DECISION_SCALE, c.split_similarity < max_sim),
+                ((c.copresence - cfg.min_copresence) / COPRESENCE_SCALE, c.copresence >= cfg.min_copresence),
+                ((c.minor_share - cfg.min_voice_share) / SHARE_SCALE, c.minor_share >= cfg.min_voice_share),
+            ]
+        )
+        tests.append(  # the voices joined from three styles
+            [
+                ((max_sim - c.voice_similarity) / DECISION_SCALE, c.voice_similarity < max_sim),
+                ((cfg.max_voice_absence - c.absence) / ABSENCE_SCALE, c.absence <= cfg.max_voice_absence),
+                ((c.joined_share - cfg.min_voice_share) / SHARE_SCALE, c.joined_share >= cfg.min_voice_share),
+            ]
+        )
     passed = [min(sigmoid(m) for m, _ in test) for test in tests if all(ok for _, ok in test)]
     if passed:
         return True, float(max(passed))
