@@ -104,6 +104,19 @@ def test_gate_keeps_the_agent_and_silences_the_customer(call, gated):
     stats = gate.stats
     assert stats.other_s > 10.0 and stats.windows > 100
     assert stats.agent_s + stats.other_s + stats.unsure_s == pytest.approx(stats.speech_s)
+    # the silenced speech as stretches (what the live session reports): in order, apart, covering every
+    # silenced speech block, and mostly the customer's
+    stretches = gate.take_silenced(final=True)
+    assert gate.take_silenced(final=True) == []
+    assert all(a < b for a, b, _ in stretches)
+    assert all(b1 <= a2 for (_, b1, _), (a2, _, _) in zip(stretches, stretches[1:], strict=False))
+    for b in gate.blocks:
+        if b.verdict == "other" and b.similarity is not None:  # a judged block of speech, not a tail
+            assert any(a <= b.start_s and b.end_s <= e for a, e, _ in stretches)
+    customer_s = sum(e - a for a, e, _ in stretches if _speaker(call["truth"], a, e) == "customer")
+    assert customer_s >= 0.8 * sum(e - a for a, e, _ in stretches)
+    sims = [s for _, _, s in stretches if s is not None]
+    assert sims and max(sims) < gate.threshold
 
 
 def test_the_voice_print_decides_whose_speech_stays(gated):
@@ -143,15 +156,24 @@ def test_gate_holds_at_most_a_block_and_hold_s():
 
 
 def test_live_replay_filters_with_a_voice_print_and_not_without(call, tmp_path):
+    seen: list = []
     on = run_live(
         replay=call["mono"],
         replay_speed=200.0,
         profile=call["profiles"]["agent"],
         transcribe=False,
         json_path=tmp_path / "on.json",
+        on_event=seen.append,
     )
     vf = on.result["live"]["voice_filter"]
     assert vf["on"] and vf["other_s"] > 2.0 and vf["why"].startswith("on")
+    # each silenced stretch is in the result and was an event, raised once the stretch had ended
+    assert vf["silenced"] and sum(s["end"] - s["start"] for s in vf["silenced"]) >= vf["other_s"] - 0.01
+    filtered = [e for e in seen if e.type == "voice_filtered"]
+    assert [(round(e.start_s, 3), round(e.end_s, 3)) for e in filtered] == [
+        (s["start"], s["end"]) for s in vf["silenced"]
+    ]
+    assert all(e.t >= e.end_s for e in filtered)
     assert on.result["duration_s"] == pytest.approx(LIVE_S, abs=0.01)
     off = run_live(
         replay=call["mono"],

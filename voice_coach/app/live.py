@@ -23,7 +23,7 @@ from voice_coach import SAMPLE_RATE
 from voice_coach.analysis.baseline import Baseline
 from voice_coach.config import Config
 from voice_coach.engine.core import ChannelMap, Engine, TranscriberFactory
-from voice_coach.engine.events import event_to_dict
+from voice_coach.engine.events import VoiceFiltered, event_to_dict
 from voice_coach.errors import DeviceError, VoiceCoachError
 from voice_coach.sources.chunk import Chunk, LiveSource
 from voice_coach.sources.dual import DualSource
@@ -167,6 +167,8 @@ class LiveSession:
     ):
         self.engine = engine
         self.gate = gate
+        self.silenced: list[VoiceFiltered] = []
+        """Every stretch of speech the gate silenced (also emitted as ``voice_filtered`` events)."""
         self.stream_s = 0.0  # seconds of audio read from the source (the engine lags by what the gate holds)
         self.source = source
         self.consumers = list(consumers)
@@ -188,6 +190,15 @@ class LiveSession:
             lag = self.clock.lag_s(e.t, now)
             for c in self.consumers:
                 c.handle(e, lag)
+
+    def _emit_silenced(self, *, final: bool = False) -> None:
+        """The gate's finished stretches of silenced speech, as ``voice_filtered`` events stamped with the
+        stream time the gate has released up to."""
+        assert self.gate is not None
+        now = self.stream_s - self.gate.held_s
+        events = [VoiceFiltered(now, a, b, sim) for a, b, sim in self.gate.take_silenced(final=final)]
+        self.silenced.extend(events)
+        self._emit(events)
 
     def _asr_failure(self) -> str | None:
         for speaker, t in self.engine.transcribers.items():
@@ -216,6 +227,7 @@ class LiveSession:
             self.clock.update(self.stream_s, chunk.capture_monotonic)
             if self.gate is not None:  # one channel: what the gate has decided on, other voices silenced
                 self._emit(self.engine.feed(self.gate.feed(audio[:, 0])[None, :]))
+                self._emit_silenced()
             else:
                 self._emit(self.engine.feed(audio.T))
         if self.on_tick:
@@ -247,6 +259,7 @@ class LiveSession:
         try:
             if self.gate is not None:
                 self._emit(self.engine.feed(self.gate.flush()[None, :]))
+                self._emit_silenced(final=True)
             self._emit(self.engine.finish(reason))
         except Exception as exc:
             log.debug("finishing the live session failed", exc_info=True)
@@ -461,7 +474,7 @@ def run_live(
             replay=replay,
             device=device,
             model=model,
-            voice_filter=voice_filter_summary(gate, filter_note),
+            voice_filter=voice_filter_summary(gate, filter_note, session.silenced),
         ),
         end,
         result_path,
@@ -486,12 +499,21 @@ def _voice_gate(profile: Baseline | None, *, channels: int, wanted: bool) -> tup
     return gate, "on: the profile's voice print"
 
 
-def voice_filter_summary(gate: VoiceGate | None, note: str) -> dict:
-    """The result's ``live.voice_filter``: whether the filter ran, why, and what it did."""
+def voice_filter_summary(gate: VoiceGate | None, note: str, silenced: Iterable[VoiceFiltered] = ()) -> dict:
+    """The result's ``live.voice_filter``: whether the filter ran, why, and what it did (with the
+    stretches of speech it silenced)."""
     out: dict = {"on": gate is not None, "why": note}
     if gate is not None:
         out["threshold"] = gate.threshold
         out.update(gate.stats.to_dict())
+        out["silenced"] = [
+            {
+                "start": round(e.start_s, 3),
+                "end": round(e.end_s, 3),
+                "similarity": None if e.similarity is None else round(e.similarity, 4),
+            }
+            for e in silenced
+        ]
     return out
 
 

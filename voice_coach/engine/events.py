@@ -137,6 +137,20 @@ class PhraseSpotted:
 
 
 @dataclass(frozen=True)
+class VoiceFiltered:
+    """Live, one microphone with the voice filter on: a stretch of speech judged not the agent's
+    (``voices.gate.VoiceGate``) was silenced before analysis. ``similarity``: the highest similarity to
+    the voice print among the judgements that silenced it (below the filter's threshold). Emitted by
+    the live session when the stretch ends, not by the engine."""
+
+    t: float
+    start_s: float
+    end_s: float
+    similarity: float | None
+    type: str = field(default="voice_filtered", init=False)
+
+
+@dataclass(frozen=True)
 class Stopped:
     t: float
     reason: str
@@ -153,9 +167,11 @@ Event: TypeAlias = (
     | AsrStatus
     | ConversationNotice
     | PhraseSpotted
+    | VoiceFiltered
     | Stopped
 )
-"""Everything the engine emits; ``type`` tells them apart in JSON."""
+"""Everything the engine (and, for ``VoiceFiltered``, the live session) emits; ``type`` tells them apart
+in JSON."""
 
 
 def event_to_dict(event: Event) -> dict:
