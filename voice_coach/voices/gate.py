@@ -120,6 +120,10 @@ class GateStats:
         }
 
 
+Silenced = tuple[float, float, float | None]
+"""A stretch of silenced speech: start and end (stream seconds), the highest similarity that silenced it."""
+
+
 @dataclass
 class _Pending:
     audio: np.ndarray
@@ -189,8 +193,8 @@ class VoiceGate:
         self._last_speech_end = -(10**12)
         self._first: tuple[str, float, bool, float] | None = None  # the current turn's first judgement
         self._other_until = -1  # non-speech before this sample is the tail of another voice
-        self._silenced_run: list[float] | None = None  # [start_s, end_s, best similarity] being silenced
-        self._silenced_done: list[tuple[float, float, float | None]] = []
+        self._silenced_run: Silenced | None = None  # the stretch being silenced now
+        self._silenced_done: list[Silenced] = []
 
     # ------------------------------------------------------------------------------------ stream
     def feed(self, audio: np.ndarray) -> np.ndarray:
@@ -212,14 +216,12 @@ class VoiceGate:
             self._in = np.zeros(0, np.float32)
         return np.concatenate(out) if out else np.zeros(0, np.float32)
 
-    def take_silenced(self, *, final: bool = False) -> list[tuple[float, float, float | None]]:
+    def take_silenced(self, *, final: bool = False) -> list[Silenced]:
         """Stretches of speech silenced since the last call, each ``(start_s, end_s, similarity)`` in
         stream seconds, once released audio that is not silenced follows them (``final``: also the one
         still running, at the end of the stream)."""
-        if final and self._silenced_run is not None:
-            start, end, sim = self._silenced_run
-            self._silenced_done.append((start, end, None if np.isnan(sim) else sim))
-            self._silenced_run = None
+        if final:
+            self._close_silenced()
         done, self._silenced_done = self._silenced_done, []
         return done
 
@@ -331,20 +333,19 @@ class VoiceGate:
         return p.audio
 
     def _track_silenced(self, p: _Pending, other_speech: bool, similarity: float | None) -> None:
-        """Join consecutive silenced speech blocks (with the pauses between them) into one stretch;
-        a stretch ends at the next block of speech that passes."""
-        start, end = p.start / SAMPLE_RATE, (p.start + p.audio.size) / SAMPLE_RATE
-        sim = float("nan") if similarity is None else float(similarity)
+        """Join consecutive silenced speech blocks (with the pauses between them) into one stretch, keeping
+        the highest similarity that silenced it; a stretch ends at the next block of speech that passes."""
         if other_speech:
-            if self._silenced_run is None:
-                self._silenced_run = [start, end, sim]
-            else:
-                run = self._silenced_run
-                run[1] = end
-                run[2] = sim if np.isnan(run[2]) else (run[2] if np.isnan(sim) else max(run[2], sim))
-        elif p.speech and self._silenced_run is not None:
-            s0, s1, best = self._silenced_run
-            self._silenced_done.append((s0, s1, None if np.isnan(best) else best))
+            end = (p.start + p.audio.size) / SAMPLE_RATE
+            run = self._silenced_run or (p.start / SAMPLE_RATE, end, None)
+            best = max((v for v in (run[2], similarity) if v is not None), default=None)
+            self._silenced_run = (run[0], end, best)
+        elif p.speech:
+            self._close_silenced()
+
+    def _close_silenced(self) -> None:
+        if self._silenced_run is not None:
+            self._silenced_done.append(self._silenced_run)
             self._silenced_run = None
 
 
