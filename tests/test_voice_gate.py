@@ -156,15 +156,18 @@ def test_gate_holds_at_most_a_block_and_hold_s():
 
 
 def test_live_replay_filters_with_a_voice_print_and_not_without(call, tmp_path):
+    def replay(name: str, path=call["mono"], **kwargs):
+        return run_live(
+            replay=path,
+            replay_speed=200.0,
+            profile=call["profiles"]["agent"],
+            transcribe=False,
+            json_path=tmp_path / f"{name}.json",
+            **kwargs,
+        )
+
     seen: list = []
-    on = run_live(
-        replay=call["mono"],
-        replay_speed=200.0,
-        profile=call["profiles"]["agent"],
-        transcribe=False,
-        json_path=tmp_path / "on.json",
-        on_event=seen.append,
-    )
+    on = replay("on", on_event=seen.append)
     vf = on.result["live"]["voice_filter"]
     assert vf["on"] and vf["other_s"] > 2.0 and vf["why"].startswith("on")
     # each silenced stretch is in the result and was an event, raised once the stretch had ended
@@ -175,26 +178,12 @@ def test_live_replay_filters_with_a_voice_print_and_not_without(call, tmp_path):
     ]
     assert all(e.t >= e.end_s for e in filtered)
     assert on.result["duration_s"] == pytest.approx(LIVE_S, abs=0.01)
-    off = run_live(
-        replay=call["mono"],
-        replay_speed=200.0,
-        profile=call["profiles"]["agent"],
-        transcribe=False,
-        json_path=tmp_path / "off.json",
-        voice_filter=False,
-    )
+    off = replay("off", voice_filter=False)
     assert off.result["live"]["voice_filter"] == {"on": False, "why": "off: --no-voice-filter"}
     # the customer's turns count as the agent's talk time only without the filter
     talk_on, talk_off = (r.result["agent"]["summary"]["talk_time_s"] for r in (on, off))
     assert talk_on < talk_off - 2.0
-    stereo = run_live(
-        replay=SAMPLES / "call_stereo.wav",
-        replay_speed=200.0,
-        profile=call["profiles"]["agent"],
-        transcribe=False,
-        json_path=tmp_path / "stereo.json",
-        duration_s=3.0,
-    )
+    stereo = replay("stereo", SAMPLES / "call_stereo.wav", duration_s=3.0)
     assert stereo.result["live"]["voice_filter"]["on"] is False
 
 
