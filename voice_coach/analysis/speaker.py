@@ -41,7 +41,7 @@ class StepHistory:
     loudness_db: list[float] = field(default_factory=list)
     speaking: list[bool] = field(default_factory=list)
     syllables: list[int] = field(default_factory=list)
-    phonation_frames: list[int] = field(default_factory=list)
+    phonation_frames: list[int] = field(default_factory=list)  # completed in the step (SyllablePicker)
     agitation: list[float] = field(default_factory=list)  # from trailing windows, at step end
     voiced_frames: list[np.ndarray] = field(default_factory=list)  # per-frame voicing, all steps
     deescalation: list[bool] = field(default_factory=list)  # the partner (customer) was upset
@@ -125,9 +125,7 @@ class SpeakerAnalyzer:
         self._phrase_pause_frames = int(round(config.agitation.phrase_pause_s / self.hop_s))
         self._phrase_min_frames = max(1, int(round(config.agitation.phrase_min_voiced_s / self.hop_s)))
         # Per step with speech: (syllable nuclei, phonation frames), for the speech-time rate window.
-        self._bridge_frames = int(round(config.rate.phonation_bridge_s / self.hop_s))
         self._speech_gap_frames = int(round(config.warnings.speech_gap_s / self.hop_s))
-        self._gap_run = 1 << 30  # unvoiced frames since the last voiced one (none yet: no gap to bridge)
         self._rate_steps: deque[tuple[int, int]] = deque(
             maxlen=int(round(4 * config.agitation.rate_window_s / STEP_S)) + 1
         )
@@ -169,6 +167,7 @@ class SpeakerAnalyzer:
             loudness_db=np.asarray(h.loudness_db, dtype=float),
             speaking=np.asarray(h.speaking, dtype=bool),
             syllables=np.asarray(h.syllables, dtype=float),
+            phonation_frames=np.asarray(h.phonation_frames, dtype=np.int64),
             agitation=np.asarray(h.agitation, dtype=float),
             voiced=self.voiced_frames(),
             words=tuple(self.words),
@@ -204,7 +203,8 @@ class SpeakerAnalyzer:
         t_end = self._frame_index * self.hop_s
         # A nucleus is confirmed a few frames after its peak; it counts in the step that confirms
         # it, so the count does not depend on how the audio was chunked.
-        syl = len(self.picker.feed(step.loudness_db, step.voiced))
+        picked = self.picker.feed(step.loudness_db, step.voiced)
+        syl = len(picked.nuclei)
 
         recent = Frames.concat([self._recent, step])
         if len(recent) > self._recent_len:
@@ -226,14 +226,14 @@ class SpeakerAnalyzer:
         h.loudness_db.append(level)
         h.speaking.append(speaking)
         h.syllables.append(syl)
-        h.phonation_frames.append(int(voiced.sum()))
+        h.phonation_frames.append(picked.phonation_frames)
         h.voiced_frames.append(voiced.copy())
         if voiced.any():
             self._voiced_f0 = np.concatenate([self._voiced_f0, step.f0_hz[voiced]])[-self._voiced_n :]
             self._voiced_db = np.concatenate([self._voiced_db, step.loudness_db[voiced]])[-self._voiced_n :]
         self._track_phrase(voiced, step.loudness_db)
 
-        phonation = self._phonation_frames(voiced)
+        phonation = picked.phonation_frames
         if syl or phonation:
             self._rate_steps.append((syl, phonation))
         m = self._window_metrics(speaking, t_end)
@@ -361,24 +361,9 @@ class SpeakerAnalyzer:
             self._phrase_db.append(float(db))
             self._phrase_gap = 0
 
-    def _phonation_frames(self, voiced: np.ndarray) -> int:
-        """Phonation frames that this step completes: its voiced frames, plus the unvoiced gap of
-        at most ``rate.phonation_bridge_s`` (a stop closure, a breath) that its first voiced frame closes, wherever that
-        gap began. Causal, and over a whole recording the same total as ``bridge_gaps``."""
-        frames = 0
-        for v in voiced:
-            if v:
-                if self._gap_run <= self._bridge_frames:
-                    frames += self._gap_run
-                frames += 1
-                self._gap_run = 0
-            else:
-                self._gap_run += 1
-        return frames
-
     def _trailing_rate(self, window_s: float) -> float | None:
-        """Articulation rate over the speaker's last ``window_s`` of phonation (voiced frames with
-        gaps up to ``rate.phonation_bridge_s`` bridged), pauses skipped: nuclei per second of phonation. Counting speech
+        """Articulation rate over the speaker's last ``window_s`` of phonation (as the syllable
+        picker counts it), pauses skipped: nuclei per second of phonation. Counting speech
         time rather than clock time gives every value the same amount of evidence, so one short
         sentence between pauses does not read as fast or slow by chance."""
         need = int(round(window_s / self.hop_s))

@@ -64,6 +64,7 @@ class VoiceOutput:
     loudness_db: np.ndarray  # (steps,) float, dBFS
     speaking: np.ndarray  # (steps,) bool
     syllables: np.ndarray  # (steps,) float, syllable nuclei confirmed in the step (whole numbers)
+    phonation_frames: np.ndarray  # (steps,) int, phonation frames completed in the step (SyllablePicker)
     agitation: np.ndarray  # (steps,) float in [0, 1], NaN unknown
     voiced: np.ndarray  # (frames,) bool
     words: tuple[Word, ...]  # in commit order

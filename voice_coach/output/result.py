@@ -43,11 +43,8 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
     level = a.loudness_db
     speaking = a.speaking
     voiced = a.voiced
-    phon = bridge_gaps(voiced, max_gap=int(round(cfg.rate.phonation_bridge_s / hop_s)))
-    step_frames = int(round(STEP_S / hop_s))
-    phon_steps = (
-        np.add.reduceat(phon.astype(int), np.arange(0, len(phon), step_frames)) if len(phon) else np.zeros(0, int)
-    )
+    # phonation as the syllable picker counts it (gaps bridged at the speaker's pace), per step
+    phon_steps = a.phonation_frames
     syl = a.syllables
 
     # Centred rolling articulation rate.
@@ -95,7 +92,8 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
     ]
 
     voiced_pitch = pitch[np.isfinite(pitch)]
-    talk_time = talk_time_s(spans_from_mask(phon, hop_s=hop_s, bridge_gap_s=pause_s))
+    talk = bridge_gaps(voiced, max_gap=int(round(cfg.rate.phonation_bridge_s / hop_s)))
+    talk_time = talk_time_s(spans_from_mask(talk, hop_s=hop_s, bridge_gap_s=pause_s))
     known_ag = agitation[np.isfinite(agitation) & speaking]
     if not len(known_ag) and b is not None:
         known_ag = _step_agitation(level_rel, pitch_st, speaking, cfg)
@@ -105,7 +103,7 @@ def _speaker_result(a: VoiceOutput, cfg: Config) -> dict:
         st = 12 * np.log2(voiced_pitch)
         spread = float(np.percentile(st, 90) - np.percentile(st, 10))
     level_med = float(np.median(level[speaking])) if speaking.any() else None
-    phonation_s = float(phon.sum() * hop_s)
+    phonation_s = float(phon_steps.sum() * hop_s)
     artic = float(syl.sum() / phonation_s) if phonation_s >= cfg.rate.min_phonation_s else None
     summary = {
         "talk_time_s": clean(talk_time, 2),
