@@ -338,6 +338,7 @@ def test_each_grouping_gets_both_tests():
             minor_share=0.4,
             joined_share=0.4,
             absence=absence,
+            spectrum=np.zeros((20, 5)),
         )
 
     cfg = SeparationConfig()
@@ -358,3 +359,29 @@ def test_separate_puts_the_voice_of_the_opening_first(call):
     sep = separate(call.sum(axis=0), speakers="2")
     assert sep.opening is not None and sep.opening[0] > sep.opening[1]
     assert name_agent(sep).voice == 0
+
+
+def test_when_both_turn_angry_each_keeps_their_angry_turns(monkeypatch):
+    """Two people who both turn angry half way, their angry speech alike: in three styles (calm of
+    each, angry of both) the angry half goes to one voice. In four styles each person's calm and angry
+    speech follow each other (rarely in one block) while the two keep taking turns, so the styles are
+    joined that way and every turn goes to its speaker."""
+    import voice_coach.voices.separate as separate_module
+
+    rng = np.random.default_rng(9)
+    x, y, z = (v / np.linalg.norm(v) for v in rng.normal(size=(3, 256)))
+    calm_b = 0.6 * x + 0.8 * y
+    styles = {(0, False): x, (1, False): calm_b, (0, True): 0.8 * z + 0.6 * x, (1, True): 0.8 * z + 0.6 * calm_b}
+    emb_l, starts_l, ends_l, spans, truth_l = [], [], [], [], []
+    t, n_turns = 0.5, 60
+    for i in range(n_turns):
+        style = styles[(i % 2, i >= n_turns // 2)]
+        t = _turn(rng, t, style, 0.25 / 16, i % 2, (emb_l, starts_l, ends_l, spans, truth_l))
+    emb, starts, ends = np.array(emb_l, np.float32), np.array(starts_l), np.array(ends_l)
+    turns = [i % 2 for i in range(n_turns)]
+    sep = separate_embeddings(emb, starts, ends, spans, duration=t, speakers="2")
+    assert [s.voice for s in sep.stretches] == turns
+    monkeypatch.setattr(separate_module, "PAIRED_STYLES", ())  # three styles only
+    three = separate_embeddings(emb, starts, ends, spans, duration=t, speakers="2")
+    wrong = sum(s.voice != want for s, want in zip(three.stretches, turns, strict=True))
+    assert wrong >= n_turns // 5  # the angry half shared out by style, not by speaker

@@ -8,22 +8,26 @@ on a call keep alternating (``_cluster``). Each window goes to its nearest style
 scores of the windows covering it are averaged and median-smoothed. Each stretch of one voice
 carries a confidence (how much nearer its windows are to its voice than to the other, as a share of
 the distance between the voices); stretches too short or too ambiguous (overlapping speech, a cough)
-are not attributed (voice -1). ``speakers="auto"`` decides two voices when either grouping passes
-its test: the plain two-way split of the windows, when its halves differ (``two_voice_max_similarity``),
-both hold enough of the speech (``min_voice_share``) and both speak in most ~10 s blocks of it
-(``min_copresence``); or the voices joined from the three styles, when they differ and hold enough of
-the speech as well, and neither is silent for more than ``max_voice_absence`` of the speech in a row
-(stricter, because that grouping is built to explain a change of style: one person's calm and angry
-stretches follow each other, while two people on a call keep taking turns). A recording of one person,
-calm or angry, stays one voice. Voice 0 is the voice heard first: the one whose embedding is nearer
-that of the first window of speech.
+are not attributed (voice -1). When both people turn angry, the three styles are often calm speech of
+each and angry speech of both; once two voices are decided, the windows are then also grouped in four
+(or five) styles, joined into two voices when each voice's styles follow one another (calm, then angry)
+while both voices keep taking turns (``_paired_styles``). ``speakers="auto"`` decides two voices when
+either grouping passes its test: the plain two-way split of the windows, when its halves differ
+(``two_voice_max_similarity``), both hold enough of the speech (``min_voice_share``) and both speak in
+most ~10 s blocks of it (``min_copresence``); or the voices joined from the three styles, when they
+differ and hold enough of the speech as well, and neither is silent for more than ``max_voice_absence``
+of the speech in a row (stricter, because that grouping is built to explain a change of style: one
+person's calm and angry stretches follow each other, while two people on a call keep taking turns). A
+recording of one person, calm or angry, stays one voice. Voice 0 is the voice heard first: the one
+whose embedding is nearer that of the first window of speech.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -155,6 +159,7 @@ def separate_embeddings(
     two, decision_conf = _decide(cl, cfg, cl_timbre)
     if speakers == "auto" and not two:
         return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), decision_conf, sim)
+    attrib = _paired_styles(feats, starts, attrib, cfg)
     # the voices' centroids are always GE2E embeddings (a voice print is compared with them)
     centroids = np.stack([_unit(emb[attrib.labels == v].mean(axis=0)) for v in (0, 1)])
     stretches = _stretches(_scores(feats, attrib), starts, ends, spans, attrib.similarity, cfg)
@@ -359,7 +364,7 @@ class _Clusters:
     labels: np.ndarray
     """(n,) voice (0/1) of each window."""
     sub_centroids: np.ndarray
-    """(k, 256) unit centroids of the styles (k = 2 or 3)."""
+    """(k, 256) unit centroids of the styles (k = 2 or 3; 4 or 5 after ``_paired_styles``)."""
     voice_of: np.ndarray
     """(k,) the voice of each style."""
     centroids: np.ndarray
@@ -382,6 +387,8 @@ class _Clusters:
     """Longest run of the speech (share of the windows, in time order) in which one of the two joined
     voices is not heard at all: small when two people take turns all through a call, large when a style
     of one person's (their angry stretches) fills only part of the recording."""
+    spectrum: np.ndarray
+    """``_spectrum`` of the ``_sample`` of the windows clustered, for more styles later."""
 
 
 def _cluster(emb: np.ndarray, starts: np.ndarray, reference: np.ndarray | None = None) -> _Clusters | None:
@@ -403,12 +410,13 @@ def _cluster(emb: np.ndarray, starts: np.ndarray, reference: np.ndarray | None =
     if n < MIN_WINDOWS:
         return None
     blocks = _blocks(starts)
-    two = _styles(emb, 2)
+    spectrum = _spectrum(emb[_sample(n)])
+    two = _styles(emb, 2, spectrum)
     if two is None:
         return None
     sub2, _ = two
     k = SUB_CLUSTERS if n >= 4 * SUB_CLUSTERS else 2
-    three = _styles(emb, k) if k > 2 else None
+    three = _styles(emb, k, spectrum) if k > 2 else None
     sub, sub_centroids = three if three is not None else two
     voice_of = np.arange(2) if len(sub_centroids) == 2 else _join_styles(sub, sub_centroids, blocks)
     labels = voice_of[sub]
@@ -429,15 +437,20 @@ def _cluster(emb: np.ndarray, starts: np.ndarray, reference: np.ndarray | None =
         minor_share=float(min(sub2.mean(), 1 - sub2.mean())),
         joined_share=float(min(labels.mean(), 1 - labels.mean())),
         absence=_longest_absence(labels, starts),
+        spectrum=spectrum,
     )
 
 
-def _styles(emb: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``k`` clusters: spectral on (an even subsample of) the windows, then every window to its
-    nearest centroid for a few k-means steps. None when a cluster ends up empty."""
-    n = len(emb)
-    idx = np.linspace(0, n - 1, min(n, MAX_SPECTRAL)).round().astype(np.int64)
-    first = _spectral(emb[idx], k)
+def _sample(n: int) -> np.ndarray:
+    """The windows that go into the affinity matrix: all, or an even sample of ``MAX_SPECTRAL``."""
+    return np.linspace(0, n - 1, min(n, MAX_SPECTRAL)).round().astype(np.int64)
+
+
+def _styles(emb: np.ndarray, k: int, spectrum: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``k`` clusters: spectral (``spectrum`` = ``_spectrum`` of the ``_sample`` of the windows), then
+    every window to its nearest centroid for a few k-means steps. None when a cluster ends up empty."""
+    idx = _sample(len(emb))
+    first = _spectral(spectrum, k)
     if np.bincount(first, minlength=k).min() == 0:
         return None
     cent = np.stack([_unit(emb[idx][first == c].mean(axis=0)) for c in range(k)])
@@ -471,7 +484,9 @@ def _join_styles(sub: np.ndarray, sub_centroids: np.ndarray, blocks: np.ndarray)
     return voice_of
 
 
-def _spectral(emb: np.ndarray, k: int) -> np.ndarray:
+def _spectrum(emb: np.ndarray) -> np.ndarray:
+    """The first ``MAX_STYLES`` eigenvectors (by ascending eigenvalue) of the normalised Laplacian of
+    the windows' pruned cosine affinity: computed once, shared by every number of styles."""
     n = len(emb)
     aff = emb @ emb.T  # float32: (n, n) matrices are the peak of memory on long calls
     keep = max(2, int(round(NEIGHBOURS * n)))
@@ -488,7 +503,13 @@ def _spectral(emb: np.ndarray, k: int) -> np.ndarray:
     np.negative(aff, out=aff)
     aff[np.diag_indices(n)] += 1.0
     _, vecs = np.linalg.eigh(aff)
-    u = vecs[:, :k].astype(np.float64)
+    return vecs[:, :MAX_STYLES].astype(np.float64)
+
+
+def _spectral(spectrum: np.ndarray, k: int) -> np.ndarray:
+    """``k`` clusters of the rows of the first ``k`` eigenvectors (normalised)."""
+    n = len(spectrum)
+    u = spectrum[:, :k]
     u = u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-12)
     # k-means on the rows, seeded deterministically by farthest points
     seeds = [0]
@@ -546,6 +567,70 @@ def _longest_absence(labels: np.ndarray, starts: np.ndarray) -> float:
         gaps = np.diff(np.concatenate(([-1], at, [n]))) - 1
         longest = max(longest, int(gaps.max()))
     return longest / max(n, 1)
+
+
+def _paired_styles(feats: np.ndarray, starts: np.ndarray, cl: _Clusters, cfg: SeparationConfig) -> _Clusters:
+    """The attribution's grouping once two voices are decided: ``cl``, or more styles joined into two
+    voices when the windows fall in styles that join like two people who both turn angry.
+
+    In such a call the three styles of ``_cluster`` are often each person's calm speech and both
+    people's angry speech, which then goes to one voice. With four styles (five when no joining of
+    four qualifies) each person's calm and angry speech can be styles of their own. A joining into two
+    voices qualifies when any two styles of one voice are heard in the same block of speech in at most
+    ``MAX_PAIRED_COPRESENCE`` of the blocks holding either (one person's calm, then angry speech) and
+    neither voice is silent for more than ``max_voice_absence`` of the speech in a row (two people keep
+    taking turns); of those, the one whose styles of one voice are most alike (mean cosine similarity).
+    The fields ``_decide`` read are left as they were (the decision is made)."""
+    blocks = _blocks(starts)
+    for k in PAIRED_STYLES:
+        if len(feats) < 4 * k:
+            break
+        styles = _styles(feats, k, cl.spectrum)
+        if styles is None:
+            continue
+        sub, sub_centroids = styles
+        together = {(i, j): _copresence(sub == i, sub == j, blocks) for i in range(k) for j in range(i + 1, k)}
+        best: tuple[float, np.ndarray, np.ndarray] | None = None
+        for size in range(1, k // 2 + 1):
+            for group in itertools.combinations(range(k), size):
+                if 2 * size == k and 0 not in group:  # the same joining with the voices swapped
+                    continue
+                voice_of = np.ones(k, dtype=np.int64)
+                voice_of[list(group)] = 0
+                same = [(i, j) for i, j in together if voice_of[i] == voice_of[j]]
+                if max(together[p] for p in same) > MAX_PAIRED_COPRESENCE:
+                    continue
+                labels = voice_of[sub]
+                if _longest_absence(labels, starts) > cfg.max_voice_absence:
+                    continue
+                alike = float(np.mean([sub_centroids[i] @ sub_centroids[j] for i, j in same]))
+                if best is None or alike > best[0]:
+                    best = (alike, voice_of, labels)
+        if best is not None:
+            _, voice_of, labels = best
+            centroids = np.stack([_unit(feats[labels == v].mean(axis=0)) for v in (0, 1)])
+            return replace(
+                cl,
+                labels=labels,
+                sub_centroids=sub_centroids,
+                voice_of=voice_of,
+                centroids=centroids,
+                similarity=float(centroids[0] @ centroids[1]),
+            )
+    return cl
+
+
+PAIRED_STYLES = (4, 5)
+"""Style counts ``_paired_styles`` tries, in turn: calm and angry speech of each of two people (and one
+more, when one of those is split between two people)."""
+MAX_STYLES = max(SUB_CLUSTERS, *PAIRED_STYLES)
+"""The most styles the windows are grouped in: the eigenvectors ``_spectrum`` keeps."""
+MAX_PAIRED_COPRESENCE = 1 / 3
+"""Two styles of one voice in ``_paired_styles`` are heard in the same block of speech in at most this
+share of the blocks holding either: one person's calm speech, then their angry speech, meet only
+around the change. Chosen on the benchmark's mixes and calls (0.3 and 0.4 were worse; 0.4 joined a
+customer's calm and angry sentences across their turns on short RAVDESS mixes;
+docs/benchmarks/separation.md)."""
 
 
 def _decide(cl: _Clusters, cfg: SeparationConfig, cl_timbre: _Clusters | None = None) -> tuple[bool, float]:
