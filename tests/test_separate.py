@@ -385,3 +385,25 @@ def test_when_both_turn_angry_each_keeps_their_angry_turns(monkeypatch):
     three = separate_embeddings(emb, starts, ends, spans, duration=t, speakers="2")
     wrong = sum(s.voice != want for s, want in zip(three.stretches, turns, strict=True))
     assert wrong >= n_turns // 5  # the angry half shared out by style, not by speaker
+
+
+def test_when_turn_taking_allows_two_pairings_equally_the_three_styles_stay(monkeypatch):
+    """Each person's anger as near the other's calm voice as their own: joining each calm style with
+    its own anger or with the other's takes turns just as well and is as alike, so the styles do not
+    say who is who; the four-style joining is not used (``PAIRED_MARGIN``)."""
+    import voice_coach.voices.separate as separate_module
+    from voice_coach.voices.separate import _cluster, _paired_styles
+
+    rng = np.random.default_rng(9)
+    x, y, z, w = (v / np.linalg.norm(v) for v in rng.normal(size=(4, 256)))
+    between = (x + y) / np.linalg.norm(x + y)
+    styles = {(0, False): x, (1, False): y, (0, True): 0.6 * between + 0.8 * z, (1, True): 0.6 * between + 0.8 * w}
+    emb_l, starts_l, ends_l, spans, truth_l = [], [], [], [], []
+    t = 0.5
+    for i in range(60):
+        t = _turn(rng, t, styles[(i % 2, i >= 30)], 0.25 / 16, i % 2, (emb_l, starts_l, ends_l, spans, truth_l))
+    emb, starts = np.array(emb_l, np.float32), np.array(starts_l)
+    cl = _cluster(emb, starts)
+    assert _paired_styles(emb, starts, cl, SeparationConfig()) is cl
+    monkeypatch.setattr(separate_module, "PAIRED_MARGIN", 0.0)  # without the margin a joining is picked
+    assert _paired_styles(emb, starts, cl, SeparationConfig()) is not cl

@@ -223,11 +223,15 @@ def test_streaming_picker_matches_batch_while_the_resolution_changes():
     frames = analyze_frames(y, sr=SR)
     batch = syllable_nuclei(frames.loudness_db, frames.voiced, hop_s=0.01)
     picker = SyllablePicker(hop_s=0.01)
-    stream = []
+    stream, phonation = [], 0
     for i in range(0, len(frames), 13):
-        stream += picker.feed(frames.loudness_db[i : i + 13], frames.voiced[i : i + 13]).nuclei
+        picked = picker.feed(frames.loudness_db[i : i + 13], frames.voiced[i : i + 13])
+        stream += picked.nuclei
+        phonation += picked.phonation_frames
     assert stream == list(batch)
     assert len(batch) > 50
+    whole = articulation(frames.loudness_db, frames.voiced, hop_s=0.01)
+    assert phonation * 0.01 == pytest.approx(whole.phonation_s)
 
 
 def _phrases(n_phrases: int, factor: float = 1.0) -> list[Word]:

@@ -179,8 +179,10 @@ class RateConfig:
     phonation_bridge_s: float = 0.3
     """Unvoiced gaps up to this long between voiced frames (stop closures, breaths) count as
     phonation time for the articulation rate; longer ones are pauses. Given for speech at
-    ``timescale_ref_sps``: it scales with the syllable picker's time constants, so a slower speaker's
-    longer closures still count as phonation."""
+    ``timescale_ref_sps``: it is multiplied by that rate over the speaker's running articulation rate,
+    within ``[timescale_min_factor, timescale_max_factor]`` (not held back by the reference count
+    that gates the picker's coarser time constants: a bridge misses no syllables), so a slower
+    speaker's longer closures still count as phonation."""
     timescale_ref_sps: float = 5.0
     """The syllable picker's time constants (``intensity_smooth_ms``, ``syllable_min_spacing_s``,
     ``phonation_bridge_s``) are given for speech articulated at this rate (calm conversational

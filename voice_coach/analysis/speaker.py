@@ -124,8 +124,8 @@ class SpeakerAnalyzer:
         self._phrase_gap = 1 << 30  # unvoiced frames since the last voiced one
         self._phrase_pause_frames = int(round(config.agitation.phrase_pause_s / self.hop_s))
         self._phrase_min_frames = max(1, int(round(config.agitation.phrase_min_voiced_s / self.hop_s)))
-        # Per step with speech: (syllable nuclei, phonation frames), for the speech-time rate window.
         self._speech_gap_frames = int(round(config.warnings.speech_gap_s / self.hop_s))
+        # Per step with speech: (syllable nuclei, phonation frames), for the speech-time rate window.
         self._rate_steps: deque[tuple[int, int]] = deque(
             maxlen=int(round(4 * config.agitation.rate_window_s / STEP_S)) + 1
         )

@@ -22,7 +22,7 @@ own count, where a finer resolution can only find more.
 
 Phonation time is counted here too: voiced frames, and the unvoiced gaps between them (stop
 closures, breaths) up to ``phonation_bridge_s`` times the reference over the running rate (within
-the same bounds). A fixed bridge
+the same bounds, and not gated: a wider bridge misses no syllables). A fixed bridge
 does not follow the pace: slowed down, a 0.25 s closure becomes a 0.31 s pause. The picker reports
 the phonation frames each ``feed`` completes, so the articulation rate has one definition for files,
 the live stream and the timeline.
@@ -161,7 +161,7 @@ class SyllablePicker:
         self._phon_s = c.timescale_prior_s
         self._nuclei = c.timescale_ref_sps * c.timescale_prior_s
         self._reference_nuclei = c.timescale_ref_sps * c.timescale_prior_s
-        self._bridge_ref = c.phonation_bridge_s / hop_s  # frames, at the reference pace
+        self._bridge_ref = int(round(c.phonation_bridge_s / hop_s))  # frames, at the reference pace
         self._gap_run = 1 << 30
         self._scale = 1.0
         self._bridge_scale = 1.0
@@ -202,7 +202,7 @@ class SyllablePicker:
         self._nuclei *= forget
         self._reference_nuclei *= forget
         ref_sps = self.config.timescale_ref_sps
-        factor = ref_sps * self._phon_s / self._nuclei if self._nuclei > 0 else self._max_scale
+        factor = ref_sps * self._phon_s / self._nuclei if self._nuclei > 0 else 1.0
         self._bridge_scale = min(self._max_scale, max(self._min_scale, factor))
         if factor > 1:  # coarser: only as far as the count at the reference resolution reads slow too
             agreed = ref_sps * self._phon_s / self._reference_nuclei if self._reference_nuclei > 0 else factor
@@ -224,13 +224,16 @@ def syllable_nuclei(
 
 
 class Articulation(NamedTuple):
-    nuclei: np.ndarray  # frame indices
+    """Syllable nuclei (frame indices) and phonation time of a whole recording (``articulation``)."""
+
+    nuclei: np.ndarray
     phonation_s: float
+    min_phonation_s: float = 1.0
 
     @property
     def rate(self) -> float | None:
-        """Syllables per second of phonation (None with under 1 s of phonation)."""
-        return articulation_rate(len(self.nuclei), self.phonation_s)
+        """Syllables per second of phonation (None with under ``min_phonation_s`` of it)."""
+        return articulation_rate(len(self.nuclei), self.phonation_s, min_phonation_s=self.min_phonation_s)
 
 
 def articulation(
@@ -244,7 +247,9 @@ def articulation(
     """Syllable nuclei and phonation time of whole arrays (see the module docstring)."""
     picker = SyllablePicker(hop_s=hop_s, config=config, silence_floor_db=silence_floor_db)
     picked = picker.feed(loudness_db, voiced)
-    return Articulation(np.asarray(picked.nuclei, dtype=np.int64), picked.phonation_frames * hop_s)
+    return Articulation(
+        np.asarray(picked.nuclei, dtype=np.int64), picked.phonation_frames * hop_s, config.min_phonation_s
+    )
 
 
 def articulation_rate(n_syllables: int, phonation_s: float, *, min_phonation_s: float = 1.0) -> float | None:

@@ -161,7 +161,7 @@ def separate_embeddings(
         return _single(spans, duration, speakers, _unit(emb.mean(axis=0, keepdims=True)), decision_conf, sim)
     attrib = _paired_styles(feats, starts, attrib, cfg)
     # the voices' centroids are always GE2E embeddings (a voice print is compared with them)
-    centroids = np.stack([_unit(emb[attrib.labels == v].mean(axis=0)) for v in (0, 1)])
+    centroids = _voice_means(emb, attrib.labels)
     stretches = _stretches(_scores(feats, attrib), starts, ends, spans, attrib.similarity, cfg)
     # voice 0 = the voice heard first: the one whose centroid (in the space clustered) is nearer the
     # first window of speech, judged on that window alone, not on the smoothed attribution, which can
@@ -351,6 +351,20 @@ MAX_SPECTRAL^2 float32, a few times over in ``eigh``); every window then joins i
 SUB_CLUSTERS = 3
 """Styles the windows are first grouped in (two of them joined into one voice): one person can speak
 in two (calm, then angry)."""
+PAIRED_STYLES = (4, 5)
+"""Style counts ``_paired_styles`` tries, in turn: calm and angry speech of each of two people (and one
+more, when one of those is split between two people)."""
+MAX_STYLES = max(SUB_CLUSTERS, *PAIRED_STYLES)
+"""The most styles the windows are grouped in: the eigenvectors ``_spectrum`` keeps."""
+MAX_PAIRED_COPRESENCE = 1 / 3
+"""Two styles of one voice in ``_paired_styles`` are heard in the same block of speech in at most this
+share of the blocks holding either: one person's calm speech, then their angry speech, meet only
+around the change. Chosen on the benchmark's mixes and calls (0.3 and 0.4 were worse; 0.4 joined a
+customer's calm and angry sentences across their turns on short RAVDESS mixes)."""
+PAIRED_MARGIN = 0.05
+"""When two joinings both qualify in ``_paired_styles`` (say, each person's calm speech with their
+own anger, or with the other's), the more alike must be so by at least this much mean cosine
+similarity, or the three styles stay (the same margin as an uncertain naming, ``naming``)."""
 NEIGHBOURS = 0.3
 """Affinity pruning: each window keeps its similarity to this share of the windows most similar to it
 (the rest set to 0, then made symmetric), so that a voice whose style drifts (calm, then angry) stays
@@ -422,9 +436,9 @@ def _cluster(emb: np.ndarray, starts: np.ndarray, reference: np.ndarray | None =
     labels = voice_of[sub]
     if labels.min() == labels.max():
         return None
-    centroids = np.stack([_unit(emb[labels == v].mean(axis=0)) for v in (0, 1)])
-    voices = np.stack([_unit(ref[labels == v].mean(axis=0)) for v in (0, 1)])
-    halves = np.stack([_unit(ref[sub2 == v].mean(axis=0)) for v in (0, 1)])
+    centroids = _voice_means(emb, labels)
+    voices = _voice_means(ref, labels)
+    halves = _voice_means(ref, sub2)
     return _Clusters(
         labels=labels,
         sub_centroids=sub_centroids,
@@ -439,6 +453,11 @@ def _cluster(emb: np.ndarray, starts: np.ndarray, reference: np.ndarray | None =
         absence=_longest_absence(labels, starts),
         spectrum=spectrum,
     )
+
+
+def _voice_means(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(2, d) unit mean of the rows of ``x`` of each voice (0, 1)."""
+    return np.stack([_unit(x[labels == v].mean(axis=0)) for v in (0, 1)])
 
 
 def _sample(n: int) -> np.ndarray:
@@ -590,7 +609,7 @@ def _paired_styles(feats: np.ndarray, starts: np.ndarray, cl: _Clusters, cfg: Se
             continue
         sub, sub_centroids = styles
         together = {(i, j): _copresence(sub == i, sub == j, blocks) for i in range(k) for j in range(i + 1, k)}
-        best: tuple[float, np.ndarray, np.ndarray] | None = None
+        qualified: list[tuple[float, np.ndarray]] = []  # (likeness, voice of each style)
         for size in range(1, k // 2 + 1):
             for group in itertools.combinations(range(k), size):
                 if 2 * size == k and 0 not in group:  # the same joining with the voices swapped
@@ -600,37 +619,26 @@ def _paired_styles(feats: np.ndarray, starts: np.ndarray, cl: _Clusters, cfg: Se
                 same = [(i, j) for i, j in together if voice_of[i] == voice_of[j]]
                 if max(together[p] for p in same) > MAX_PAIRED_COPRESENCE:
                     continue
-                labels = voice_of[sub]
-                if _longest_absence(labels, starts) > cfg.max_voice_absence:
+                if _longest_absence(voice_of[sub], starts) > cfg.max_voice_absence:
                     continue
-                alike = float(np.mean([sub_centroids[i] @ sub_centroids[j] for i, j in same]))
-                if best is None or alike > best[0]:
-                    best = (alike, voice_of, labels)
-        if best is not None:
-            _, voice_of, labels = best
-            centroids = np.stack([_unit(feats[labels == v].mean(axis=0)) for v in (0, 1)])
-            return replace(
-                cl,
-                labels=labels,
-                sub_centroids=sub_centroids,
-                voice_of=voice_of,
-                centroids=centroids,
-                similarity=float(centroids[0] @ centroids[1]),
-            )
+                qualified.append((float(np.mean([sub_centroids[i] @ sub_centroids[j] for i, j in same])), voice_of))
+        if not qualified:
+            continue
+        qualified.sort(key=lambda q: -q[0])
+        if len(qualified) > 1 and qualified[0][0] - qualified[1][0] < PAIRED_MARGIN:
+            return cl  # turn-taking allows two joinings and neither is clearly more alike: keep three styles
+        voice_of = qualified[0][1]
+        labels = voice_of[sub]
+        centroids = _voice_means(feats, labels)
+        return replace(
+            cl,
+            labels=labels,
+            sub_centroids=sub_centroids,
+            voice_of=voice_of,
+            centroids=centroids,
+            similarity=float(centroids[0] @ centroids[1]),
+        )
     return cl
-
-
-PAIRED_STYLES = (4, 5)
-"""Style counts ``_paired_styles`` tries, in turn: calm and angry speech of each of two people (and one
-more, when one of those is split between two people)."""
-MAX_STYLES = max(SUB_CLUSTERS, *PAIRED_STYLES)
-"""The most styles the windows are grouped in: the eigenvectors ``_spectrum`` keeps."""
-MAX_PAIRED_COPRESENCE = 1 / 3
-"""Two styles of one voice in ``_paired_styles`` are heard in the same block of speech in at most this
-share of the blocks holding either: one person's calm speech, then their angry speech, meet only
-around the change. Chosen on the benchmark's mixes and calls (0.3 and 0.4 were worse; 0.4 joined a
-customer's calm and angry sentences across their turns on short RAVDESS mixes;
-docs/benchmarks/separation.md)."""
 
 
 def _decide(cl: _Clusters, cfg: SeparationConfig, cl_timbre: _Clusters | None = None) -> tuple[bool, float]:
