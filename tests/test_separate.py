@@ -158,6 +158,16 @@ def _turn(rng, t: float, base: np.ndarray, noise: float, who: int, out: tuple) -
     return spans[-1][1] + 0.6
 
 
+def _mirroring_call(rng, styles: dict, n_turns: int):
+    """Two people taking turns (voice 0 first) in ``styles[(who, angry)]``, both angry in the second
+    half of the turns: (emb, starts, ends, spans, truth per window, duration)."""
+    emb, starts, ends, spans, truth = [], [], [], [], []
+    t = 0.5
+    for i in range(n_turns):
+        t = _turn(rng, t, styles[(i % 2, i >= n_turns // 2)], 0.25 / 16, i % 2, (emb, starts, ends, spans, truth))
+    return np.array(emb, np.float32), np.array(starts), np.array(ends), spans, np.array(truth), t
+
+
 def test_alternating_voices_are_two_and_a_drifting_voice_is_one():
     rng = np.random.default_rng(3)
     emb, starts, ends, spans, truth, dur = _voices(rng, 40, two=True)
@@ -305,12 +315,8 @@ def test_a_call_where_both_turn_angry_is_two_voices_by_timbre():
     x, y, z = (v / np.linalg.norm(v) for v in rng.normal(size=(3, 256)))
     calm_b = 0.7 * x + 0.714 * y
     styles = {(0, False): x, (1, False): calm_b, (0, True): 0.5 * x + 0.866 * z, (1, True): 0.5 * calm_b + 0.866 * z}
-    emb_l, starts_l, ends_l, spans, truth_l = [], [], [], [], []
-    t, n_turns = 0.5, 40
-    for i in range(n_turns):
-        base = styles[(i % 2, i >= n_turns // 2)]
-        t = _turn(rng, t, base, 0.25 / 16, i % 2, (emb_l, starts_l, ends_l, spans, truth_l))
-    emb, starts, ends, truth = np.array(emb_l, np.float32), np.array(starts_l), np.array(ends_l), np.array(truth_l)
+    n_turns = 40
+    emb, starts, ends, spans, truth, t = _mirroring_call(rng, styles, n_turns)
     timbre = rng.normal(size=(len(emb), 38)) * 0.3 + rng.normal(size=(2, 38))[truth]
     assert separate_embeddings(emb, starts, ends, spans, duration=t).speakers == 1
     sep = separate_embeddings(emb, starts, ends, spans, duration=t, timbre=timbre)
@@ -372,12 +378,8 @@ def test_when_both_turn_angry_each_keeps_their_angry_turns(monkeypatch):
     x, y, z = (v / np.linalg.norm(v) for v in rng.normal(size=(3, 256)))
     calm_b = 0.6 * x + 0.8 * y
     styles = {(0, False): x, (1, False): calm_b, (0, True): 0.8 * z + 0.6 * x, (1, True): 0.8 * z + 0.6 * calm_b}
-    emb_l, starts_l, ends_l, spans, truth_l = [], [], [], [], []
-    t, n_turns = 0.5, 60
-    for i in range(n_turns):
-        style = styles[(i % 2, i >= n_turns // 2)]
-        t = _turn(rng, t, style, 0.25 / 16, i % 2, (emb_l, starts_l, ends_l, spans, truth_l))
-    emb, starts, ends = np.array(emb_l, np.float32), np.array(starts_l), np.array(ends_l)
+    n_turns = 60
+    emb, starts, ends, spans, _, t = _mirroring_call(rng, styles, n_turns)
     turns = [i % 2 for i in range(n_turns)]
     sep = separate_embeddings(emb, starts, ends, spans, duration=t, speakers="2")
     assert [s.voice for s in sep.stretches] == turns
@@ -398,11 +400,7 @@ def test_when_turn_taking_allows_two_pairings_equally_the_three_styles_stay(monk
     x, y, z, w = (v / np.linalg.norm(v) for v in rng.normal(size=(4, 256)))
     between = (x + y) / np.linalg.norm(x + y)
     styles = {(0, False): x, (1, False): y, (0, True): 0.6 * between + 0.8 * z, (1, True): 0.6 * between + 0.8 * w}
-    emb_l, starts_l, ends_l, spans, truth_l = [], [], [], [], []
-    t = 0.5
-    for i in range(60):
-        t = _turn(rng, t, styles[(i % 2, i >= 30)], 0.25 / 16, i % 2, (emb_l, starts_l, ends_l, spans, truth_l))
-    emb, starts = np.array(emb_l, np.float32), np.array(starts_l)
+    emb, starts, _, _, _, _ = _mirroring_call(rng, styles, 60)
     cl = _cluster(emb, starts)
     assert _paired_styles(emb, starts, cl, SeparationConfig()) is cl
     monkeypatch.setattr(separate_module, "PAIRED_MARGIN", 0.0)  # without the margin a joining is picked
