@@ -142,6 +142,15 @@ def test_fast_syllables_are_counted_at_a_finer_resolution():
     assert _count(_paired_syllables(60, 7.5)) >= 58
 
 
+def test_the_minimum_dip_follows_the_pace():
+    # Pairs of syllables joined by a shallow dip over half a syllable. Fast (7.5/s), the smoothed
+    # dip is shallower than 2 dB, and the 2 dB given at 5 syllables/s would merge most pairs (48
+    # of 60 counted); scaled with the pace it does not.
+    assert _count(_paired_syllables(60, 7.5, dip_db=2.6, dip_share=0.5)) >= 56
+    # Slow (3/s), a 2.2 dB wobble is within one drawn-out vowel: 2 dB would count it (60).
+    assert _count(_paired_syllables(60, 3.0, dip_db=2.2, dip_share=0.5)) == 30
+
+
 @pytest.mark.parametrize("factor", [0.8, 1.25, 1.5, 2.0])
 def test_articulation_rate_scales_with_pace(factor):
     # A syllable train and the same train ``factor`` times faster: the rate scales by the factor.

@@ -183,6 +183,15 @@ class RateConfig:
     within ``[timescale_min_factor, timescale_max_factor]`` (not held back by the reference count
     that gates the picker's coarser time constants: a bridge misses no syllables), so a slower
     speaker's longer closures still count as phonation."""
+    syllable_floor_below_speech_db: float = 15.0
+    """Syllables and phonation are counted on periodic frames above a silence floor that follows a
+    quiet recording down (signal/floor.py): never closer than this to the recent speech level
+    (the 95th percentile of frame levels over 30 s), so a soft voice or a low line keeps its
+    syllables where the fixed ``[prosody] silence_floor_db`` would cut most of them. Never above
+    that fixed floor. Pitch and loudness keep the fixed floor."""
+    syllable_floor_above_noise_db: float = 10.0
+    """... and at least this far above the recent noise level (the 10th percentile), so that hum
+    or line noise in the speaker's silences is not phonation."""
     timescale_ref_sps: float = 5.0
     """The syllable picker's time constants (``intensity_smooth_ms``, ``syllable_min_spacing_s``,
     ``phonation_bridge_s``) are given for speech articulated at this rate (calm conversational
@@ -219,6 +228,8 @@ class RateConfig:
             "phonation_bridge_s",
             "timescale_window_s",
             "timescale_prior_s",
+            "syllable_floor_below_speech_db",
+            "syllable_floor_above_noise_db",
         )
         c.positive("timescale_ref_sps")
         c.check(

@@ -1,11 +1,11 @@
 """The speaker's calm reference: from a profile (``voice-coach calibrate``) or self-calibrated.
 
 Self-calibration cuts the speaker's voiced speech into blocks of ``block_s`` and takes, per
-feature, a low quantile (default 0.3) of the block medians, not their mean. It is provisional after
+feature, a quantile (``quantile``, default the median) of the block medians, not their mean. It is provisional after
 ``min_speech_s`` and is refined with calm blocks only (see ``BaselineEstimator``).
 Why: a call that starts heated has its loud, high, fast blocks at the top of the distribution;
 the quantile follows the calmer blocks, so one heated minute does not become the reference. Nor
-does it need a calm start: as long as about a third of the early speech is calm, that is what it
+does it need a calm start: as long as more than half of the early speech is calm, that is what it
 finds. A call that is heated from its first word to its last cannot be judged against itself;
 use a profile for such agents.
 """

@@ -26,6 +26,7 @@ from voice_coach.config import Config
 from voice_coach.engine.events import BaselineReady, Event, Metrics, Speaker, WarningEnded, WarningStarted, Word
 from voice_coach.engine.outputs import VoiceOutput, WarningRecord
 from voice_coach.signal.agitation import agitation_score, cues, semitones
+from voice_coach.signal.floor import SyllableVoicing
 from voice_coach.signal.prosody import FrameAnalyzer, Frames
 from voice_coach.signal.syllables import SyllablePicker
 
@@ -73,9 +74,8 @@ class SpeakerAnalyzer:
         self.config = config
         self.hop_s = config.prosody.hop_ms / 1000
         self.frames = FrameAnalyzer(sr=SAMPLE_RATE, config=config.prosody)
-        self.picker = SyllablePicker(
-            hop_s=self.hop_s, config=config.rate, silence_floor_db=config.prosody.silence_floor_db
-        )
+        self.picker = SyllablePicker(hop_s=self.hop_s, config=config.rate)
+        self.syllable_voicing = SyllableVoicing(hop_s=self.hop_s, prosody=config.prosody, rate=config.rate)
         self.estimator = None if profile else BaselineEstimator(config.baseline, hop_s=self.hop_s)
         self.baseline: Baseline | None = profile
         self._baseline_announced = False
@@ -203,7 +203,7 @@ class SpeakerAnalyzer:
         t_end = self._frame_index * self.hop_s
         # A nucleus is confirmed a few frames after its peak; it counts in the step that confirms
         # it, so the count does not depend on how the audio was chunked.
-        picked = self.picker.feed(step.loudness_db, step.voiced)
+        picked = self.picker.feed(step.loudness_db, self.syllable_voicing(step))
         syl = len(picked.nuclei)
 
         recent = Frames.concat([self._recent, step])

@@ -2,17 +2,19 @@
 
 A syllable nucleus is a peak of the (smoothed) intensity contour that
 
-* is voiced (a vowel carries F0),
+* is voiced (a vowel carries F0; voicing already excludes frames under the silence floor,
+  signal/prosody.py),
 * rises at least ``min_dip_db`` above the dip before it and falls that much after it,
 * is no more than ``floor_below_peak_db`` below the loudest recent speech, and
 * is at least ``min_spacing_s`` after the previous nucleus.
 
-The time resolution follows the speaker's pace. The intensity smoothing and the minimum spacing
-are given for speech at ``timescale_ref_sps`` (5 syllables/s); they are multiplied by the reference
-over the speaker's running articulation rate (nuclei per second of phonation over the last ~10 s
-of it), within ``[timescale_min_factor, timescale_max_factor]``. With fixed time constants the count
-depends on the pace: the dips between fast syllables are shorter and the fixed smoothing fills the
-shallow ones in, while in slow speech it lets through dips inside one drawn-out vowel. Real speech
+The time resolution follows the speaker's pace. The intensity smoothing, the minimum spacing and
+the minimum dip are given for speech at ``timescale_ref_sps`` (5 syllables/s); they are multiplied
+by the reference over the speaker's running articulation rate (nuclei per second of phonation over
+the last ~10 s of it), within ``[timescale_min_factor, timescale_max_factor]``. With fixed values
+the count depends on the pace: the dips between fast syllables are shorter and shallower (the
+syllables run into each other, and any smoothing fills short dips in), so a fixed smoothing and a
+fixed 2 dB merge them, while in slow speech they let through dips inside one drawn-out vowel. Real speech
 time-stretched by sox was measured up to 15 % off the factor that way (docs/benchmarks/rate.md).
 The running rate is the picker's own count, and speech whose syllables it partly misses reads
 slow: a resolution that grew on it alone could feed on its own misses (a speaker who speeds up
@@ -55,9 +57,8 @@ class Picked(NamedTuple):
 class _Peaks:
     """The peak-picking state machine over the intensity contour, at a time scale given per frame."""
 
-    def __init__(self, *, hop_s: float, config: RateConfig, silence_floor_db: float, max_scale: float):
+    def __init__(self, *, hop_s: float, config: RateConfig, max_scale: float):
         self.config = config
-        self.silence_floor_db = silence_floor_db
         self._smooth_ref = max(1.0, config.intensity_smooth_ms / 1000 / hop_s)
         self._spacing_ref = config.syllable_min_spacing_s / hop_s
         self._max_smooth = self._smooth_ref * max_scale
@@ -75,7 +76,7 @@ class _Peaks:
 
     def step(self, level: float, is_voiced: bool, scale: float) -> int | None:
         """Feed one frame; the index of the nucleus it confirms, if any."""
-        dip = self.config.syllable_min_dip_db
+        dip = self.config.syllable_min_dip_db * scale
         i = self._index
         self._index += 1
         self._ring.append(level)
@@ -128,8 +129,6 @@ class _Peaks:
         self._peak_voiced = any(v for j, v in self._voiced_recent if abs(j - centre) <= 2)
 
     def _accept(self, index: int, value: float, min_spacing: float) -> bool:
-        if value <= self.silence_floor_db:
-            return False
         if value < self._ref[0][1] - self.config.syllable_floor_below_peak_db:
             return False
         if index - self._last_nucleus < min_spacing - 1e-6:  # frames; float error must not reject
@@ -141,19 +140,15 @@ class SyllablePicker:
     """Streaming syllable-nucleus detector and phonation counter over per-frame loudness (dB) and
     voicing (see the module docstring)."""
 
-    def __init__(self, *, hop_s: float, config: RateConfig = RateConfig(), silence_floor_db: float = -55.0):
+    def __init__(self, *, hop_s: float, config: RateConfig = RateConfig()):
         self.hop_s = hop_s
         self.config = config
         c = config
         self._min_scale = c.timescale_min_factor
         self._max_scale = c.timescale_max_factor
-        self._peaks = _Peaks(hop_s=hop_s, config=c, silence_floor_db=silence_floor_db, max_scale=c.timescale_max_factor)
+        self._peaks = _Peaks(hop_s=hop_s, config=c, max_scale=c.timescale_max_factor)
         # the second count, at the reference resolution, that any growth must agree with
-        self._reference = (
-            _Peaks(hop_s=hop_s, config=c, silence_floor_db=silence_floor_db, max_scale=1.0)
-            if c.timescale_max_factor > 1
-            else None
-        )
+        self._reference = _Peaks(hop_s=hop_s, config=c, max_scale=1.0) if c.timescale_max_factor > 1 else None
         # Running articulation rates: nuclei of each count and phonation seconds, forgotten over
         # ``timescale_window_s`` of phonation and started from ``timescale_ref_sps`` worth
         # ``timescale_prior_s`` of phonation.
@@ -217,10 +212,9 @@ def syllable_nuclei(
     *,
     hop_s: float,
     config: RateConfig = RateConfig(),
-    silence_floor_db: float = -55.0,
 ) -> np.ndarray:
     """Frame indices of syllable nuclei in whole arrays (see the module docstring)."""
-    return articulation(loudness_db, voiced, hop_s=hop_s, config=config, silence_floor_db=silence_floor_db).nuclei
+    return articulation(loudness_db, voiced, hop_s=hop_s, config=config).nuclei
 
 
 class Articulation(NamedTuple):
@@ -242,10 +236,9 @@ def articulation(
     *,
     hop_s: float,
     config: RateConfig = RateConfig(),
-    silence_floor_db: float = -55.0,
 ) -> Articulation:
     """Syllable nuclei and phonation time of whole arrays (see the module docstring)."""
-    picker = SyllablePicker(hop_s=hop_s, config=config, silence_floor_db=silence_floor_db)
+    picker = SyllablePicker(hop_s=hop_s, config=config)
     picked = picker.feed(loudness_db, voiced)
     return Articulation(
         np.asarray(picked.nuclei, dtype=np.int64), picked.phonation_frames * hop_s, config.min_phonation_s
