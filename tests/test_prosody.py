@@ -145,7 +145,7 @@ def _raw(cands_hz, costs, voiced=None):
     lf[:, : len(cands_hz[0])] = np.log2(cands_hz)
     cost[:, : len(costs[0])] = costs
     v = np.ones(n, bool) if voiced is None else np.asarray(voiced)
-    return _Raw(np.full(n, -30.0, np.float32), cost[:, 0].astype(np.float32), v, lf, cost)
+    return _Raw(np.full(n, -30.0, np.float32), cost[:, 0].astype(np.float32), v, v.copy(), lf, cost)
 
 
 def test_pitch_path_ignores_single_frames_an_octave_off():

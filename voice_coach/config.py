@@ -120,7 +120,17 @@ class ProsodyConfig:
     voicing_max_aperiodicity: float = 0.35
     """A frame is voiced when its best YIN dip is below this (0 = perfectly periodic)."""
     silence_floor_db: float = -55.0
-    """Frames quieter than this (dBFS) are never speech nor voiced."""
+    """Frames quieter than this (dBFS) are never voiced (``Frames.voiced``: pitch, loudness)."""
+    relative_floor_below_speech_db: float = 15.0
+    """Syllables and phonation are counted on ``Frames.voiced_relative``: periodic frames above a
+    silence floor that follows a quiet recording down (signal/floor.py), this far under the speech
+    level (the 95th percentile of the periodic frames' levels over the last 30 s), so a soft voice or
+    a low line keeps its syllables where ``silence_floor_db`` cuts most of them. Never above
+    ``silence_floor_db``: a recording at an ordinary level counts on ``Frames.voiced``."""
+    relative_floor_above_noise_db: float = 10.0
+    """... raised to this far over the noise level (the 10th percentile of all frame levels over the
+    last 30 s) where that is higher, so that hum or line noise in the speaker's silences is not
+    phonation."""
     octave_jump_cost: float = 0.35
     """Pitch tracking: within a voiced stretch, the F0 path minimises the YIN dips' depths plus this
     much per octave of change between frames (Praat's default octave-jump cost), so a strong
@@ -144,6 +154,7 @@ class ProsodyConfig:
         c.within("yin_threshold", 0.0, 1.0)
         c.within("voicing_max_aperiodicity", 0.0, 1.0)
         c.check("silence_floor_db", self.silence_floor_db <= 0, "must be <= 0 dBFS")
+        c.non_negative("relative_floor_below_speech_db", "relative_floor_above_noise_db")
         c.non_negative("octave_jump_cost", "octave_cost", "pitch_lookahead_ms")
 
 
@@ -167,7 +178,8 @@ class RateConfig:
     """The pause threshold when there are too few words to time the speaker by (no transcript)."""
     syllable_min_dip_db: float = 2.0
     """A syllable nucleus is an intensity peak with a dip of at least this before the next one
-    (de Jong & Wempe 2009 use 2 dB)."""
+    (de Jong & Wempe 2009 use 2 dB). Given for speech at ``timescale_ref_sps`` and scaled with the
+    picker's time constants: the dips between fast syllables are shallower."""
     syllable_floor_below_peak_db: float = 25.0
     """Peaks more than this below the loudest recent speech are ignored (de Jong & Wempe: 25 dB)."""
     syllable_min_spacing_s: float = 0.07
@@ -183,22 +195,13 @@ class RateConfig:
     within ``[timescale_min_factor, timescale_max_factor]`` (not held back by the reference count
     that gates the picker's coarser time constants: a bridge misses no syllables), so a slower
     speaker's longer closures still count as phonation."""
-    syllable_floor_below_speech_db: float = 15.0
-    """Syllables and phonation are counted on periodic frames above a silence floor that follows a
-    quiet recording down (signal/floor.py): never closer than this to the recent speech level
-    (the 95th percentile of frame levels over 30 s), so a soft voice or a low line keeps its
-    syllables where the fixed ``[prosody] silence_floor_db`` would cut most of them. Never above
-    that fixed floor. Pitch and loudness keep the fixed floor."""
-    syllable_floor_above_noise_db: float = 10.0
-    """... and at least this far above the recent noise level (the 10th percentile), so that hum
-    or line noise in the speaker's silences is not phonation."""
     timescale_ref_sps: float = 5.0
     """The syllable picker's time constants (``intensity_smooth_ms``, ``syllable_min_spacing_s``,
-    ``phonation_bridge_s``) are given for speech articulated at this rate (calm conversational
-    English: about 4.5-5.5 syllables/s). They are multiplied by this rate over the speaker's running
-    articulation rate, within ``[timescale_min_factor, timescale_max_factor]``: a fixed resolution
-    merges the shorter dips between fast syllables, and splits a slow speaker's drawn-out vowels
-    (see signal/syllables.py)."""
+    ``phonation_bridge_s``) and its ``syllable_min_dip_db`` are given for speech articulated at this
+    rate (calm conversational English: about 4.5-5.5 syllables/s). They are multiplied by this rate
+    over the speaker's running articulation rate, within ``[timescale_min_factor,
+    timescale_max_factor]``: a fixed resolution merges the shorter, shallower dips between fast
+    syllables, and splits a slow speaker's drawn-out vowels (see signal/syllables.py)."""
     timescale_min_factor: float = 0.5
     """The time constants shrink to no less than this fraction of their value (speech at twice
     ``timescale_ref_sps`` or faster). 1 keeps them from shrinking."""
@@ -228,8 +231,6 @@ class RateConfig:
             "phonation_bridge_s",
             "timescale_window_s",
             "timescale_prior_s",
-            "syllable_floor_below_speech_db",
-            "syllable_floor_above_noise_db",
         )
         c.positive("timescale_ref_sps")
         c.check(

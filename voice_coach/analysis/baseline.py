@@ -52,7 +52,7 @@ class BaselineEstimator:
     """Collects blocks of calm speech: a provisional baseline after ``min_speech_s``, refined with
     calm blocks until ``calibration_speech_s``, then frozen.
 
-    Before the provisional baseline exists every block counts (the low quantile keeps a heated
+    Before the provisional baseline exists every block counts (the quantile keeps a heated
     start from setting it). After that, a block counts only if every step in it was calm
     (``add(..., calm=True)``): the caller says so from the speaker's agitation against the baseline
     of the moment and from whether a warning is active. So agitated speech never pulls it up.

@@ -26,7 +26,6 @@ from voice_coach.config import Config
 from voice_coach.engine.events import BaselineReady, Event, Metrics, Speaker, WarningEnded, WarningStarted, Word
 from voice_coach.engine.outputs import VoiceOutput, WarningRecord
 from voice_coach.signal.agitation import agitation_score, cues, semitones
-from voice_coach.signal.floor import SyllableVoicing
 from voice_coach.signal.prosody import FrameAnalyzer, Frames
 from voice_coach.signal.syllables import SyllablePicker
 
@@ -75,7 +74,6 @@ class SpeakerAnalyzer:
         self.hop_s = config.prosody.hop_ms / 1000
         self.frames = FrameAnalyzer(sr=SAMPLE_RATE, config=config.prosody)
         self.picker = SyllablePicker(hop_s=self.hop_s, config=config.rate)
-        self.syllable_voicing = SyllableVoicing(hop_s=self.hop_s, prosody=config.prosody, rate=config.rate)
         self.estimator = None if profile else BaselineEstimator(config.baseline, hop_s=self.hop_s)
         self.baseline: Baseline | None = profile
         self._baseline_announced = False
@@ -189,8 +187,7 @@ class SpeakerAnalyzer:
         while self._pending_n >= self._step_frames or (final and self._pending_n > 0):
             block = Frames.concat(self._pending)
             n = min(self._step_frames, len(block))
-            step = Frames(block.f0_hz[:n], block.aperiodicity[:n], block.voiced[:n], block.loudness_db[:n])
-            rest = Frames(block.f0_hz[n:], block.aperiodicity[n:], block.voiced[n:], block.loudness_db[n:])
+            step, rest = block.slice(None, n), block.slice(n, None)
             self._pending = [rest] if len(rest) else []
             self._pending_n = len(rest)
             events.extend(self._step(step))
@@ -203,15 +200,13 @@ class SpeakerAnalyzer:
         t_end = self._frame_index * self.hop_s
         # A nucleus is confirmed a few frames after its peak; it counts in the step that confirms
         # it, so the count does not depend on how the audio was chunked.
-        picked = self.picker.feed(step.loudness_db, self.syllable_voicing(step))
+        picked = self.picker.feed(step.loudness_db, step.voiced_relative)
         syl = len(picked.nuclei)
 
         recent = Frames.concat([self._recent, step])
         if len(recent) > self._recent_len:
             cut = len(recent) - self._recent_len
-            recent = Frames(
-                recent.f0_hz[cut:], recent.aperiodicity[cut:], recent.voiced[cut:], recent.loudness_db[cut:]
-            )
+            recent = recent.slice(cut)
             self._recent_start += cut
         self._recent = recent
 

@@ -20,7 +20,9 @@ def leak_mask(agent: Frames, customer: Frames, *, max_pitch_diff_st: float = 0.7
     """Frames of the agent channel that are the customer's voice leaking in (bool per frame).
 
     A frame is leak when both channels are voiced, their F0 are within ``max_pitch_diff_st``
-    semitones, and the agent channel is quieter than the customer channel in that frame.
+    semitones, and the agent channel is quieter than the customer channel in that frame; or when
+    the agent's frame is voiced only against the relative floor (too soft for a pitch) and quieter
+    than the customer's voiced frame.
     """
     n = min(len(agent), len(customer))
     out = np.zeros(len(agent), bool)
@@ -29,7 +31,12 @@ def leak_mask(agent: Frames, customer: Frames, *, max_pitch_diff_st: float = 0.7
     both = agent.voiced[:n] & customer.voiced[:n]
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = np.abs(12.0 * np.log2(agent.f0_hz[:n] / customer.f0_hz[:n]))
-    out[:n] = both & (diff <= max_pitch_diff_st) & (agent.loudness_db[:n] < customer.loudness_db[:n])
+    quieter = agent.loudness_db[:n] < customer.loudness_db[:n]
+    out[:n] = both & (diff <= max_pitch_diff_st) & quieter
+    # Frames voiced only against the relative floor (signal/floor.py) are too soft for a pitch to
+    # compare: quieter than the customer's voiced frame at the same moment, they are leak.
+    soft = agent.voiced_relative[:n] & ~agent.voiced[:n]
+    out[:n] |= soft & customer.voiced[:n] & quieter
     return out
 
 
@@ -39,4 +46,4 @@ def without_leak(agent: Frames, mask: np.ndarray) -> Frames:
         return agent
     voiced = agent.voiced & ~mask
     f0 = np.where(voiced, agent.f0_hz, np.nan).astype(np.float32)
-    return Frames(f0, agent.aperiodicity, voiced, agent.loudness_db)
+    return Frames(f0, agent.aperiodicity, voiced, agent.loudness_db, agent.voiced_relative & ~mask)

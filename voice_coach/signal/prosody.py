@@ -14,12 +14,14 @@ over frames, so the tracker runs at hundreds of times real time (see docs/benchm
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from voice_coach.config import ProsodyConfig
+from voice_coach.signal.floor import RelativeFloor
 
 LOUDNESS_FLOOR_DB = -100.0
 """Digital silence is reported as this many dBFS rather than minus infinity."""
@@ -51,8 +53,12 @@ class Frames:
 
     f0_hz: np.ndarray  # float32, NaN when unvoiced
     aperiodicity: np.ndarray  # float32 in [0, ~1.5]; low = periodic
-    voiced: np.ndarray  # bool
+    voiced: np.ndarray  # bool: periodic and above the fixed silence floor (pitch, loudness)
     loudness_db: np.ndarray  # float32 dBFS, >= LOUDNESS_FLOOR_DB
+    voiced_relative: np.ndarray  # bool: periodic and above the floor relative to the recording's
+    # level (signal/floor.py), cleaned up the same way; a superset of ``voiced`` (syllables, phonation)
+
+    _FIELDS = ("f0_hz", "aperiodicity", "voiced", "loudness_db", "voiced_relative")
 
     def __len__(self) -> int:
         return len(self.loudness_db)
@@ -60,18 +66,16 @@ class Frames:
     @classmethod
     def empty(cls) -> Frames:
         f = np.zeros(0, np.float32)
-        return cls(f, f.copy(), np.zeros(0, bool), f.copy())
+        return cls(f, f.copy(), np.zeros(0, bool), f.copy(), np.zeros(0, bool))
 
     @classmethod
     def concat(cls, parts: list[Frames]) -> Frames:
         if not parts:
             return cls.empty()
-        return cls(
-            *(
-                np.concatenate([getattr(p, k) for p in parts])
-                for k in ("f0_hz", "aperiodicity", "voiced", "loudness_db")
-            )
-        )
+        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in cls._FIELDS))
+
+    def slice(self, start: int | None = None, stop: int | None = None) -> Frames:
+        return Frames(*(getattr(self, k)[start:stop] for k in self._FIELDS))
 
 
 def loudness_db(frames: np.ndarray) -> np.ndarray:
@@ -183,6 +187,7 @@ class _Raw:
     level: np.ndarray  # (n,) dBFS
     aperiodicity: np.ndarray  # (n,) at YIN's choice
     voiced: np.ndarray  # (n,) bool, before isolated frames are dropped
+    periodic: np.ndarray  # (n,) bool: voiced but for the silence floor
     log2_f0: np.ndarray  # (n, K) log2 F0 of the candidates; column 0 is YIN's choice
     cost: np.ndarray  # (n, K) their normalised difference; inf = no candidate
 
@@ -191,7 +196,12 @@ class _Raw:
 
     def tail(self, start: int) -> _Raw:
         return _Raw(
-            self.level[start:], self.aperiodicity[start:], self.voiced[start:], self.log2_f0[start:], self.cost[start:]
+            self.level[start:],
+            self.aperiodicity[start:],
+            self.voiced[start:],
+            self.periodic[start:],
+            self.log2_f0[start:],
+            self.cost[start:],
         )
 
     @classmethod
@@ -199,7 +209,7 @@ class _Raw:
         return cls(
             *(
                 np.concatenate([getattr(a, k), getattr(b, k)])
-                for k in ("level", "aperiodicity", "voiced", "log2_f0", "cost")
+                for k in ("level", "aperiodicity", "voiced", "periodic", "log2_f0", "cost")
             )
         )
 
@@ -207,7 +217,7 @@ class _Raw:
     def empty(cls) -> _Raw:
         z = np.zeros(0, np.float32)
         zk = np.zeros((0, PITCH_CANDIDATES), np.float64)
-        return cls(z, z.copy(), np.zeros(0, bool), zk, zk.copy())
+        return cls(z, z.copy(), np.zeros(0, bool), np.zeros(0, bool), zk, zk.copy())
 
 
 def _raw_block(frames: np.ndarray, geo: FrameGeometry, sr: int, config: ProsodyConfig) -> _Raw:
@@ -232,8 +242,9 @@ def _raw_block(frames: np.ndarray, geo: FrameGeometry, sr: int, config: ProsodyC
     # A periodic signal is just as periodic at twice its period: a small cost per octave below
     # fmax makes the path prefer the period to its multiples when they are equally deep.
     cost = cost + config.octave_cost * (np.log2(config.fmax_hz) - log2_f0)
-    voiced = (aper < config.voicing_max_aperiodicity) & (level > config.silence_floor_db)
-    return _Raw(level.astype(np.float32), aper.astype(np.float32), voiced, log2_f0, cost)
+    periodic = aper < config.voicing_max_aperiodicity
+    voiced = periodic & (level > config.silence_floor_db)
+    return _Raw(level.astype(np.float32), aper.astype(np.float32), voiced, periodic, log2_f0, cost)
 
 
 class _Tracker:
@@ -260,6 +271,15 @@ class _Tracker:
         self._released = 0
         self._received = 0
         self._voiced: list[bool] = []  # final voicing of pending frames, in order
+        self._relative: list[bool] = []  # final voicing against the relative floor (a superset)
+        self._floor = RelativeFloor(
+            hop_s=config.hop_ms / 1000,
+            ceiling_db=config.silence_floor_db,
+            below_speech_db=config.relative_floor_below_speech_db,
+            above_noise_db=config.relative_floor_above_noise_db,
+        )
+        self._relative_raw: deque[bool] = deque()  # raw relative voicing of the frames not yet settled
+        self._prev_raw_relative: bool | None = None
         self._f0: list[float] = []  # decided F0 of pending frames (NaN = unvoiced or undecided)
         self._prev_raw_voiced: bool | None = None  # raw voicing of the frame before the next to settle
         self._settled = 0  # stream frames whose voicing is final
@@ -275,16 +295,18 @@ class _Tracker:
         return self._released
 
     def push(self, raw: _Raw) -> Frames:
+        relative = raw.periodic & self._floor.above(raw.level, raw.periodic)
+        self._relative_raw.extend((relative | raw.voiced).tolist())
         self._raw = _Raw.concat(self._raw, raw) if len(self._raw) else raw
         self._received += len(raw)
         # a frame's voicing is final once its right neighbour is known
         while self._settled < self._received - 1:
-            self._settle(right_voiced=self._raw_at(self._settled + 1).voiced)
+            self._settle(right=self._raw_at(self._settled + 1).voiced, right_relative=self._relative_raw[1])
         return self._release(self._received - self.lookahead - 1)
 
     def flush(self) -> Frames:
         while self._settled < self._received:
-            self._settle(right_voiced=None)
+            self._settle(right=None, right_relative=None)
         self._end_run()
         return self._release(self._received)
 
@@ -294,13 +316,14 @@ class _Tracker:
         r = self._raw
         return _RawFrame(bool(r.voiced[i]), r.log2_f0[i], r.cost[i])
 
-    def _settle(self, *, right_voiced: bool | None) -> None:
+    def _settle(self, *, right: bool | None, right_relative: bool | None) -> None:
         frame = self._settled
         raw = self._raw_at(frame)
-        left, v = self._prev_raw_voiced, raw.voiced
-        if v and left is not None and right_voiced is not None:
-            v = bool(left or right_voiced)
+        v = _keep(raw.voiced, self._prev_raw_voiced, right)
         self._prev_raw_voiced = raw.voiced
+        relative = self._relative_raw.popleft()
+        self._relative.append(_keep(relative, self._prev_raw_relative, right_relative))
+        self._prev_raw_relative = relative
         self._settled += 1
         self._voiced.append(v)
         self._f0.append(np.nan)
@@ -352,11 +375,20 @@ class _Tracker:
             r.aperiodicity[:n].copy(),
             np.asarray(self._voiced[:n], bool),
             r.level[:n].copy(),
+            np.asarray(self._relative[:n], bool),
         )
         self._raw = r.tail(n)
-        del self._f0[:n], self._voiced[:n]
+        del self._f0[:n], self._voiced[:n], self._relative[:n]
         self._released += n
         return out
+
+
+def _keep(voiced: bool, left: bool | None, right: bool | None) -> bool:
+    """A voiced frame with no voiced neighbour is dropped; the first and last frames of a stream
+    have one neighbour, and are kept."""
+    if voiced and left is not None and right is not None:
+        return bool(left or right)
+    return voiced
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 A syllable nucleus is a peak of the (smoothed) intensity contour that
 
-* is voiced (a vowel carries F0; voicing already excludes frames under the silence floor,
-  signal/prosody.py),
+* is voiced (a vowel carries F0; the caller's voicing applies the silence floor: the engine
+  passes ``Frames.voiced_relative``, signal/floor.py),
 * rises at least ``min_dip_db`` above the dip before it and falls that much after it,
 * is no more than ``floor_below_peak_db`` below the loudest recent speech, and
 * is at least ``min_spacing_s`` after the previous nucleus.
