@@ -294,7 +294,8 @@ def main() -> None:
     )
     rep.add(
         "Articulation rate: syllable nuclei per second of phonation (voiced frames, gaps up to 0.3 s bridged at "
-        "5 syllables/s); syllables = rate x phonation time. The picker's smoothing, minimum spacing and phonation "
+        "5 syllables/s; voicing against a silence floor that follows a soft voice down, `Frames.voiced_relative`); "
+        "syllables = rate x phonation time. The picker's smoothing, minimum spacing, minimum dip and phonation "
         "bridge follow the speaker's running articulation rate, from half (fast) to 1.4 times (slow; only as far as "
         "a count at the reference resolution agrees) (`RateConfig.timescale_*`):\n"
     )
