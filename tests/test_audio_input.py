@@ -113,3 +113,133 @@ def test_nan_audio_is_a_clean_error(tmp_path):
     path = write_wav(tmp_path / "nan.wav", y, subtype="FLOAT")
     with pytest.raises(AudioError, match="NaN"):
         load_audio(path)
+
+
+# --- truncated and damaged files: an error, never a silently shorter call ---------------------------
+
+
+def _cut(path, fraction, dst=None):
+    data = path.read_bytes()
+    dst = dst or path.with_name(f"cut_{path.name}")
+    dst.write_bytes(data[: int(len(data) * fraction)])
+    return dst
+
+
+def _wav_data_size(path, value):
+    """``path`` with the data chunk size of its (44-byte, soundfile-written) header set to ``value``."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    assert data[36:40] == b"data"
+    data[40:44] = struct.pack("<I", value)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_truncated_wav_is_an_error_before_any_decoding(tmp_path):
+    full = write_wav(tmp_path / "call.wav", np.stack([tone(200, 4.0), tone(300, 4.0)]))
+    cut = _cut(full, 0.25)
+    for read in (probe, load_audio):
+        with pytest.raises(AudioError) as info:
+            read(cut)
+        assert str(info.value) == f"{cut}: truncated: the header declares 4.0 s of audio, the file holds 1.0 s"
+    tiny = _cut(full, 5000 / full.stat().st_size, tmp_path / "tiny.wav")  # `head -c 5000`: 0.08 s
+    with pytest.raises(AudioError, match="declares 4.0 s of audio, the file holds 0.1 s"):
+        load_audio(tiny)
+
+
+def test_wav_of_unknown_or_longer_length_is_not_truncated(tmp_path):
+    """Streaming writers put 0 or 0xFFFFFFFF in the data size ("unknown"): read to the end. A data
+    chunk longer than declared (a recorder killed between header updates) is not a truncation."""
+    y = tone(200, 2.0)
+    for size in (0, 0xFFFFFFFF):
+        path = _wav_data_size(write_wav(tmp_path / f"live_{size}.wav", y), size)
+        assert load_audio(path).shape[1] == 2 * SR
+    longer = _wav_data_size(write_wav(tmp_path / "longer.wav", y), SR * 2)  # declares 1 s of the 2 s
+    assert load_audio(longer).shape[1] == SR
+    slightly = _cut(write_wav(tmp_path / "slightly.wav", y), 1 - 0.05 / 2.0)  # 0.05 s short: within tolerance
+    assert load_audio(slightly).shape[1] == pytest.approx(1.95 * SR, abs=2)
+
+
+def test_recording_of_a_killed_live_recorder_loads(tmp_path):
+    """`voice-coach live --record` keeps its header up to date: after kill -9 the file is consistent."""
+    import signal
+    import sys
+    import textwrap
+
+    path = tmp_path / "killed.wav"
+    script = textwrap.dedent(
+        f"""
+        import time, numpy as np
+        from voice_coach.sources.recorder import WavRecorder
+        rec = WavRecorder({str(path)!r}, sync_s=0.05)
+        n = 0
+        while True:
+            rec.write(np.full(800, 0.25, np.float32))
+            n += 800
+            print(n, flush=True)
+            time.sleep(0.005)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    written = 0
+    while written < SR:
+        written = int(proc.stdout.readline() or 0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    audio = load_audio(path)
+    assert written - SR // 2 <= audio.shape[1] <= written + 800 * 4
+
+
+def test_truncated_flac_is_an_error(tmp_path):
+    """FLAC declares its length (STREAMINFO): decoding fewer samples is a truncation."""
+    path = write_wav(tmp_path / "call.flac", tone(200, 4.0) + 0.01 * np.random.default_rng(0).standard_normal(4 * SR))
+    cut = _cut(path, 0.5)
+    with pytest.raises(
+        AudioError, match=r"cut_call.flac: truncated: the header declares 4.0 s of audio, the file holds"
+    ):
+        load_audio(cut)
+    assert load_audio(path).shape[1] == 4 * SR
+
+
+def test_truncated_file_analysis_fails_with_no_result(tmp_path):
+    from voice_coach.app.analyze import analyze_file
+
+    path = write_wav(tmp_path / "call.flac", tone(200, 4.0) + 0.01 * np.random.default_rng(0).standard_normal(4 * SR))
+    with pytest.raises(AudioError, match="truncated"):
+        analyze_file(_cut(path, 0.5), transcribe=False)
+
+
+def _encoded_tone(tmp_path, name, *args):
+    """6 s: 1 s of silence, then a tone in noise (a variable bit rate runs low, then high)."""
+    y = tone(300, 6.0) + 0.05 * np.random.default_rng(1).standard_normal(6 * SR).astype(np.float32)
+    y[:SR] = 0.0
+    src = write_wav(tmp_path / "src.wav", y)
+    return _encode(src, tmp_path / name, *args)
+
+
+def test_truncated_mp3_with_a_length_header_is_an_error(tmp_path):
+    path = _encoded_tone(tmp_path, "call.mp3", "-c:a", "libmp3lame", "-q:a", "5")  # VBR with a Xing header
+    assert load_audio(path).shape[1] == pytest.approx(6 * SR, abs=0.06 * SR)
+    with pytest.raises(AudioError, match=r"truncated: the header declares 6.0 s of audio, the file holds 1\.\d s"):
+        load_audio(_cut(path, 0.25))
+
+
+def test_mp3_without_a_length_header_is_not_judged_by_an_estimate(tmp_path):
+    """Without a Xing header FFmpeg estimates the length from the size and the first frame's bit rate,
+    far off for a variable bit rate: that estimate must not make a complete file 'truncated'."""
+    path = _encoded_tone(tmp_path, "vbr.mp3", "-c:a", "libmp3lame", "-q:a", "5", "-write_xing", "0")
+    assert load_audio(path).shape[1] == pytest.approx(6 * SR, abs=0.1 * SR)  # no gapless info: padding stays
+
+
+def test_damaged_middle_is_an_error(tmp_path):
+    """A decoding error with packets still to come: the rest of the call would be dropped silently."""
+    path = _encoded_tone(tmp_path, "call.m4a", "-c:a", "aac", "-movflags", "+faststart")
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(1)
+    for k in range(3):
+        start = len(data) // 3 + k * 5000
+        data[start : start + 2000] = bytes(rng.integers(0, 256, 2000, dtype=np.uint8))
+    path.write_bytes(bytes(data))
+    with pytest.raises(AudioError, match=r"call.m4a: damaged: decoding fails at \d\.\d s"):
+        load_audio(path)

@@ -97,16 +97,19 @@ def _bad_files(tmp_path):
     (tmp_path / "zero.wav").write_bytes(b"")
     (tmp_path / "text.wav").write_text("not audio\n" * 10)
     (tmp_path / "random.wav").write_bytes(bytes(range(256)) * 8)
+    full = write_wav(tmp_path / "full.wav", voice(3)).read_bytes()
+    (tmp_path / "truncated.wav").write_bytes(full[: len(full) // 3])  # `head -c`: the header declares 3 s
     return {
         "missing": tmp_path / "missing.wav",
         "dir": tmp_path / "dir",
         "zero": tmp_path / "zero.wav",
         "text": tmp_path / "text.wav",
         "random": tmp_path / "random.wav",
+        "truncated": tmp_path / "truncated.wav",
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "dir", "zero", "text", "random"])
+@pytest.mark.parametrize("case", ["missing", "dir", "zero", "text", "random", "truncated"])
 def test_bad_input_is_one_line_non_zero_and_leaves_no_output(tmp_path, case):
     path = _bad_files(tmp_path)[case]
     out = tmp_path / "out.json"

@@ -38,6 +38,7 @@ def _open(path: Path):
         raise AudioError(f"{path}: cannot read ({exc.strerror})") from None
     if size == 0:
         raise AudioError(f"{path}: empty file (0 bytes)")
+    _check_wav_length(path, size)
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.error.FFmpegError as exc:
@@ -48,6 +49,64 @@ def _open(path: Path):
         container.close()
         raise AudioError(f"{path}: contains no audio stream")
     return container
+
+
+# A WAV file may hold this much less than its header declares before it counts as truncated.
+WAV_TOLERANCE_S = 0.1
+# A compressed stream's declared duration is approximate (encoder delay, padding): a shortfall counts
+# as truncation when it is over the larger of these.
+DURATION_TOLERANCE_S = 0.5
+DURATION_TOLERANCE_FRACTION = 0.005
+_UNKNOWN_WAV_SIZES = (0, 0xFFFFFFFF)  # streaming writers, and RF64 (its real size is in the ds64 chunk)
+
+
+def _check_wav_length(path: Path, size: int) -> None:
+    """Raise ``AudioError`` when a RIFF/WAVE file's data chunk declares more bytes than the file holds.
+
+    FFmpeg reads such a file up to where it ends and reports that as its duration, so the cut would
+    go unnoticed. A data size of 0 or 0xFFFFFFFF means "unknown length" (a live stream, RF64), not
+    truncation; a data chunk longer than declared (a recorder killed between header updates, see
+    ``sources.recorder``) is not truncation either.
+    """
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return
+            byte_rate = 0
+            offset = 12
+            for _ in range(64):  # chunks before the data: fmt, fact, LIST, bext, ...
+                fh.seek(offset)
+                chunk = fh.read(8)
+                if len(chunk) < 8:
+                    return  # no data chunk: FFmpeg says what is wrong
+                chunk_id, chunk_size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if chunk_id == b"fmt ":
+                    fmt = fh.read(12)
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) == 12 else 0
+                elif chunk_id == b"data":
+                    break
+                offset += 8 + chunk_size + (chunk_size & 1)
+            else:
+                return
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot read ({exc.strerror})") from None
+    if chunk_size in _UNKNOWN_WAV_SIZES:
+        return
+    held = max(0, size - offset - 8)
+    if byte_rate <= 0:
+        if chunk_size > held:
+            raise AudioError(
+                f"{path}: truncated: the header declares {chunk_size} bytes of audio, the file holds {held}"
+            )
+        return
+    if (chunk_size - held) / byte_rate > WAV_TOLERANCE_S:
+        raise AudioError(
+            f"{path}: truncated: the header declares {chunk_size / byte_rate:.1f} s of audio, "
+            f"the file holds {held / byte_rate:.1f} s"
+        )
 
 
 def _reason(exc: Exception) -> str:
@@ -76,7 +135,8 @@ def iter_audio(path: str | Path, *, chunk_s: float = 1.0) -> Iterator[np.ndarray
     """Decode ``path`` as a stream of chunks, shape ``(channels, n)``, float32 at 16 kHz.
 
     Every chunk but the last holds ``round(chunk_s * 16000)`` samples. Raises ``AudioError`` when
-    the file cannot be decoded, holds no samples at all, or holds NaN/Inf samples.
+    the file cannot be decoded, holds no samples at all, holds NaN/Inf samples, or is truncated or
+    damaged (found once the whole file is decoded: see ``_check_complete``).
     """
     import av
 
@@ -84,38 +144,114 @@ def iter_audio(path: str | Path, *, chunk_s: float = 1.0) -> Iterator[np.ndarray
     chunk_n = max(1, int(round(chunk_s * SAMPLE_RATE)))
     container = _open(path)
     total = 0
+    state = _Decoding()
     try:
         stream = container.streams.audio[0]
         channels = stream.codec_context.channels or len(stream.layout.channels) or 1
         resampler = av.AudioResampler(format="fltp", layout=_layout(channels), rate=SAMPLE_RATE)
-        samples = (_samples(frame, channels, path) for frame in _decoded(container, stream, resampler, path))
+        samples = (_samples(frame, channels, path) for frame in _decoded(container, stream, resampler, path, state))
         for block in _rechunk(samples, chunk_n):
             total += block.shape[1]
             yield block
+        declared = _declared_duration(container, stream, path, state.first_pos)
     finally:
         container.close()
     if total == 0:
         raise AudioError(f"{path}: contains no audio samples")
+    _check_complete(path, declared, total / SAMPLE_RATE, state)
 
 
-def _decoded(container, stream, resampler, path: Path) -> Iterator:
+@dataclass
+class _Decoding:
+    """What ``_decoded`` saw: where the audio starts in the file, and the error that stopped it."""
+
+    first_pos: int | None = None  # byte offset of the first packet
+    samples: int = 0  # decoded so far, at 16 kHz
+    error: str | None = None
+    error_s: float = 0.0
+    packets_after_error: bool = False
+
+
+def _decoded(container, stream, resampler, path: Path, state: _Decoding) -> Iterator:
     """The resampled frames of ``stream``. A decoding error before the first frame means the file
-    is not audio; after it, a truncated tail: what decoded is kept, as every media player does."""
+    is not audio; after it, decoding stops there and ``state`` records where and whether packets
+    followed (a damaged middle, not a cut last frame)."""
     import av
 
-    started = False
+    packets = container.demux(stream)
     try:
-        for packet in container.demux(stream):
-            for frame in packet.decode():
+        for packet in packets:
+            if state.first_pos is None and packet.pos is not None and packet.pos >= 0:
+                state.first_pos = packet.pos
+            try:
+                frames = packet.decode()
+            except av.error.EOFError:
+                raise
+            except av.error.FFmpegError as exc:
+                if not state.samples:
+                    raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
+                state.error, state.error_s = _reason(exc), state.samples / SAMPLE_RATE
+                state.packets_after_error = _more_packets(packets)
+                return
+            for frame in frames:
                 for out in resampler.resample(frame):
-                    started = True
+                    state.samples += out.samples
                     yield out
-        yield from resampler.resample(None)
+        for out in resampler.resample(None):
+            state.samples += out.samples
+            yield out
     except av.error.EOFError:
         return
-    except av.error.FFmpegError as exc:
-        if not started:
+    except av.error.FFmpegError as exc:  # the demuxer or the resampler
+        if not state.samples:
             raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
+        state.error, state.error_s = _reason(exc), state.samples / SAMPLE_RATE
+
+
+def _more_packets(packets: Iterator) -> bool:
+    """Whether the demuxer still holds a packet with data (the last ones it yields are empty flushes)."""
+    import av
+
+    try:
+        return any(packet.size for packet in packets)
+    except av.error.FFmpegError:
+        return False
+
+
+def _declared_duration(container, stream, path: Path, first_pos: int | None) -> float | None:
+    """The duration the file's header declares, in seconds; None when unknown or only an estimate.
+
+    Where a format declares no length (an MP3 without a Xing header, raw AAC), FFmpeg estimates it
+    from the file's size and bit rate: an estimate made from what the file holds, which says nothing
+    about a cut and is off for variable bit rates. A duration that equals that estimate is ignored.
+    """
+    duration = None
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / 1_000_000
+    if duration is None or not duration > 0:
+        return None
+    bit_rate = stream.bit_rate or 0
+    if bit_rate > 0:
+        size = path.stat().st_size
+        for payload in (size, size - (first_pos or 0)):
+            if abs(payload * 8 / bit_rate - duration) <= 0.02 * duration:
+                return None
+    return duration
+
+
+def _check_complete(path: Path, declared_s: float | None, decoded_s: float, state: _Decoding) -> None:
+    """Raise ``AudioError`` when the file decoded to less than its header declares (beyond what
+    encoder delay and padding explain), or when decoding failed with packets still to come."""
+    if state.error is not None and state.packets_after_error:
+        raise AudioError(f"{path}: damaged: decoding fails at {state.error_s:.1f} s ({state.error})")
+    if declared_s is not None:
+        tolerance = max(DURATION_TOLERANCE_S, DURATION_TOLERANCE_FRACTION * declared_s)
+        if declared_s - decoded_s > tolerance:
+            raise AudioError(
+                f"{path}: truncated: the header declares {declared_s:.1f} s of audio, the file holds {decoded_s:.1f} s"
+            )
 
 
 def _samples(frame, channels: int, path: Path) -> np.ndarray:
