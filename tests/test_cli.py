@@ -237,3 +237,26 @@ def test_report_command_bad_input(tmp_path, content, fragment):
     res = runner.invoke(app, ["report", str(src), "--html", str(tmp_path / "o.html")])
     assert res.exit_code != 0 and fragment in res.output and "Traceback" not in res.output
     assert not (tmp_path / "o.html").exists()
+
+
+def _help_texts(command):
+    """(name, help) of a click command's options and arguments, as the user should read them."""
+    for param in command.params:
+        text = getattr(param, "help", None)
+        if text:
+            yield param.name, text.replace("\\[", "[")  # an escaped bracket is shown as a bracket
+
+
+@pytest.mark.parametrize("name", ["analyze", "calibrate", "live", "report", "devices"])
+def test_help_shows_every_option_text_whole(name):
+    """Rich markup must not eat a bracketed word of a help text (``pip install 'voice-coach[ray]'``)."""
+    import typer
+
+    command = typer.main.get_command(app).commands[name]
+    res = runner.invoke(app, [name, "--help"], env={"COLUMNS": "120", "TERMINAL_WIDTH": "120"})
+    assert res.exit_code == 0
+    shown = " ".join(res.output.replace("│", " ").split())
+    for option, text in _help_texts(command):
+        assert " ".join(text.split()) in shown, f"--help of {name} garbles the help of {option}: {text!r}"
+    if name == "analyze":
+        assert "pip install 'voice-coach[ray]'" in shown

@@ -182,7 +182,7 @@ def analyze(
         "local",
         "--backend",
         help="local: worker processes on this machine. ray: Ray workers, on a local Ray runtime or the cluster "
-        "of --ray-address (pip install 'voice-coach[ray]'; see docs/scale.md).",
+        "of --ray-address (pip install 'voice-coach\\[ray]'; see docs/scale.md).",  # \\[: not Rich markup
     ),
     ray_address: str | None = typer.Option(
         None,
