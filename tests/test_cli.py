@@ -260,3 +260,19 @@ def test_help_shows_every_option_text_whole(name):
         assert " ".join(text.split()) in shown, f"--help of {name} garbles the help of {option}: {text!r}"
     if name == "analyze":
         assert "pip install 'voice-coach[ray]'" in shown
+
+
+def test_stderr_that_is_not_a_terminal_gets_no_progress_bar_residue(tmp_path):
+    """Into a file or a pipe, stderr holds the real messages only (no blank line the bar leaves)."""
+    cli = [sys.executable, "-m", "voice_coach.cli.main", "analyze"]
+    missing = tmp_path / "nonexist.wav"
+    proc = subprocess.run([*cli, str(missing)], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert proc.stderr == f"voice-coach: error: {missing}: no such file\n"
+    silence = write_wav(tmp_path / "silence.wav", np.zeros(16000 * 2, np.float32))
+    proc = subprocess.run(
+        [*cli, str(silence), "-q", "--summary", str(tmp_path / "s.csv")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "s.csv").exists()
+    assert proc.stderr == "" and proc.stdout == ""

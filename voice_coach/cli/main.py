@@ -369,14 +369,16 @@ def _run_jobs(job_list: list, *, many: bool, quiet: bool, show_summary: bool, **
     from voice_coach.app.batch import run_batch
 
     console = Console()
+    err = _stderr()
     failures, rows, links = 0, [], {}
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=_stderr(),
+        console=err,
         transient=True,
+        disable=not err.is_terminal,  # a bar only on a terminal: into a file or a pipe it leaves a blank line
     ) as bar:
         first = job_list[0].path.name if job_list else ""
         overall = bar.add_task(f"{len(job_list)} recordings" if many else first, total=len(job_list) if many else None)
