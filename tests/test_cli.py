@@ -276,3 +276,38 @@ def test_stderr_that_is_not_a_terminal_gets_no_progress_bar_residue(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "s.csv").exists()
     assert proc.stderr == "" and proc.stdout == ""
+
+
+def _one_error_line(res):
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert res.exit_code == 2 and len(lines) == 1 and "Traceback" not in res.output, res.output
+    return lines[0]
+
+
+def test_bad_asr_flags_are_named_by_the_flag(tmp_path, monkeypatch):
+    """A bad --device, --asr-device or --compute-type value names the flag, not the [transcription]
+    setting it overrides; a value from a --config file keeps the setting's name."""
+    from voice_coach.asr import model
+
+    monkeypatch.setattr(model, "cuda_device_count", lambda: 0)
+    path = write_wav(tmp_path / "v.wav", voice(1))
+    cases = [
+        (["analyze", str(path), "--compute-type", "bogus"], "--compute-type 'bogus': must be one of int8, "),
+        (["analyze", str(path), "--device", "gpu"], "--device 'gpu': must be one of auto, cpu, cuda"),
+        (["analyze", str(path), "--device", "cuda"], "--device cuda: CTranslate2 sees no CUDA GPU"),
+        (["live", "--replay", str(path), "--asr-device", "gpu"], "--asr-device 'gpu': must be one of auto, cpu, cuda"),
+        (["live", "--replay", str(path), "--asr-device", "cuda"], "--asr-device cuda: CTranslate2 sees no CUDA GPU"),
+        (["live", "--replay", str(path), "--compute-type", "bogus"], "--compute-type 'bogus': must be one of"),
+    ]
+    for args, message in cases:
+        line = _one_error_line(runner.invoke(app, args))
+        assert message in line and "[transcription]" not in line, (args, line)
+    for setting, message in [
+        ('device = "gpu"', "[transcription] device = 'gpu': must be one of auto, cpu, cuda"),
+        ('device = "cuda"', "[transcription] device = cuda: CTranslate2 sees no CUDA GPU"),
+        ('compute_type = "bogus"', "[transcription] compute_type = 'bogus': must be"),
+    ]:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f"[transcription]\n{setting}\n")
+        line = _one_error_line(runner.invoke(app, ["analyze", str(path), "--config", str(cfg)]))
+        assert message in line and "--device" not in line and "--compute-type" not in line, (setting, line)

@@ -69,7 +69,12 @@ def cpu_compute_types() -> tuple[str, ...]:
 
 
 def resolve_device(
-    device: str = "auto", compute_type: str | None = None, *, gpus: int | None = None
+    device: str = "auto",
+    compute_type: str | None = None,
+    *,
+    gpus: int | None = None,
+    device_name: str = "--device",
+    compute_type_name: str = "--compute-type",
 ) -> tuple[str, str]:
     """The device (``cpu`` or ``cuda``) and compute type a model will run with.
 
@@ -81,37 +86,40 @@ def resolve_device(
         One of ``COMPUTE_TYPES``; None is int8 on the CPU and float16 on CUDA.
     gpus : int or None
         GPUs available (None: ask CTranslate2 on this machine; a Ray cluster passes its own count).
+    device_name, compute_type_name : str
+        What the errors call the two values: the flags they came from (``--asr-device`` for ``live``),
+        or a configuration setting such as ``[transcription] device =``.
 
     Raises ``ConfigError`` for an unknown device or compute type (or one the CPU does not support)
     and ``ModelError`` for ``cuda`` where there is no GPU: one line each, before any work.
     """
     if device not in DEVICES:
-        raise ConfigError(f"--device {device!r}: must be one of {', '.join(DEVICES)}")
+        raise ConfigError(f"{device_name} {device!r}: must be one of {', '.join(DEVICES)}")
     compute_type = compute_type or None
     if compute_type is not None and compute_type not in COMPUTE_TYPES:
-        raise ConfigError(f"--compute-type {compute_type!r}: must be one of {', '.join(COMPUTE_TYPES)}")
+        raise ConfigError(f"{compute_type_name} {compute_type!r}: must be one of {', '.join(COMPUTE_TYPES)}")
     if device != "cpu":
         n = cuda_device_count() if gpus is None else gpus
         if device == "cuda" and n < 1:
             raise ModelError(
-                "--device cuda: CTranslate2 sees no CUDA GPU here (no GPU, no driver, or a CPU-only build); "
-                "use --device cpu or auto"
+                f"{device_name} cuda: CTranslate2 sees no CUDA GPU here (no GPU, no driver, or a CPU-only build); "
+                "use cpu or auto"
             )
         device = "cuda" if n >= 1 else "cpu"
     chosen = compute_type or DEFAULT_COMPUTE_TYPE[device]
     if device == "cpu" and chosen not in cpu_compute_types():
         raise ConfigError(
-            f"--compute-type {chosen}: not supported on this CPU; use one of {', '.join(cpu_compute_types())}"
+            f"{compute_type_name} {chosen}: not supported on this CPU; use one of {', '.join(cpu_compute_types())}"
         )
     return device, chosen
 
 
-def resolve_config_device(config: Config, *, gpus: int | None = None) -> Config:
+def resolve_config_device(config: Config, *, gpus: int | None = None, **names: str) -> Config:
     """``config`` with ``[transcription] device`` and ``compute_type`` resolved (``auto`` and an empty
     compute type made concrete), so the result's config echo records what ran. Raises as
-    ``resolve_device``."""
+    ``resolve_device``, whose ``device_name`` and ``compute_type_name`` ``names`` may give."""
     t = config.transcription
-    device, compute_type = resolve_device(t.device, t.compute_type or None, gpus=gpus)
+    device, compute_type = resolve_device(t.device, t.compute_type or None, gpus=gpus, **names)
     if (device, compute_type) == (t.device, t.compute_type):
         return config
     return replace(config, transcription=replace(t, device=device, compute_type=compute_type))

@@ -335,16 +335,31 @@ def _batch_settings(
     return cfg, dates
 
 
-def _asr_config(cfg, device: str | None, compute_type: str | None, *, resolve: bool = True):
-    """``cfg`` with --device and --compute-type over its [transcription] settings, resolved on this
-    machine (``auto`` made concrete; ``cuda`` without a GPU raises ``ModelError``)."""
+def _asr_config(
+    cfg, device: str | None, compute_type: str | None, *, resolve: bool = True, device_flag: str = "--device"
+):
+    """``cfg`` with --device (``device_flag``) and --compute-type over its [transcription] settings,
+    resolved on this machine (``auto`` made concrete; ``cuda`` without a GPU raises ``ModelError``).
+    An error names the flag a value came from, or the --config setting when no flag was given."""
     from dataclasses import replace
 
     from voice_coach.asr.model import resolve_config_device
+    from voice_coach.config import ASR_COMPUTE_TYPES, ASR_DEVICES
+    from voice_coach.errors import ConfigError
 
+    if device and device not in ASR_DEVICES:
+        raise ConfigError(f"{device_flag} {device!r}: must be one of {', '.join(ASR_DEVICES)}")
+    if compute_type and compute_type not in ASR_COMPUTE_TYPES:
+        raise ConfigError(f"--compute-type {compute_type!r}: must be one of {', '.join(ASR_COMPUTE_TYPES)}")
     t = cfg.transcription
     cfg = replace(cfg, transcription=replace(t, device=device or t.device, compute_type=compute_type or t.compute_type))
-    return resolve_config_device(cfg) if resolve else cfg
+    if not resolve:
+        return cfg
+    return resolve_config_device(
+        cfg,
+        device_name=device_flag if device else "[transcription] device =",
+        compute_type_name="--compute-type" if compute_type else "[transcription] compute_type =",
+    )
 
 
 def _date(dates, path: Path) -> str | None:
@@ -623,7 +638,7 @@ def live(
         view = lambda source: LiveView(console, bell=bell, source=source)
     try:
         cfg, base = _load_settings(config, profile)
-        cfg = _asr_config(cfg, asr_device, compute_type)
+        cfg = _asr_config(cfg, asr_device, compute_type, device_flag="--asr-device")
         run = run_live(
             device=device,
             channels=channels,
