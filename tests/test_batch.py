@@ -270,7 +270,8 @@ def test_cuda_without_a_gpu_fails_at_once_in_one_line(command, monkeypatch, samp
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2
     lines = res.output.strip().splitlines()
-    assert len(lines) == 1 and "--device cuda: CTranslate2 sees no CUDA GPU" in lines[0]
+    flag = "--device" if command == "analyze" else "--asr-device"  # live's --device is the microphone
+    assert len(lines) == 1 and f"{flag} cuda: CTranslate2 sees no CUDA GPU" in lines[0]
 
 
 def test_results_record_the_device_and_compute_type(tmp_path, samples_dir):
@@ -292,12 +293,17 @@ def test_ray_actor_plan():
     from voice_coach.app.ray_backend import ActorPlan, plan_actors
 
     # one one-thread worker per CPU by default; N workers share the CPUs, never beyond a node
-    assert plan_actors(workers=None, device="cpu", total_cpus=2, node_cpus=2) == ActorPlan(2, 1, 0.0)
-    assert plan_actors(workers=2, device="cpu", total_cpus=2, node_cpus=2) == ActorPlan(2, 1, 0.0)
-    assert plan_actors(workers=1, device="cpu", total_cpus=2, node_cpus=2) == ActorPlan(1, 2, 0.0)
-    assert plan_actors(workers=2, device="cpu", total_cpus=128, node_cpus=32) == ActorPlan(2, 32, 0.0)
-    assert plan_actors(workers=None, device="cuda", total_cpus=64, node_cpus=32, total_gpus=4) == ActorPlan(4, 1, 1.0)
-    assert plan_actors(workers=8, device="cuda", total_cpus=64, node_cpus=32, total_gpus=4) == ActorPlan(8, 1, 0.5)
+    assert plan_actors(workers=None, device="cpu", node_cpus=[2]) == ActorPlan(2, 1, 0.0)
+    assert plan_actors(workers=2, device="cpu", node_cpus=[2]) == ActorPlan(2, 1, 0.0)
+    assert plan_actors(workers=1, device="cpu", node_cpus=[2]) == ActorPlan(1, 2, 0.0)
+    assert plan_actors(workers=2, device="cpu", node_cpus=[32] * 4) == ActorPlan(2, 32, 0.0)
+    assert plan_actors(workers=None, device="cuda", node_cpus=[32, 32], total_gpus=4) == ActorPlan(4, 1, 1.0)
+    assert plan_actors(workers=8, device="cuda", node_cpus=[32, 32], total_gpus=4) == ActorPlan(8, 1, 0.5)
+    # never more actors than the nodes hold: one that no node can take would wait for ever
+    assert plan_actors(workers=4, device="cpu", node_cpus=[2]) == ActorPlan(2, 1, 0.0)
+    assert plan_actors(workers=2, device="cpu", node_cpus=[5, 1]) == ActorPlan(2, 2, 0.0)  # not 3 each: one fits
+    assert plan_actors(workers=3, device="cpu", node_cpus=[2, 2]) == ActorPlan(3, 1, 0.0)
+    assert plan_actors(workers=8, device="cuda", node_cpus=[2, 2], total_gpus=8) == ActorPlan(4, 1, 1.0)
 
 
 def test_ray_address_where_nothing_answers_is_one_line(tmp_path, samples_dir):
@@ -336,3 +342,32 @@ def test_a_dying_worker_is_retried_and_only_its_call_fails(tmp_path):
     for n in names:
         if n != "poison.wav":
             assert by_name[n].error is None and by_name[n].row == {"source": n}
+
+
+# --- a worker ends with its driver -----------------------------------------------------------------
+
+
+def test_a_worker_ends_when_the_driver_is_gone_even_as_a_zombie():
+    """``exit_with_driver`` as a Ray worker on the driver's machine uses it: the driver is not its
+    parent, and a driver killed but not yet reaped (a zombie) counts as gone."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    driver = subprocess.Popen(["sleep", "60"])  # stands for the driver; this test process is its parent
+    watch = (
+        "import time; from voice_coach.app.batch import exit_with_driver; "
+        f"exit_with_driver({driver.pid}); time.sleep(30)"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", watch])
+    try:
+        time.sleep(1.0)
+        assert worker.poll() is None  # the driver is there: the worker runs on
+        driver.send_signal(signal.SIGKILL)  # not reaped: a zombie until driver.wait()
+        time.sleep(0.3)
+        assert os.path.exists(f"/proc/{driver.pid}")  # still a zombie
+        assert worker.wait(timeout=5) == 1
+    finally:
+        worker.kill()
+        driver.wait()

@@ -141,3 +141,156 @@ def test_a_worker_killed_mid_call_is_restarted_and_the_call_retried(ray_runtime,
     assert [o.error for o in outcomes] == [None, None]
     for n in ("long.wav", "short.wav"):
         assert json.loads((tmp_path / f"{n}.json").read_text())["agent"]["words"]
+
+
+# --- workers Ray cannot place, and workers lost for good ---------------------------------------------
+
+
+def _fast_jobs(tmp_path, samples_dir, n):
+    from voice_coach.app.batch import Job
+
+    return [
+        Job(samples_dir / "jfk.flac", None, {"json": tmp_path / f"c{i}.json"}, {"transcribe": False}) for i in range(n)
+    ]
+
+
+def _drain(generator, timeout_s=180):
+    """The generator's items, collected in a thread: a dispatch that hangs fails the test, not the suite."""
+    import threading
+
+    items: list = []
+    runner = threading.Thread(target=lambda: items.extend(generator), daemon=True)
+    runner.start()
+    runner.join(timeout_s)
+    assert not runner.is_alive(), "the dispatch hung"
+    return items
+
+
+def test_a_worker_ray_cannot_place_is_given_no_call(ray_runtime, tmp_path, samples_dir):
+    from voice_coach.app.ray_backend import ActorPlan, _dispatch
+
+    # three one-CPU workers on a 2-CPU runtime: the third is never placed, and must hold no call
+    jobs = _fast_jobs(tmp_path, samples_dir, 3)
+    outcomes = _drain(_dispatch(ray, jobs, ActorPlan(3, 1, 0.0), keep_results=False))
+    assert [o.error for o in outcomes] == [None, None, None]
+    assert sorted(p.name for p in tmp_path.glob("c*.json")) == ["c0.json", "c1.json", "c2.json"]
+
+
+def test_no_worker_with_room_fails_the_calls_in_one_line_each(ray_runtime, tmp_path, samples_dir, monkeypatch):
+    from voice_coach.app import ray_backend
+
+    monkeypatch.setattr(ray_backend, "START_TIMEOUT_S", 3.0)
+    jobs = _fast_jobs(tmp_path, samples_dir, 2)
+    outcomes = _drain(ray_backend._dispatch(ray, jobs, ray_backend.ActorPlan(1, 4, 0.0), keep_results=False))
+    assert len(outcomes) == 2
+    for o in outcomes:
+        assert o.error.endswith("not analyzed, no Ray worker started within 3 s (each needs 4 CPU(s) free on one node)")
+    assert not list(tmp_path.glob("c*.json"))
+
+
+class _FakeRay:
+    """Just enough of Ray for ``_dispatch``: calls run when their result is asked for."""
+
+    exceptions = ray.exceptions
+
+    def __init__(self, actors):
+        self.actors = iter(actors)
+
+    def remote(self, _cls):
+        fake = self
+
+        class _Class:
+            def options(self, **_kw):
+                return self
+
+            def remote(self, *_args):
+                return next(fake.actors)
+
+        return _Class()
+
+    def get_runtime_context(self):
+        class _Context:
+            def get_node_id(self):
+                return "node"
+
+        return _Context()
+
+    def wait(self, refs, num_returns, timeout):
+        return refs[:1], refs[1:]
+
+    def get(self, ref):
+        return ref.fn(*ref.args)
+
+
+class _FakeRef:
+    """A pending call (hashed by identity, as Ray's object refs are used)."""
+
+    def __init__(self, fn, args):
+        self.fn, self.args = fn, args
+
+
+class _FakeActor:
+    """A worker whose calls are lost (``ActorDiedError``) ``lose`` times; ``dead_after_loss``: it does not come back."""
+
+    def __init__(self, lose=0, dead_after_loss=False):
+        self.lose, self.dead, self.runs = lose, False, []
+        parent = self
+
+        class _Method:
+            def __init__(self, fn):
+                self.fn = fn
+
+            def remote(self, *args):
+                return _FakeRef(self.fn, args)
+
+        def ready():
+            if parent.dead:
+                raise ray.exceptions.ActorDiedError()
+
+        def run(job, _keep):
+            from voice_coach.app.batch import FileOutcome
+
+            parent.runs.append(job.path.name)
+            if parent.lose:
+                parent.lose -= 1
+                parent.dead = dead_after_loss
+                raise ray.exceptions.ActorDiedError()
+            return FileOutcome(job.path)
+
+        self.ready, self.run = _Method(ready), _Method(run)
+
+
+def _jobs(tmp_path, names):
+    from voice_coach.app.batch import Job
+
+    return [Job(tmp_path / n, None, {}, {}) for n in names]
+
+
+def test_a_call_whose_worker_is_lost_goes_to_another(tmp_path):
+    from voice_coach.app.ray_backend import ActorPlan, _dispatch
+
+    lost, healthy = _FakeActor(lose=1, dead_after_loss=True), _FakeActor()
+    outcomes = list(
+        _dispatch(_FakeRay([lost, healthy]), _jobs(tmp_path, ["a", "b", "c"]), ActorPlan(2, 1, 0.0), keep_results=False)
+    )
+    assert sorted(o.path.name for o in outcomes) == ["a", "b", "c"]  # each call reported once
+    assert [o.error for o in outcomes] == [None, None, None]
+    assert len(lost.runs) == 1 and sorted(healthy.runs) == ["a", "b", "c"]  # the lost call ran again elsewhere
+
+
+def test_a_call_that_keeps_losing_its_worker_fails_after_the_attempts(tmp_path):
+    from voice_coach.app.ray_backend import CALL_ATTEMPTS, ActorPlan, _dispatch
+
+    flaky = _FakeActor(lose=99)  # every call is lost, the worker always comes back
+    outcomes = list(_dispatch(_FakeRay([flaky]), _jobs(tmp_path, ["a"]), ActorPlan(1, 1, 0.0), keep_results=False))
+    assert len(outcomes) == 1 and outcomes[0].error.endswith(f"lost {CALL_ATTEMPTS} times (ActorDiedError)")
+    assert flaky.runs == ["a"] * CALL_ATTEMPTS
+
+
+def test_when_every_worker_is_gone_the_calls_left_fail(tmp_path):
+    from voice_coach.app.ray_backend import ActorPlan, _dispatch
+
+    gone = _FakeActor(lose=1, dead_after_loss=True)
+    outcomes = list(_dispatch(_FakeRay([gone]), _jobs(tmp_path, ["a", "b"]), ActorPlan(1, 1, 0.0), keep_results=False))
+    assert sorted(o.path.name for o in outcomes) == ["a", "b"]
+    assert all(o.error.endswith("not analyzed, every Ray worker has failed") for o in outcomes)

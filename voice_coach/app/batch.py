@@ -18,6 +18,8 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +36,8 @@ log = logging.getLogger("voice_coach")
 BACKENDS = ("local", "ray")
 LOCAL_ATTEMPTS = 3
 """How many times a local worker may die on one call before the call is reported failed."""
+DRIVER_POLL_S = 0.2
+"""How often a worker checks that the batch's driver is still there (``exit_with_driver``)."""
 
 
 @dataclass(frozen=True)
@@ -181,8 +185,50 @@ def resume_job(job: Job, *, keep_result: bool = False) -> FileOutcome | None:
     return FileOutcome(job.path, None, row, result if keep_result else None, written, skipped=True)
 
 
-def _init_worker(cpu_threads: int) -> None:
+def _init_worker(cpu_threads: int, driver_pid: int, log_level: int, log_formatter: logging.Formatter | None) -> None:
+    """A local worker process: its CTranslate2 threads, its end with the driver's, and the driver's
+    debug lines (``--verbose``), which a spawned process does not inherit."""
     os.environ["VOICE_COACH_CPU_THREADS"] = str(cpu_threads)
+    exit_with_driver(driver_pid, parent=True)
+    if log_formatter is not None:
+        handler = logging.StreamHandler()
+        handler.setFormatter(log_formatter)
+        log.addHandler(handler)
+        log.setLevel(log_level)
+
+
+def exit_with_driver(pid: int, *, parent: bool = False) -> None:
+    """End this worker process as soon as the batch's driver (process ``pid``) is gone.
+
+    A driver killed mid-batch (``kill -9``, a lost terminal) would otherwise leave its workers
+    finishing the calls already handed to them, holding the model in memory, and a rerun with
+    ``--skip-existing`` started meanwhile would analyze those calls a second time. ``parent``: the
+    driver is this process's parent (local workers), so its end shows as a new parent; otherwise
+    (a Ray worker on the driver's machine) the process is looked up, and a zombie counts as gone.
+    The call being analyzed is abandoned; its outputs are never half-written (atomic writes).
+    """
+
+    def gone() -> bool:
+        if parent:
+            return os.getppid() != pid
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        try:  # Linux: a killed process stays a zombie until its own parent reaps it
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                return fh.read().rsplit(b")", 1)[-1].split()[0] == b"Z"
+        except (OSError, IndexError):
+            return False
+
+    def watch() -> None:
+        while not gone():
+            time.sleep(DRIVER_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="voice-coach-driver-watch", daemon=True).start()
 
 
 def run_batch(
@@ -240,7 +286,8 @@ def _run_local(
         # fails with BrokenProcessPool. Those calls are run again in a fresh pool, each at most
         # LOCAL_ATTEMPTS times (as Ray retries a task), so one bad call cannot take the batch down.
         retry = []
-        with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init_worker, initargs=(threads,)) as pool:
+        init = (threads, os.getpid(), log.level, _log_formatter())
+        with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init_worker, initargs=init) as pool:
             with _worker_threads(threads):  # workers start while the jobs are submitted
                 futures = {pool.submit(target, job): job for job in todo}
             for future in as_completed(futures):
@@ -258,6 +305,12 @@ def _run_local(
         if retry:
             log.warning("an analysis process died; running %d unfinished call(s) again", len(retry))
         todo = retry
+
+
+def _log_formatter() -> logging.Formatter | None:
+    """The format of the driver's ``voice_coach`` log lines, for workers to write theirs alike (None:
+    the driver writes none)."""
+    return next((h.formatter for h in log.handlers if h.formatter is not None), None)
 
 
 @contextmanager

@@ -7,10 +7,13 @@ an NFS mount) and sends back only the summary row.
 
 Each actor is one worker process that loads the model once and analyzes one call at a time. It
 asks Ray for as many CPUs as the CTranslate2 threads it runs (and for a GPU with ``device=cuda``),
-so Ray never places more work on a node than it has cores. A worker that dies (the node is lost,
-the process is killed) is restarted and its call retried by Ray (``MAX_RESTARTS``,
-``MAX_TASK_RETRIES``); a bad recording is an outcome with an error, reported once, never retried,
-never the end of the batch.
+so Ray never places more work on a node than it has cores, and only as many as the nodes have room
+for. A worker that dies (the process is killed, runs out of memory) is restarted and its call
+retried by Ray (``MAX_RESTARTS``, ``MAX_TASK_RETRIES``); a call whose worker Ray cannot bring back
+(its node is gone and no other has room) goes to another worker (``CALL_ATTEMPTS``). A bad
+recording is an outcome with an error, reported once, never retried, never the end of the batch.
+A worker on the driver's machine ends when the driver does (``batch.exit_with_driver``); elsewhere
+Ray ends a lost driver's workers itself.
 
 Ray is an optional extra (``pip install 'voice-coach[ray]'``); this module imports it lazily.
 """
@@ -21,14 +24,15 @@ import logging
 import os
 import socket
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from voice_coach.app.batch import FileOutcome, Job, run_job
+from voice_coach.app.batch import FileOutcome, Job, exit_with_driver, run_job
 from voice_coach.errors import ConfigError, VoiceCoachError
 
 __all__ = [
+    "CALL_ATTEMPTS",
     "MAX_RESTARTS",
     "MAX_TASK_RETRIES",
     "RAY_MISSING",
@@ -45,7 +49,13 @@ RAY_MISSING = "--backend ray needs Ray, an optional extra: pip install 'voice-co
 MAX_RESTARTS = 3
 """How often Ray restarts a worker that died (its node was lost, it was killed) before giving up on it."""
 MAX_TASK_RETRIES = 3
-"""How often a call whose worker died is run again on a restarted worker."""
+"""How often Ray itself runs a call again on its restarted worker."""
+CALL_ATTEMPTS = 3
+"""How many times a call may lose its worker for good (Ray's restarts used up, or impossible) before it
+is reported failed; each time it goes to another worker."""
+START_TIMEOUT_S = 600.0
+"""How long calls wait when no worker is up (none could be placed yet) before they are reported failed."""
+_WAIT_STEP_S = 1.0
 _OBJECT_STORE_BYTES = 128 * 2**20  # a local runtime: only summary rows travel through it
 
 
@@ -69,35 +79,44 @@ class ActorPlan:
     """GPUs per actor (0 on the CPU; a fraction when several actors share a GPU)."""
 
 
-def plan_actors(
-    *, workers: int | None, device: str, total_cpus: int, node_cpus: int, total_gpus: float = 0
-) -> ActorPlan:
-    """The actors for a batch on a cluster of ``total_cpus`` CPUs (the largest node has ``node_cpus``)
-    and ``total_gpus`` GPUs.
+def plan_actors(*, workers: int | None, device: str, node_cpus: Sequence[int], total_gpus: float = 0) -> ActorPlan:
+    """The actors for a batch on a cluster whose live nodes have ``node_cpus`` CPUs each, and
+    ``total_gpus`` GPUs in all.
 
     On the CPU, ``workers`` None is one actor per CPU, each with one thread (on a 2-core machine two
     one-thread workers match two one-thread processes, ``--jobs 2``); ``workers=N`` is N actors that
     share the CPUs out, never more threads than the largest node has. On CUDA, one actor per GPU
     (``workers`` None), or N actors sharing the GPUs (a fraction each when N exceeds them), with one
-    CPU each for decoding and prosody.
+    CPU each for decoding and prosody. Never more actors than the nodes have room for: an actor
+    that no node can hold would wait for ever.
     """
+    total_cpus = sum(node_cpus)
     if device == "cuda":
         count = workers or max(1, int(total_gpus))
         gpus = min(1.0, total_gpus / count) if total_gpus > 0 else 0.0
-        return ActorPlan(count, 1, gpus)
+        return ActorPlan(max(1, min(count, total_cpus)), 1, gpus)
     if workers is None:
         return ActorPlan(max(1, total_cpus), 1, 0.0)
-    cpus = max(1, min(node_cpus, total_cpus // workers))
-    return ActorPlan(workers, cpus, 0.0)
+    # the most CPUs each that still fits ``workers`` actors on the nodes (5 + 1 CPUs, 2 workers: 2 each)
+    cpus = max(1, min(max(node_cpus, default=1), total_cpus // workers))
+    while cpus > 1 and sum(n // cpus for n in node_cpus) < workers:
+        cpus -= 1
+    room = sum(n // cpus for n in node_cpus)
+    return ActorPlan(max(1, min(workers, room)), cpus, 0.0)
 
 
 class _Analyzer:
     """A Ray actor: one worker process that runs ``run_job`` for one call at a time."""
 
-    def __init__(self, cpu_threads: int, cwd: str, options: dict):
+    def __init__(self, cpu_threads: int, cwd: str, options: dict, driver: tuple[str, int]):
         os.environ["VOICE_COACH_CPU_THREADS"] = str(cpu_threads)
         if os.path.isdir(cwd):  # relative input paths resolve as on the driver, when this node has its folder
             os.chdir(cwd)
+        import ray
+
+        node, pid = driver
+        if ray.get_runtime_context().get_node_id() == node:  # elsewhere Ray ends a lost driver's workers
+            exit_with_driver(pid)
         try:  # load the model now, once, through the path run_job takes (a failure is reported by each job)
             from voice_coach.app.analyze import file_transcriber_factory
             from voice_coach.config import Config
@@ -105,6 +124,9 @@ class _Analyzer:
             file_transcriber_factory(options.get("model"), options.get("config") or Config())
         except VoiceCoachError:
             pass
+
+    def ready(self) -> None:
+        """Answers once the worker has started (and loaded the model)."""
 
     def run(self, job: Job, keep_result: bool) -> FileOutcome:
         return run_job(job, keep_result=keep_result)
@@ -199,50 +221,128 @@ def _prepare(ray: Any, jobs: list[Job], workers: int | None) -> tuple[list[Job],
     resolved = resolve_config_device(config, gpus=int(total_gpus))
     if resolved is not config:
         jobs = [replace(j, options={**j.options, "config": resolved}) for j in jobs]
-    node_cpus = max((int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")), default=1)
+    node_cpus = [int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")]
     cluster: dict[str, Any] = {
         "device": resolved.transcription.device,
-        "total_cpus": int(resources.get("CPU", 1)),
-        "node_cpus": node_cpus,
+        "node_cpus": node_cpus or [int(resources.get("CPU", 1))],
         "total_gpus": total_gpus,
     }
     plan = plan_actors(workers=workers, **cluster)
+    if workers and plan.count < workers:
+        log.warning(
+            "--jobs %d: the Ray cluster has room for %d worker(s) of %d CPU(s); starting %d",
+            workers,
+            plan.count,
+            plan.cpus,
+            plan.count,
+        )
     if plan.count > len(jobs):  # fewer calls than workers: fewer workers, each with more threads
         plan = plan_actors(workers=len(jobs), **cluster)
     log.debug("ray: %d worker(s), %d CPU and %.2g GPU each", plan.count, plan.cpus, plan.gpus)
     return jobs, plan
 
 
+class _Workers:
+    """The batch's actors, each starting (its ``ready`` call not answered yet), idle, or running a call."""
+
+    def __init__(self, ray: Any, actors: list[Any]):
+        self.ray = ray
+        self.starting: dict[Any, Any] = {actor.ready.remote(): actor for actor in actors}
+        self.idle: list[Any] = []
+        self.running: dict[Any, tuple[Job, Any]] = {}
+
+    def assign(self, queue: deque[Job], keep_results: bool) -> None:
+        """A queued call to each idle actor."""
+        while self.idle and queue:
+            actor, job = self.idle.pop(), queue.popleft()
+            self.running[actor.run.remote(job, keep_results)] = (job, actor)
+
+    def next(self, timeout_s: float) -> Any:
+        """The next call or start that ended within ``timeout_s`` (None: none did)."""
+        done, _ = self.ray.wait([*self.running, *self.starting], num_returns=1, timeout=timeout_s)
+        return done[0] if done else None
+
+    def started(self, ref: Any) -> bool:
+        """True when ``ref`` was an actor's start: it is idle now, or given up if it could not start."""
+        actor = self.starting.pop(ref, None)
+        if actor is None:
+            return False
+        try:
+            self.ray.get(ref)
+            self.idle.append(actor)
+        except self.ray.exceptions.RayError as exc:  # it could not start, or is gone for good
+            log.debug("ray: a worker is given up (%s)", type(exc).__name__)
+        return True
+
+    def finished(self, ref: Any, lost: dict[int, int], queue: deque[Job]) -> FileOutcome | None:
+        """The outcome of a call that ended, or None when its worker was lost and it went back in the queue."""
+        ray = self.ray
+        job, actor = self.running.pop(ref)
+        try:
+            outcome = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:  # its worker is lost, after Ray's own restarts and retries
+            self.starting[actor.ready.remote()] = actor  # back in service only if Ray brings it up again
+            lost[id(job)] += 1
+            if lost[id(job)] >= CALL_ATTEMPTS:
+                return FileOutcome(
+                    job.path, f"{job.path}: its Ray worker was lost {CALL_ATTEMPTS} times ({type(exc).__name__})"
+                )
+            log.warning("%s: its Ray worker was lost (%s); the call goes to another", job.path, type(exc).__name__)
+            queue.append(job)
+            return None
+        except ray.exceptions.RayError as exc:  # an unexpected exception inside the analysis
+            cause = getattr(exc, "cause", None) or exc
+            outcome = FileOutcome(job.path, f"{job.path}: the analysis failed ({type(cause).__name__})")
+        self.idle.append(actor)
+        return outcome
+
+
 def _dispatch(ray: Any, jobs: list[Job], plan: ActorPlan, *, keep_results: bool) -> Iterator[FileOutcome]:
-    """One call per actor at a time; each outcome is yielded as it arrives."""
+    """One call per actor at a time; each outcome is yielded as it arrives.
+
+    A call goes only to an actor that has answered ``ready``, so an actor Ray cannot place (no room
+    left, its node gone) holds no call. A call whose worker is lost for good (Ray restarted it
+    ``MAX_RESTARTS`` times, or could not: its node is gone and no other has room) is given to
+    another worker, at most ``CALL_ATTEMPTS`` times in all; the lost actor takes calls again only if
+    it answers ``ready`` again. With no worker up for ``START_TIMEOUT_S``, the calls left fail.
+    """
     actor_class = ray.remote(_Analyzer).options(
         num_cpus=plan.cpus,
         num_gpus=plan.gpus,
         max_restarts=MAX_RESTARTS,
         max_task_retries=MAX_TASK_RETRIES,
     )
-    idle = [actor_class.remote(plan.cpus, os.getcwd(), jobs[0].options) for _ in range(plan.count)]
+    driver = (ray.get_runtime_context().get_node_id(), os.getpid())
+    workers = _Workers(
+        ray, [actor_class.remote(plan.cpus, os.getcwd(), jobs[0].options, driver) for _ in range(plan.count)]
+    )
     queue = deque(jobs)
-    pending: dict[Any, tuple[Job, Any]] = {}
-    while queue or pending:
-        while idle and queue:
-            actor, job = idle.pop(), queue.popleft()
-            pending[actor.run.remote(job, keep_results)] = (job, actor)
-        if not pending:  # every worker is gone
-            for job in queue:
-                yield FileOutcome(job.path, f"{job.path}: not analyzed, every Ray worker has failed")
+    lost = dict.fromkeys((id(job) for job in jobs), 0)
+    waited = 0.0
+    while queue or workers.running:
+        workers.assign(queue, keep_results)
+        if not workers.running and not workers.starting:
+            yield from (FileOutcome(j.path, f"{j.path}: not analyzed, every Ray worker has failed") for j in queue)
             return
-        done, _ = ray.wait(list(pending), num_returns=1)
-        for ref in done:
-            job, actor = pending.pop(ref)
-            try:
-                outcome = ray.get(ref)
-                idle.append(actor)
-            except ray.exceptions.RayActorError as exc:  # its worker died more often than Ray restarts it
-                outcome = FileOutcome(job.path, f"{job.path}: the Ray worker failed ({type(exc).__name__})")
-                log.debug("ray: a worker is given up after %s", type(exc).__name__)
-            except ray.exceptions.RayError as exc:  # an unexpected exception inside the analysis
-                cause = getattr(exc, "cause", None) or exc
-                outcome = FileOutcome(job.path, f"{job.path}: the analysis failed ({type(cause).__name__})")
-                idle.append(actor)
-            yield outcome
+        ref = workers.next(_WAIT_STEP_S)
+        if ref is None:
+            if not workers.running:  # nothing up yet: Ray has not placed any worker
+                waited += _WAIT_STEP_S
+                if waited >= START_TIMEOUT_S:
+                    yield from (FileOutcome(j.path, f"{j.path}: not analyzed, {_no_room(plan)}") for j in queue)
+                    return
+                if waited % 60 < _WAIT_STEP_S:
+                    log.warning("waiting %.0f s for a Ray worker to start: the cluster has no room for one yet", waited)
+            continue
+        waited = 0.0
+        if not workers.started(ref):
+            outcome = workers.finished(ref, lost, queue)
+            if outcome is not None:
+                yield outcome
+
+
+def _no_room(plan: ActorPlan) -> str:
+    """Why the calls left were not analyzed when no worker could start."""
+    gpus = f" and {plan.gpus:g} GPU" if plan.gpus else ""
+    needs = f"each needs {plan.cpus} CPU(s){gpus} free on one node"
+    return f"no Ray worker started within {START_TIMEOUT_S:.0f} s ({needs})"
