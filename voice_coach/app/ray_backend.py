@@ -23,8 +23,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
+import tempfile
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -56,6 +60,8 @@ is reported failed; each time it goes to another worker."""
 START_TIMEOUT_S = 600.0
 """How long calls wait when no worker is up (none could be placed yet) before they are reported failed."""
 _WAIT_STEP_S = 1.0
+NOTICE_AFTER_S = 15.0
+"""Joining a cluster that takes longer than this is said on one line (Ray's own retries are held back)."""
 _OBJECT_STORE_BYTES = 128 * 2**20  # a local runtime: only summary rows travel through it
 
 
@@ -179,20 +185,53 @@ def connect(ray: Any, address: str | None = None, num_cpus: int | None = None) -
     if address:
         _check_reachable(address)
     try:
-        if address:
-            ray.init(address=address, **quiet)
-        else:
-            ray.init(
-                address="local",
-                num_cpus=num_cpus or os.cpu_count() or 1,
-                include_dashboard=False,
-                object_store_memory=_OBJECT_STORE_BYTES,
-                **quiet,
-            )
+        slow = f"still joining the Ray cluster at {address}" if address else "still starting Ray"
+        with _stderr_held(f"{slow}; Ray keeps trying (Ctrl-C stops)"):
+            if address:
+                ray.init(address=address, **quiet)
+            else:
+                ray.init(
+                    address="local",
+                    num_cpus=num_cpus or os.cpu_count() or 1,
+                    include_dashboard=False,
+                    object_store_memory=_OBJECT_STORE_BYTES,
+                    **quiet,
+                )
     except Exception as exc:  # ConnectionError, ValueError, RuntimeError: Ray raises many kinds
         where = f"--ray-address {address}: cannot join the Ray cluster" if address else "cannot start Ray"
         raise ConfigError(f"{where} ({type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]})") from None
     return True
+
+
+@contextmanager
+def _stderr_held(notice: str, after_s: float = NOTICE_AFTER_S) -> Iterator[None]:
+    """Hold back what is written to file descriptor 2 meanwhile: Ray's C++ core logs each retry of
+    a cluster it cannot join there, for minutes where something other than a Ray head answers.
+    Written out after all when the block succeeds; dropped when it fails, which the caller says in
+    one line. ``notice`` is written once if the block takes longer than ``after_s``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    timer = threading.Timer(after_s, lambda: os.write(saved, f"voice-coach: {notice}\n".encode()))
+    timer.daemon = True
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        timer.start()
+        try:
+            yield
+        except BaseException:
+            timer.cancel()
+            os.dup2(saved, 2)
+            raise
+        else:
+            timer.cancel()
+            os.dup2(saved, 2)
+            held.seek(0)
+            text = held.read()
+            if text:
+                os.write(2, text)
+        finally:
+            timer.join()
+            os.close(saved)
 
 
 def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
