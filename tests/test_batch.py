@@ -53,7 +53,11 @@ def test_folder_in_parallel_with_summary_index_and_agents(calls, tmp_path):
         "alice/call1.json",
         "bob/call0.json",
     ]
-    rows = list(csv.DictReader((out / "summary.csv").open()))
+    every = list(csv.DictReader((out / "summary.csv").open()))
+    (broken,) = [r for r in every if r["error"]]  # the failed call has its row too: which, whose, why
+    assert broken["source"].endswith("broken.wav") and broken["agent"] == "bob" and broken["calm_score"] == ""
+    assert "broken.wav" not in broken["error"]  # the reason, without the file's name again
+    rows = [r for r in every if not r["error"]]
     assert len(rows) == 3
     assert sorted(r["agent"] for r in rows) == ["alice", "alice", "bob"]
     assert {
@@ -65,6 +69,7 @@ def test_folder_in_parallel_with_summary_index_and_agents(calls, tmp_path):
     } <= set(rows[0])
     index = (out / "summary.html").read_text()
     assert "By agent" in index and ".html" in index
+    assert "Not analyzed (1)" in index and "broken.wav" in index
 
 
 def test_agent_identity_from_regex_and_sidecar(tmp_path):

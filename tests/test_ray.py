@@ -78,7 +78,8 @@ def test_ray_gives_the_same_results_as_local_processes(ray_runtime, calls, ray_r
         assert got["warnings"] == expected["warnings"]
         assert got["agent"]["summary"] == expected["agent"]["summary"]
     assert any(r["agent"]["words"] for r in ray_results.values())  # the model ran on the workers
-    assert ray_rows == local_rows and len(ray_rows) == 2
+    assert ray_rows == local_rows and len(ray_rows) == 3  # the broken file's row says why it failed
+    assert [r["source"].endswith("broken.wav") for r in ray_rows if r["error"]] == [True]
 
 
 def test_ray_resumes_with_skip_existing(ray_runtime, calls, ray_run, tmp_path):
@@ -90,7 +91,7 @@ def test_ray_resumes_with_skip_existing(ray_runtime, calls, ray_run, tmp_path):
     res = _analyze(calls, out, "--backend", "ray", "--skip-existing")
     assert res.exit_code == 1 and "(existing result)" in res.output
     assert {p: p.stat().st_mtime_ns for p in out.glob("*.json")} == done  # nothing analyzed again
-    assert len(list(csv.DictReader((out / "summary.csv").open()))) == 2
+    assert len(list(csv.DictReader((out / "summary.csv").open()))) == 3
 
 
 def _running_analyses() -> list[int]:

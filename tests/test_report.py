@@ -18,6 +18,7 @@ from report_fixtures import build_result, unpack, write_tone_wav
 from voice_coach.errors import VoiceCoachError
 from voice_coach.output.report import (
     ReportError,
+    failed_row,
     plotlyjs,
     render_index,
     render_report,
@@ -586,6 +587,40 @@ def test_index_links_and_sorting_data(tmp_path):
     assert '<td data-v="sam" title="sam">sam</td><td class="num" data-v="2.0">2</td>' in agent_table
     assert agents["data-default-sort"] == "3"  # mean calm score, worst first
     assert not [a for t, a in page.tags if t == "script" and "src" in a]
+
+
+def test_calls_that_failed_are_in_the_summary_and_count_in_no_figure(tmp_path):
+    good = summary_row(build_result(20.0, source="calls/b.wav"), agent="sam", date="2026-11-30")
+    bad = failed_row(
+        "calls/a <x>.wav", agent="sam", date="2026-12-01", error="calls/a <x>.wav: not a readable audio file"
+    )
+    assert bad == {
+        "source": "calls/a <x>.wav",
+        "agent": "sam",
+        "date": "2026-12-01",
+        "error": "not a readable audio file",
+    }
+    path = write_summary_csv([bad, good], tmp_path / "summary.csv")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        got = list(reader)
+        header = reader.fieldnames
+    assert header[-1] == "error" and header.count("error") == 1
+    assert got[0]["error"] == "not a readable audio file" and got[0]["calm_score"] == "" and got[0]["agent"] == "sam"
+    assert got[1]["error"] == "" and got[1]["calm_score"] == str(good["calm_score"])
+
+    text = render_index([bad, good], tmp_path / "index.html", report_links={}).read_text(encoding="utf-8")
+    assert "1 calls · " in text and "1 not analyzed" in text  # the header counts the analysed call only
+    failed = text[text.index('<section class="card" id="failed">') :]
+    failed = failed[: failed.index("</section>")]
+    assert "Not analyzed (1)" in failed and "calls/a &lt;x&gt;.wav" in failed and "not a readable audio file" in failed
+    calls = text[text.index('<table id="calls"') :]
+    calls = calls[: calls.index("</table>")]
+    assert "a &lt;x&gt;.wav" not in calls and "b.wav" in calls  # not a row of the calls table
+    agents = text[text.index('<table id="agents"') :]
+    assert '<td data-v="sam" title="sam">sam</td><td class="num" data-v="1.0">1</td>' in agents  # one call counted
+    only_good = render_index([good], tmp_path / "index2.html", report_links={}).read_text(encoding="utf-8")
+    assert 'id="failed"' not in only_good
 
 
 def test_index_without_agents_has_no_agent_table(tmp_path):

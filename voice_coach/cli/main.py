@@ -376,14 +376,17 @@ def _run_jobs(job_list: list, *, many: bool, quiet: bool, show_summary: bool, **
     """Analyze every job under a progress bar, reporting each call as it finishes (``batch``: the
     keyword arguments of ``run_batch``: workers, backend, skip_existing, ...).
 
-    Returns the number of failures, the summary rows of the calls that worked, and their reports by source.
+    Returns the number of failures, the summary rows of every call (``failed_row`` for the ones that
+    failed), and the reports by source.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from voice_coach.app.batch import run_batch
+    from voice_coach.output.report import failed_row
 
     console = Console()
+    job_of = {job.path: job for job in job_list}
     err = _stderr()
     failures, rows, links = 0, [], {}
     with Progress(
@@ -413,6 +416,9 @@ def _run_jobs(job_list: list, *, many: bool, quiet: bool, show_summary: bool, **
                 bar.console.print(
                     f"voice-coach: error: {outcome.error}", style="red", markup=False, highlight=False, soft_wrap=True
                 )
+                job = job_of.get(outcome.path)
+                agent, date = (job.agent, job.date) if job else (None, None)
+                rows.append(failed_row(str(outcome.path), agent=agent, date=date, error=outcome.error))
                 continue
             rows.append(outcome.row)
             if "html" in outcome.written:

@@ -6,12 +6,13 @@ deflated, or shared by a batch folder; audio embedded or linked relatively). ``s
 See docs/report.md.
 """
 
-from voice_coach.output.report.batch import render_index, summary_row, write_summary_csv
+from voice_coach.output.report.batch import failed_row, render_index, summary_row, write_summary_csv
 from voice_coach.output.report.html import ReportError, ReportOptions, render_report
 
 __all__ = [
     "ReportError",
     "ReportOptions",
+    "failed_row",
     "render_index",
     "render_report",
     "summary_row",

@@ -33,7 +33,7 @@ from voice_coach.output.report.page import ReportError, page_head
 from voice_coach.output.report.page import esc as _esc
 from voice_coach.output.report.trends import Trends, agent_trends
 
-__all__ = ["WARNING_KINDS", "render_index", "summary_row", "write_summary_csv"]
+__all__ = ["WARNING_KINDS", "failed_row", "render_index", "summary_row", "write_summary_csv"]
 
 WARNING_KINDS = ("fast", "loud", "high_pitch", "agitated", "customer_agitated", "mirroring")
 """Warning kinds of the contract; each gets a ``warnings_<kind>`` column, even when zero."""
@@ -116,6 +116,16 @@ def summary_row(result: Mapping, *, agent: str | None, date: str | datetime.date
     return row
 
 
+def failed_row(
+    source: str, *, agent: str | None, date: str | datetime.date | None = None, error: str
+) -> dict[str, Any]:
+    """The summary row of a call that could not be analyzed: which, whose and when, and why (``error``,
+    the one-line message without the file's name in front); every figure unknown. ``render_index``
+    lists such rows apart, and ``write_summary_csv`` keeps their ``error`` in its last column."""
+    reason = error[len(source) + 2 :] if error.startswith(f"{source}: ") else error
+    return {"source": source, "agent": agent or "", "date": _iso_date(date), "error": reason}
+
+
 def _iso_date(value: str | datetime.date | None) -> str | None:
     """``value`` as ``YYYY-MM-DD`` (None stays None); a bad date raises ``ReportError``."""
     if value is None or value == "":
@@ -192,13 +202,13 @@ def _scorecard_columns(result: Mapping) -> dict[str, Any]:
 
 def _columns(rows: Sequence[Mapping]) -> list[str]:
     cols = list(_LEADING)
-    seen = set(cols)
+    seen = {*cols, "error"}
     for row in rows:
         for k in row:
             if k not in seen:
                 seen.add(k)
                 cols.append(k)
-    return cols
+    return [*cols, "error"]
 
 
 def _csv_cell(v: Any) -> Any:
@@ -216,7 +226,8 @@ def write_summary_csv(rows: Iterable[Mapping], path: Path) -> Path:
     """Write rows (from ``summary_row``) as a UTF-8 CSV, atomically.
 
     Columns: the fixed leading columns of ``summary_row`` in order, then any others in order of
-    first appearance. Unknown values are empty cells.
+    first appearance, then ``error`` (empty, but for the rows of ``failed_row``). Unknown values are
+    empty cells.
     """
     rows = list(rows)
     cols = _columns(rows)
@@ -538,13 +549,31 @@ def _trends_section(rows: Sequence[Mapping]) -> str:
 _CALLS_HELP = '<p class="muted small">Worst calm score first. Click a heading to sort, a call to open its report.</p>'
 
 
+def _failed_section(failed: Sequence[Mapping]) -> str:
+    """The calls that could not be analyzed, each with why (empty when there are none)."""
+    if not failed:
+        return ""
+    items = "".join(
+        f"<li><code>{_esc(str(r.get('source')))}</code>"
+        + (f" ({_esc(str(r['agent']))})" if r.get("agent") else "")
+        + f": {_esc(str(r.get('error')))}</li>"
+        for r in sorted(failed, key=lambda r: str(r.get("source")))
+    )
+    return (
+        f'<section class="card" id="failed"><h2>Not analyzed ({len(failed)})</h2>'
+        '<p class="muted small">These recordings could not be analyzed; they count in no figure above or below.</p>'
+        f"<ul>{items}</ul></section>"
+    )
+
+
 def render_index(rows: Sequence[Mapping], out_path: Path, *, report_links: Mapping[str, str]) -> Path:
     """Write an index page of analysed calls, each linking to its report (atomically).
 
     Parameters
     ----------
     rows : sequence of dict
-        From ``summary_row``.
+        From ``summary_row``, and from ``failed_row`` for calls that could not be analyzed: those are
+        listed in a card of their own ("Not analyzed") and count in no figure.
     out_path : Path
         The index HTML file.
     report_links : mapping of str to str
@@ -559,6 +588,8 @@ def render_index(rows: Sequence[Mapping], out_path: Path, *, report_links: Mappi
     """
     out_path = Path(out_path)
     out_dir = out_path.parent
+    failed = [r for r in rows if r.get("error")]
+    rows = [r for r in rows if not r.get("error")]
     links = {str(k): _relative_link(str(v), out_dir) for k, v in report_links.items()}
     cols = list(_CALL_COLUMNS)
     if not any(r.get("agent") for r in rows):
@@ -582,10 +613,11 @@ def render_index(rows: Sequence[Mapping], out_path: Path, *, report_links: Mappi
         page_head(f"voice-coach · {len(rows)} calls")
         + f"""<body>
 <header class="top"><div><h1>Call review</h1><div class="muted small">{len(rows)} calls · {clock(total)} of audio ·
-voice-coach {_esc(__version__)}</div></div></header>
+{f"{len(failed)} not analyzed · " if failed else ""}voice-coach {_esc(__version__)}</div></div></header>
 <main>
 <section class="card"><h2>Calls</h2>{_CALLS_HELP}
 {calls}</section>
+{_failed_section(failed)}
 {agent_html}
 {trends_html}
 </main>
