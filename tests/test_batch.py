@@ -236,7 +236,7 @@ def test_device_resolution(monkeypatch):
     assert model.resolve_device("auto", None, gpus=2) == ("cuda", "float16")
     assert model.resolve_device("cuda", "int8_float16", gpus=1) == ("cuda", "int8_float16")
     assert model.resolve_device("cpu", "float32", gpus=1) == ("cpu", "float32")
-    with pytest.raises(ModelError, match="--device cuda: CTranslate2 sees no CUDA GPU"):
+    with pytest.raises(ModelError, match="--device cuda: the Ray cluster has no GPU"):  # a cluster's count
         model.resolve_device("cuda", None, gpus=0)
     with pytest.raises(ConfigError, match="--compute-type float16: not supported on this CPU"):
         model.resolve_device("cpu", "float16", gpus=0)
@@ -309,6 +309,7 @@ def test_ray_actor_plan():
     assert plan_actors(workers=2, device="cpu", node_cpus=[5, 1]) == ActorPlan(2, 2, 0.0)  # not 3 each: one fits
     assert plan_actors(workers=3, device="cpu", node_cpus=[2, 2]) == ActorPlan(3, 1, 0.0)
     assert plan_actors(workers=8, device="cuda", node_cpus=[2, 2], total_gpus=8) == ActorPlan(4, 1, 1.0)
+    assert plan_actors(workers=8, device="cuda", node_cpus=[2, 2], total_gpus=4) == ActorPlan(4, 1, 1.0)  # all GPUs
 
 
 def test_ray_address_where_nothing_answers_is_one_line(tmp_path, samples_dir):
@@ -369,6 +370,37 @@ def test_ray_address_where_something_else_answers_says_so_once(tmp_path, samples
     assert not out.exists()
 
 
+def test_stderr_held_holds_only_what_bypasses_python():
+    """What is written straight to descriptor 2 (Ray's C++ core) is held: written out after a block
+    that succeeds, dropped after one that fails. Python's own stderr goes out at once; the notice
+    comes once when the block is slow; descriptor 2 is back afterwards."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import os, sys, time
+        from voice_coach.app.ray_backend import _stderr_held
+        with _stderr_held("slow", after_s=60):
+            os.write(2, b"C++ line 1\\n")
+            print("python line", file=sys.stderr, flush=True)
+        try:
+            with _stderr_held("slow", after_s=60):
+                os.write(2, b"C++ retry\\n")
+                raise ConnectionError
+        except ConnectionError:
+            print("failed", file=sys.stderr, flush=True)
+        with _stderr_held("still trying", after_s=0.2):
+            time.sleep(0.6)
+        os.write(2, b"after\\n")
+        """
+    )
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.splitlines() == ["python line", "C++ line 1", "failed", "voice-coach: still trying", "after"]
+
+
 # --- local workers: one that dies does not take the queued calls with it ---------------------------
 
 
@@ -408,17 +440,19 @@ def test_a_worker_ends_when_the_driver_is_gone_even_as_a_zombie():
 
     driver = subprocess.Popen(["sleep", "60"])  # stands for the driver; this test process is its parent
     watch = (
-        "import time; from voice_coach.app.batch import exit_with_driver; "
-        f"exit_with_driver({driver.pid}); time.sleep(30)"
+        "import sys, time; from voice_coach.app.batch import exit_with_driver; "
+        f"exit_with_driver({driver.pid}); print('watching', flush=True); time.sleep(60); sys.exit(7)"
     )
-    worker = subprocess.Popen([sys.executable, "-c", watch])
+    worker = subprocess.Popen([sys.executable, "-c", watch], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)
+        assert worker.stdout.readline() == "watching\n"
+        time.sleep(0.5)
         assert worker.poll() is None  # the driver is there: the worker runs on
         driver.send_signal(signal.SIGKILL)  # not reaped: a zombie until driver.wait()
-        time.sleep(0.3)
+        time.sleep(0.1)
         assert os.path.exists(f"/proc/{driver.pid}")  # still a zombie
-        assert worker.wait(timeout=5) == 1
+        assert worker.wait(timeout=5) == 1  # os._exit(1) by the watch, long before its own exit (7)
+        assert worker.stderr.read() == ""  # not a traceback
     finally:
         worker.kill()
         driver.wait()

@@ -53,20 +53,30 @@ def test_a_dropped_leaked_word_leaves_a_debug_line_and_a_count(caplog):
     assert "'sorry'" in line and "0.20-0.50 s" in line
 
 
-def test_nothing_logs_by_default_and_verbose_sends_debug_lines_to_stderr(tmp_path):
+def test_debug_lines_only_with_verbose_and_warnings_always_say_so(tmp_path):
+    from voice_coach.cli.main import _StderrHandler
+
     logger = logging.getLogger(LOGGER)
-    before = list(logger.handlers)
+    before = [h for h in logger.handlers if not isinstance(h, _StderrHandler)]
     runner = CliRunner()
     res = runner.invoke(app, ["--help"])
     assert res.exit_code == 0 and "--verbose" in res.output
     try:
+        res = runner.invoke(app, ["report", str(tmp_path / "missing.json")])
+        assert res.exit_code != 0 and "Traceback" not in res.output
+        ours = [h for h in logger.handlers if isinstance(h, _StderrHandler)]
+        assert len(ours) == 1 and logger.level == logging.WARNING and not logger.isEnabledFor(logging.DEBUG)
+        record = logger.makeRecord(LOGGER, logging.WARNING, __file__, 1, "a worker was lost", (), None)
+        assert ours[0].format(record) == "voice-coach: warning: a worker was lost"
         res = runner.invoke(app, ["--verbose", "report", str(tmp_path / "missing.json")])
         assert res.exit_code != 0 and "Traceback" not in res.output
-        assert logger.level == logging.DEBUG and len(logger.handlers) == len(before) + 1
-        logger.debug("a dropped word")  # what a drop deep inside would write
+        assert logger.level == logging.DEBUG
+        record = logger.makeRecord(LOGGER, logging.DEBUG, __file__, 1, "a dropped word", (), None)
+        assert ours[0].format(record) == "voice-coach: debug: a dropped word"
         res = runner.invoke(app, ["-v", "report", str(tmp_path / "missing.json")])
-        assert len(logger.handlers) == len(before) + 1  # one handler, however often the CLI runs
+        assert [h for h in logger.handlers if isinstance(h, _StderrHandler)] == ours  # one, however often it runs
+        assert [h for h in logger.handlers if not isinstance(h, _StderrHandler)] == before
     finally:
-        for h in logger.handlers[len(before) :]:
+        for h in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
             logger.removeHandler(h)
         logger.setLevel(logging.NOTSET)

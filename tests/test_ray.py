@@ -185,7 +185,10 @@ def test_no_worker_with_room_fails_the_calls_in_one_line_each(ray_runtime, tmp_p
     outcomes = _drain(ray_backend._dispatch(ray, jobs, ray_backend.ActorPlan(1, 4, 0.0), keep_results=False))
     assert len(outcomes) == 2
     for o in outcomes:
-        assert o.error.endswith("not analyzed, no Ray worker started within 3 s (each needs 4 CPU(s) free on one node)")
+        assert o.error.endswith(
+            "not analyzed, no Ray worker started within 3 s "
+            "(each needs 4 CPU(s) free on one node, and the model loaded)"
+        )
     assert not list(tmp_path.glob("c*.json"))
 
 

@@ -98,9 +98,8 @@ def plan_actors(*, workers: int | None, device: str, node_cpus: Sequence[int], t
     """
     total_cpus = sum(node_cpus)
     if device == "cuda":
-        count = workers or max(1, int(total_gpus))
-        gpus = min(1.0, total_gpus / count) if total_gpus > 0 else 0.0
-        return ActorPlan(max(1, min(count, total_cpus)), 1, gpus)
+        count = max(1, min(workers or int(total_gpus), total_cpus))
+        return ActorPlan(count, 1, min(1.0, total_gpus / count) if total_gpus > 0 else 0.0)
     if workers is None:
         return ActorPlan(max(1, total_cpus), 1, 0.0)
     # the most CPUs each that still fits ``workers`` actors on the nodes (5 + 1 CPUs, 2 workers: 2 each)
@@ -114,14 +113,14 @@ def plan_actors(*, workers: int | None, device: str, node_cpus: Sequence[int], t
 class _Analyzer:
     """A Ray actor: one worker process that runs ``run_job`` for one call at a time."""
 
-    def __init__(self, cpu_threads: int, cwd: str, options: dict, driver: tuple[str, int]):
+    def __init__(self, cpu_threads: int, cwd: str, options: dict, driver: tuple[str | None, int]):
         os.environ["VOICE_COACH_CPU_THREADS"] = str(cpu_threads)
         if os.path.isdir(cwd):  # relative input paths resolve as on the driver, when this node has its folder
             os.chdir(cwd)
         import ray
 
         node, pid = driver
-        if ray.get_runtime_context().get_node_id() == node:  # elsewhere Ray ends a lost driver's workers
+        if node and ray.get_runtime_context().get_node_id() == node:  # elsewhere Ray ends a lost driver's workers
             exit_with_driver(pid)
         try:  # load the model now, once, through the path run_job takes (a failure is reported by each job)
             from voice_coach.app.analyze import file_transcriber_factory
@@ -205,33 +204,41 @@ def connect(ray: Any, address: str | None = None, num_cpus: int | None = None) -
 
 @contextmanager
 def _stderr_held(notice: str, after_s: float = NOTICE_AFTER_S) -> Iterator[None]:
-    """Hold back what is written to file descriptor 2 meanwhile: Ray's C++ core logs each retry of
-    a cluster it cannot join there, for minutes where something other than a Ray head answers.
-    Written out after all when the block succeeds; dropped when it fails, which the caller says in
-    one line. ``notice`` is written once if the block takes longer than ``after_s``."""
+    """Hold back what Ray's C++ core writes to file descriptor 2 meanwhile: it logs each retry of a
+    cluster it cannot join there, for minutes where something other than a Ray head answers. What
+    Python writes to ``sys.stderr`` (a progress bar, log lines) still goes out as it comes. The held
+    lines are written out after all when the block succeeds, and dropped when it fails, which the
+    caller says in one line. ``notice`` is written once if the block takes longer than ``after_s``."""
     sys.stderr.flush()
     saved = os.dup(2)
-    timer = threading.Timer(after_s, lambda: os.write(saved, f"voice-coach: {notice}\n".encode()))
-    timer.daemon = True
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        timer.start()
-        try:
-            yield
-        except BaseException:
-            timer.cancel()
-            os.dup2(saved, 2)
-            raise
-        else:
-            timer.cancel()
-            os.dup2(saved, 2)
-            held.seek(0)
-            text = held.read()
-            if text:
-                os.write(2, text)
-        finally:
-            timer.join()
-            os.close(saved)
+    python_stderr = sys.stderr
+    timer: threading.Timer | None = None
+    try:
+        with tempfile.TemporaryFile() as held, open(saved, "w", closefd=False, buffering=1) as out:
+            try:
+                sys.stderr = out
+                os.dup2(held.fileno(), 2)
+                timer = threading.Timer(after_s, lambda: print(f"voice-coach: {notice}", file=out, flush=True))
+                timer.daemon = True
+                timer.start()
+                yield
+                failed = False
+            except BaseException:
+                failed = True
+                raise
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                    timer.join()
+                os.dup2(saved, 2)
+                sys.stderr = python_stderr
+                if not failed:
+                    held.seek(0)
+                    text = held.read()
+                    while text:
+                        text = text[os.write(2, text) :]
+    finally:
+        os.close(saved)
 
 
 def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -267,13 +274,9 @@ def _prepare(ray: Any, jobs: list[Job], workers: int | None) -> tuple[list[Job],
         "total_gpus": total_gpus,
     }
     plan = plan_actors(workers=workers, **cluster)
-    if workers and plan.count < workers:
+    if workers and plan.count < min(workers, len(jobs)):
         log.warning(
-            "--jobs %d: the Ray cluster has room for %d worker(s) of %d CPU(s); starting %d",
-            workers,
-            plan.count,
-            plan.cpus,
-            plan.count,
+            "--jobs %d: the Ray cluster has room for %d worker(s) of %d CPU(s) only", workers, plan.count, plan.cpus
         )
     if plan.count > len(jobs):  # fewer calls than workers: fewer workers, each with more threads
         plan = plan_actors(workers=len(jobs), **cluster)
@@ -351,7 +354,7 @@ def _dispatch(ray: Any, jobs: list[Job], plan: ActorPlan, *, keep_results: bool)
         max_restarts=MAX_RESTARTS,
         max_task_retries=MAX_TASK_RETRIES,
     )
-    driver = (ray.get_runtime_context().get_node_id(), os.getpid())
+    driver = (_driver_node(ray), os.getpid())
     workers = _Workers(
         ray, [actor_class.remote(plan.cpus, os.getcwd(), jobs[0].options, driver) for _ in range(plan.count)]
     )
@@ -371,7 +374,11 @@ def _dispatch(ray: Any, jobs: list[Job], plan: ActorPlan, *, keep_results: bool)
                     yield from (FileOutcome(j.path, f"{j.path}: not analyzed, {_no_room(plan)}") for j in queue)
                     return
                 if waited % 60 < _WAIT_STEP_S:
-                    log.warning("waiting %.0f s for a Ray worker to start: the cluster has no room for one yet", waited)
+                    log.warning(
+                        "waiting %.0f s for a Ray worker to start (no room on the cluster yet, or the model "
+                        "is slow to load)",
+                        waited,
+                    )
             continue
         waited = 0.0
         if not workers.started(ref):
@@ -380,8 +387,22 @@ def _dispatch(ray: Any, jobs: list[Job], plan: ActorPlan, *, keep_results: bool)
                 yield outcome
 
 
+def _driver_node(ray: Any) -> str | None:
+    """The Ray node this process runs on, for workers to tell whether they share its machine; None
+    for a Ray Client (``ray://``) driver, which is on no node of the cluster (the context would name
+    the head node, where this process's pid means nothing)."""
+    try:
+        from ray.util.client import ray as client
+
+        if client.is_connected():
+            return None
+    except ImportError:  # pragma: no cover - every Ray release we support has it
+        pass
+    return ray.get_runtime_context().get_node_id()
+
+
 def _no_room(plan: ActorPlan) -> str:
     """Why the calls left were not analyzed when no worker could start."""
     gpus = f" and {plan.gpus:g} GPU" if plan.gpus else ""
-    needs = f"each needs {plan.cpus} CPU(s){gpus} free on one node"
+    needs = f"each needs {plan.cpus} CPU(s){gpus} free on one node, and the model loaded"
     return f"no Ray worker started within {START_TIMEOUT_S:.0f} s ({needs})"

@@ -101,10 +101,12 @@ def resolve_device(
     if device != "cpu":
         n = cuda_device_count() if gpus is None else gpus
         if device == "cuda" and n < 1:
-            raise ModelError(
-                f"{device_name} cuda: CTranslate2 sees no CUDA GPU here (no GPU, no driver, or a CPU-only build); "
-                "use cpu or auto"
+            where = (
+                "CTranslate2 sees no CUDA GPU here (no GPU, no driver, or a CPU-only build)"
+                if gpus is None
+                else "the Ray cluster has no GPU"
             )
+            raise ModelError(f"{device_name} cuda: {where}; use cpu or auto")
         device = "cuda" if n >= 1 else "cpu"
     chosen = compute_type or DEFAULT_COMPUTE_TYPE[device]
     if device == "cpu" and chosen not in cpu_compute_types():

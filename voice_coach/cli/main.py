@@ -71,6 +71,14 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+class _LevelFormatter(logging.Formatter):
+    """``voice-coach: debug: ...``, ``voice-coach: warning: ...``: the level in lower case, like the
+    error lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"voice-coach: {record.levelname.lower()}: {super().format(record)}"
+
+
 @app.callback()
 def _main(
     verbose: bool = typer.Option(
@@ -80,14 +88,13 @@ def _main(
         help="Write debug lines to stderr: every word, decoding loop or stretch of audio the analysis drops or skips.",
     ),
 ) -> None:
-    # Nothing logs by default: the handler is installed only when asked for, and only once.
-    if verbose:
-        logger = logging.getLogger("voice_coach")
-        logger.setLevel(logging.DEBUG)
-        if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-            handler = _StderrHandler()
-            handler.setFormatter(logging.Formatter("voice-coach: debug: %(message)s"))
-            logger.addHandler(handler)
+    # Warnings always go to stderr as "voice-coach: warning: ..."; debug lines only when asked for.
+    logger = logging.getLogger("voice_coach")
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(_LevelFormatter())
+        logger.addHandler(handler)
 
 
 def _fail(message: str, code: int = 2) -> None:

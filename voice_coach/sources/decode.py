@@ -57,7 +57,10 @@ WAV_TOLERANCE_S = 0.1
 # as truncation when it is over the larger of these.
 DURATION_TOLERANCE_S = 0.5
 DURATION_TOLERANCE_FRACTION = 0.005
-_UNKNOWN_WAV_SIZES = (0, 0xFFFFFFFF)  # streaming writers, and RF64 (its real size is in the ds64 chunk)
+_UNKNOWN_WAV_SIZE_FROM = 0x7FFF0000
+"""A data size of 0, or of this or more, is a placeholder for "unknown length", not a claim: streaming
+writers leave 0, 0xFFFFFFFF (and RF64, whose real size is in its ds64 chunk), or SoX's 0x7FFFF000
+when it writes to a pipe. Nearly 2 GiB: no real call of this length fits a plain WAV anyway."""
 
 
 def _check_wav_length(path: Path, size: int) -> None:
@@ -93,7 +96,7 @@ def _check_wav_length(path: Path, size: int) -> None:
                 return
     except OSError as exc:
         raise AudioError(f"{path}: cannot read ({exc.strerror})") from None
-    if chunk_size in _UNKNOWN_WAV_SIZES:
+    if chunk_size == 0 or chunk_size >= _UNKNOWN_WAV_SIZE_FROM:
         return
     held = max(0, size - offset - 8)
     if byte_rate <= 0:
