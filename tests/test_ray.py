@@ -298,3 +298,55 @@ def test_when_every_worker_is_gone_the_calls_left_fail(tmp_path):
     outcomes = list(_dispatch(_FakeRay([gone]), _jobs(tmp_path, ["a", "b"]), ActorPlan(1, 1, 0.0), keep_results=False))
     assert sorted(o.path.name for o in outcomes) == ["a", "b"]
     assert all(o.error.endswith("not analyzed, every Ray worker has failed") for o in outcomes)
+
+
+_NODE_LOSS = """
+import glob, os, subprocess, sys, time
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+from ray.cluster_utils import Cluster
+
+calls, out = sys.argv[1], sys.argv[2]
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+second = cluster.add_node(num_cpus=1)
+cluster.wait_for_nodes()
+cmd = [sys.executable, "-m", "voice_coach.cli.main", "analyze", calls, "--backend", "ray",
+       "--ray-address", cluster.address, "--json", out, "--summary", os.path.join(out, "summary.csv"), "-q"]
+proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+deadline = time.monotonic() + 240
+while not glob.glob(os.path.join(out, "*.json")) and proc.poll() is None and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(1.0)  # both workers are into their second call
+cluster.remove_node(second, allow_graceful=False)
+try:
+    stdout, stderr = proc.communicate(timeout=240)
+    print("RC", proc.returncode)
+    print(stderr)
+except subprocess.TimeoutExpired:
+    proc.kill()
+    print("HUNG")
+finally:
+    cluster.shutdown()
+"""
+
+
+def test_a_call_whose_node_is_lost_goes_to_the_node_left(tmp_path, samples_dir):
+    """A two-node cluster (one CPU each, so a worker everywhere and no room to restart one): one node
+    is lost in the middle of a call; that call goes to the other node's worker and the batch ends."""
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    calls, out = tmp_path / "calls", tmp_path / "out"
+    calls.mkdir()
+    y, sr = sf.read(str(samples_dir / "call_stereo.wav"), dtype="float32")
+    for i in range(4):
+        sf.write(str(calls / f"c{i}.wav"), y[: 20 * sr], sr)
+    res = subprocess.run(
+        [sys.executable, "-c", _NODE_LOSS, str(calls), str(out)], capture_output=True, text=True, timeout=600
+    )
+    assert "HUNG" not in res.stdout, res.stdout[-3000:]
+    assert "RC 0" in res.stdout, res.stdout[-3000:] + res.stderr[-2000:]
+    assert "its Ray worker was lost" in res.stdout  # the call was moved, not failed
+    assert sorted(p.name for p in out.glob("c*.json")) == [f"c{i}.json" for i in range(4)]
+    assert len(list(csv.DictReader((out / "summary.csv").open()))) == 4
