@@ -1,3 +1,4 @@
+import re
 import subprocess
 import time
 
@@ -204,7 +205,7 @@ def test_truncated_flac_is_an_error(tmp_path):
     path = write_wav(tmp_path / "call.flac", tone(200, 4.0) + 0.01 * np.random.default_rng(0).standard_normal(4 * SR))
     cut = _cut(path, 0.5)
     with pytest.raises(
-        AudioError, match=r"cut_call.flac: truncated: the header declares 4.0 s of audio, the file holds"
+        AudioError, match=r"cut_call.flac: truncated or damaged: the header declares 4.0 s of audio, the file holds"
     ):
         load_audio(cut)
     assert load_audio(path).shape[1] == 4 * SR
@@ -229,7 +230,9 @@ def _encoded_tone(tmp_path, name, *args):
 def test_truncated_mp3_with_a_length_header_is_an_error(tmp_path):
     path = _encoded_tone(tmp_path, "call.mp3", "-c:a", "libmp3lame", "-q:a", "5")  # VBR with a Xing header
     assert load_audio(path).shape[1] == pytest.approx(6 * SR, abs=0.06 * SR)
-    with pytest.raises(AudioError, match=r"truncated: the header declares 6.0 s of audio, the file holds 1\.\d s"):
+    with pytest.raises(
+        AudioError, match=r"truncated or damaged: the header declares 6.0 s of audio, the file holds 1\.\d s"
+    ):
         load_audio(_cut(path, 0.25))
 
 
@@ -240,14 +243,32 @@ def test_mp3_without_a_length_header_is_not_judged_by_an_estimate(tmp_path):
     assert load_audio(path).shape[1] == pytest.approx(6 * SR, abs=0.1 * SR)  # no gapless info: padding stays
 
 
-def test_damaged_middle_is_an_error(tmp_path):
-    """A decoding error with packets still to come: the rest of the call would be dropped silently."""
-    path = _encoded_tone(tmp_path, "call.m4a", "-c:a", "aac", "-movflags", "+faststart")
+def _damage(path, places, size, seed=1):
+    """``places`` runs of ``size`` random bytes from a third of the file on, 5000 bytes apart."""
     data = bytearray(path.read_bytes())
-    rng = np.random.default_rng(1)
-    for k in range(3):
+    rng = np.random.default_rng(seed)
+    for k in range(places):
         start = len(data) // 3 + k * 5000
-        data[start : start + 2000] = bytes(rng.integers(0, 256, 2000, dtype=np.uint8))
+        data[start : start + size] = bytes(rng.integers(0, 256, size, dtype=np.uint8))
     path.write_bytes(bytes(data))
-    with pytest.raises(AudioError, match=r"call.m4a: damaged: decoding fails at \d\.\d s"):
+    return path
+
+
+def test_a_few_damaged_frames_become_silence_and_a_warning(tmp_path, caplog):
+    """Frames that will not decode are stepped over as media players do, with their length of
+    silence, so that the rest keeps its time; a warning line says how much and where."""
+    import logging
+
+    path = _damage(_encoded_tone(tmp_path, "call.m4a", "-c:a", "aac", "-movflags", "+faststart"), 3, 300)
+    with caplog.at_level(logging.WARNING, logger="voice_coach"):
+        audio = load_audio(path)
+    assert audio.shape[1] == pytest.approx(6 * SR, abs=0.05 * SR)  # the whole length, not cut short
+    (line,) = [r.getMessage() for r in caplog.records if "damaged audio" in r.getMessage()]
+    assert re.search(r"call.m4a: 0\.\d\d s of damaged audio in \d place\(s\), the first at \d\.\d s", line)
+
+
+def test_a_damaged_middle_is_an_error(tmp_path):
+    """More audio that will not decode than a glitch (over 1 s here) is a broken file, not a call."""
+    path = _damage(_encoded_tone(tmp_path, "call.m4a", "-c:a", "aac", "-movflags", "+faststart"), 8, 4000)
+    with pytest.raises(AudioError, match=r"call.m4a: damaged: \d\.\d s of its audio will not decode, from \d\.\d s on"):
         load_audio(path)

@@ -6,6 +6,7 @@ with an input becomes an ``AudioError`` whose message names the file and what is
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ import numpy as np
 
 from voice_coach import SAMPLE_RATE
 from voice_coach.errors import AudioError
+
+log = logging.getLogger("voice_coach")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ WAV_TOLERANCE_S = 0.1
 # as truncation when it is over the larger of these.
 DURATION_TOLERANCE_S = 0.5
 DURATION_TOLERANCE_FRACTION = 0.005
+# A file may hold this much audio that will not decode (damaged frames, replaced by silence), the
+# larger of the two, before it counts as damaged: a few bad frames are a glitch, more is a broken file.
+DAMAGE_LIMIT_S = 1.0
+DAMAGE_LIMIT_FRACTION = 0.01
 _UNKNOWN_WAV_SIZE_FROM = 0x7FFF0000
 """A data size of 0, or of this or more, is a placeholder for "unknown length", not a claim: streaming
 writers leave 0, 0xFFFFFFFF (and RF64, whose real size is in its ds64 chunk), or SoX's 0x7FFFF000
@@ -152,7 +159,8 @@ def iter_audio(path: str | Path, *, chunk_s: float = 1.0) -> Iterator[np.ndarray
         stream = container.streams.audio[0]
         channels = stream.codec_context.channels or len(stream.layout.channels) or 1
         resampler = av.AudioResampler(format="fltp", layout=_layout(channels), rate=SAMPLE_RATE)
-        samples = (_samples(frame, channels, path) for frame in _decoded(container, stream, resampler, path, state))
+        frames = _decoded(container, stream, resampler, path, state, channels)
+        samples = (_samples(frame, channels, path) for frame in frames)
         for block in _rechunk(samples, chunk_n):
             total += block.shape[1]
             yield block
@@ -166,24 +174,38 @@ def iter_audio(path: str | Path, *, chunk_s: float = 1.0) -> Iterator[np.ndarray
 
 @dataclass
 class _Decoding:
-    """What ``_decoded`` saw: where the audio starts in the file, and the error that stopped it."""
+    """What ``_decoded`` saw: where the audio starts in the file, the damage it stepped over, and the
+    error that stopped it."""
 
     first_pos: int | None = None  # byte offset of the first packet
-    samples: int = 0  # decoded so far, at 16 kHz
-    error: str | None = None
-    error_s: float = 0.0
-    packets_after_error: bool = False
+    samples: int = 0  # decoded so far (silence for damaged packets included), at 16 kHz
+    error: str | None = None  # the demuxer's or resampler's error that ended decoding early
+    damaged_s: float = 0.0  # audio of packets that would not decode, replaced by silence
+    damaged_places: int = 0
+    first_damage_s: float = 0.0
+    last_frame_s: float = 0.0  # the length of the latest decoded frame, for a packet that says none
 
 
-def _decoded(container, stream, resampler, path: Path, state: _Decoding) -> Iterator:
+class _Silence:
+    """Stands for the audio of a packet that would not decode: zeros, so that what follows keeps its time."""
+
+    def __init__(self, channels: int, n: int):
+        self.samples, self._shape = n, (channels, n)
+
+    def to_ndarray(self) -> np.ndarray:
+        return np.zeros(self._shape, np.float32)
+
+
+def _decoded(container, stream, resampler, path: Path, state: _Decoding, channels: int) -> Iterator:
     """The resampled frames of ``stream``. A decoding error before the first frame means the file
-    is not audio; after it, decoding stops there and ``state`` records where and whether packets
-    followed (a damaged middle, not a cut last frame)."""
+    is not audio. After it, a packet that will not decode (a damaged frame) is replaced by its length
+    of silence and decoding goes on, as media players do, unless the damage passes
+    ``DAMAGE_LIMIT_S`` or ``DAMAGE_LIMIT_FRACTION`` of the audio (then the file is damaged: an
+    error). An error of the demuxer stops decoding where it happens (a cut tail)."""
     import av
 
-    packets = container.demux(stream)
     try:
-        for packet in packets:
+        for packet in container.demux(stream):
             if state.first_pos is None and packet.pos is not None and packet.pos >= 0:
                 state.first_pos = packet.pos
             try:
@@ -191,12 +213,11 @@ def _decoded(container, stream, resampler, path: Path, state: _Decoding) -> Iter
             except av.error.EOFError:
                 raise
             except av.error.FFmpegError as exc:
-                if not state.samples:
-                    raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
-                state.error, state.error_s = _reason(exc), state.samples / SAMPLE_RATE
-                state.packets_after_error = _more_packets(packets)
-                return
+                yield from _step_over(packet, exc, path, state, channels)
+                continue
             for frame in frames:
+                if frame.sample_rate:
+                    state.last_frame_s = frame.samples / frame.sample_rate
                 for out in resampler.resample(frame):
                     state.samples += out.samples
                     yield out
@@ -208,17 +229,30 @@ def _decoded(container, stream, resampler, path: Path, state: _Decoding) -> Iter
     except av.error.FFmpegError as exc:  # the demuxer or the resampler
         if not state.samples:
             raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
-        state.error, state.error_s = _reason(exc), state.samples / SAMPLE_RATE
+        state.error = _reason(exc)
 
 
-def _more_packets(packets: Iterator) -> bool:
-    """Whether the demuxer still holds a packet with data (the last ones it yields are empty flushes)."""
-    import av
-
-    try:
-        return any(packet.size for packet in packets)
-    except av.error.FFmpegError:
-        return False
+def _step_over(packet, exc: Exception, path: Path, state: _Decoding, channels: int) -> Iterator[_Silence]:
+    """Silence for a packet that would not decode, or ``AudioError``: before any audio (not an audio
+    file), or once the damage is too much."""
+    if not state.samples:
+        raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
+    seconds = state.last_frame_s
+    if packet.duration and packet.time_base:
+        seconds = float(packet.duration * packet.time_base)
+    if not state.damaged_places:
+        state.first_damage_s = state.samples / SAMPLE_RATE
+    state.damaged_places += 1
+    state.damaged_s += seconds
+    if state.damaged_s > max(DAMAGE_LIMIT_S, DAMAGE_LIMIT_FRACTION * state.samples / SAMPLE_RATE):
+        raise AudioError(
+            f"{path}: damaged: {state.damaged_s:.1f} s of its audio will not decode, from "
+            f"{state.first_damage_s:.1f} s on ({_reason(exc)})"
+        )
+    n = int(round(seconds * SAMPLE_RATE))
+    if n > 0:
+        state.samples += n
+        yield _Silence(channels, n)
 
 
 def _declared_duration(container, stream, path: Path, first_pos: int | None) -> float | None:
@@ -246,14 +280,21 @@ def _declared_duration(container, stream, path: Path, first_pos: int | None) -> 
 
 def _check_complete(path: Path, declared_s: float | None, decoded_s: float, state: _Decoding) -> None:
     """Raise ``AudioError`` when the file decoded to less than its header declares (beyond what
-    encoder delay and padding explain), or when decoding failed with packets still to come."""
-    if state.error is not None and state.packets_after_error:
-        raise AudioError(f"{path}: damaged: decoding fails at {state.error_s:.1f} s ({state.error})")
+    encoder delay and padding explain); say on a warning line how much damaged audio was stepped over."""
+    if state.damaged_places:
+        log.warning(
+            "%s: %.2f s of damaged audio in %d place(s), the first at %.1f s, replaced by silence",
+            path,
+            state.damaged_s,
+            state.damaged_places,
+            state.first_damage_s,
+        )
     if declared_s is not None:
         tolerance = max(DURATION_TOLERANCE_S, DURATION_TOLERANCE_FRACTION * declared_s)
         if declared_s - decoded_s > tolerance:
             raise AudioError(
-                f"{path}: truncated: the header declares {declared_s:.1f} s of audio, the file holds {decoded_s:.1f} s"
+                f"{path}: truncated or damaged: the header declares {declared_s:.1f} s of audio, "
+                f"the file holds {decoded_s:.1f} s"
             )
 
 
