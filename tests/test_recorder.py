@@ -100,6 +100,10 @@ def test_kill_9_leaves_a_file_soundfile_and_ffmpeg_read(tmp_path):
     assert written - SR <= len(data) <= written
     t = np.arange(len(data)) / SR
     np.testing.assert_allclose(data[:, 0], 0.25 * np.sin(2 * np.pi * 440 * t), atol=1e-3)
+    # and the analysis reads it whole: not taken for a truncated file (its header was kept up to date)
+    from voice_coach.sources.decode import load_audio
+
+    assert load_audio(path).shape == (2, len(data))
 
     if shutil.which("ffprobe") is None or shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
