@@ -185,7 +185,7 @@ def connect(ray: Any, address: str | None = None, num_cpus: int | None = None) -
         _check_reachable(address)
     try:
         slow = f"still joining the Ray cluster at {address}" if address else "still starting Ray"
-        with _stderr_held(f"{slow}; Ray keeps trying (Ctrl-C stops)"):
+        with _stderr_held(f"{slow}; Ray keeps trying (Ctrl-C stops)", NOTICE_AFTER_S):
             if address:
                 ray.init(address=address, **quiet)
             else:
@@ -203,7 +203,7 @@ def connect(ray: Any, address: str | None = None, num_cpus: int | None = None) -
 
 
 @contextmanager
-def _stderr_held(notice: str, after_s: float = NOTICE_AFTER_S) -> Iterator[None]:
+def _stderr_held(notice: str, after_s: float) -> Iterator[None]:
     """Hold back what Ray's C++ core writes to file descriptor 2 meanwhile: it logs each retry of a
     cluster it cannot join there, for minutes where something other than a Ray head answers. What
     Python writes to ``sys.stderr`` (a progress bar, log lines) still goes out as it comes. The held
