@@ -68,6 +68,22 @@ def cpu_compute_types() -> tuple[str, ...]:
         return _CPU_FALLBACK_TYPES
 
 
+def check_device_names(
+    device: str | None,
+    compute_type: str | None,
+    *,
+    device_name: str = "--device",
+    compute_type_name: str = "--compute-type",
+) -> None:
+    """``ConfigError`` for a device or compute type that is not one of ``DEVICES`` or
+    ``COMPUTE_TYPES`` (None, and an empty compute type, pass: not given), worded with the names of
+    ``resolve_device``."""
+    if device is not None and device not in DEVICES:
+        raise ConfigError(f"{device_name} {device!r}: must be one of {', '.join(DEVICES)}")
+    if compute_type and compute_type not in COMPUTE_TYPES:
+        raise ConfigError(f"{compute_type_name} {compute_type!r}: must be one of {', '.join(COMPUTE_TYPES)}")
+
+
 def resolve_device(
     device: str = "auto",
     compute_type: str | None = None,
@@ -93,11 +109,8 @@ def resolve_device(
     Raises ``ConfigError`` for an unknown device or compute type (or one the CPU does not support)
     and ``ModelError`` for ``cuda`` where there is no GPU: one line each, before any work.
     """
-    if device not in DEVICES:
-        raise ConfigError(f"{device_name} {device!r}: must be one of {', '.join(DEVICES)}")
+    check_device_names(device, compute_type, device_name=device_name, compute_type_name=compute_type_name)
     compute_type = compute_type or None
-    if compute_type is not None and compute_type not in COMPUTE_TYPES:
-        raise ConfigError(f"{compute_type_name} {compute_type!r}: must be one of {', '.join(COMPUTE_TYPES)}")
     if device != "cpu":
         n = cuda_device_count() if gpus is None else gpus
         if device == "cuda" and n < 1:

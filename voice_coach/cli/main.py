@@ -350,14 +350,9 @@ def _asr_config(
     An error names the flag a value came from, or the --config setting when no flag was given."""
     from dataclasses import replace
 
-    from voice_coach.asr.model import resolve_config_device
-    from voice_coach.config import ASR_COMPUTE_TYPES, ASR_DEVICES
-    from voice_coach.errors import ConfigError
+    from voice_coach.asr.model import check_device_names, resolve_config_device
 
-    if device and device not in ASR_DEVICES:
-        raise ConfigError(f"{device_flag} {device!r}: must be one of {', '.join(ASR_DEVICES)}")
-    if compute_type and compute_type not in ASR_COMPUTE_TYPES:
-        raise ConfigError(f"--compute-type {compute_type!r}: must be one of {', '.join(ASR_COMPUTE_TYPES)}")
+    check_device_names(device, compute_type, device_name=device_flag)  # before the config checks them its own way
     t = cfg.transcription
     cfg = replace(cfg, transcription=replace(t, device=device or t.device, compute_type=compute_type or t.compute_type))
     if not resolve:
